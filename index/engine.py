@@ -1,0 +1,78 @@
+"""A loaded index with its retrievers: what the CLI, the web chat and eval use."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.embedders import load_embedder
+from index.query import expand_query
+from ingest.places import Gazetteer, load_gazetteer
+from index.retrieval import BM25Retriever, DenseRetriever, Filters, Hit, HybridRetriever, Retriever
+from index.store import IndexMismatchError, StoredIndex, load_stored, rebuild_command
+from index.tokenizer import make_tokenizer
+
+MODES = ("bm25", "dense", "hybrid")
+DEFAULT_MODE = "hybrid"
+DEFAULT_FUSION = "rrf"
+
+
+@dataclass
+class SearchEngine:
+    stored: StoredIndex
+    retrievers: dict[str, Retriever]
+    gazetteer: Gazetteer
+
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, embedder=None, fusion: str = DEFAULT_FUSION) -> "SearchEngine":
+        stored = load_stored(index_dir)
+        recorded = stored.manifest["embedder"]
+        if embedder is None:
+            embedder = load_embedder(recorded.get("spec"))
+        if embedder.id != recorded["id"]:
+            raise IndexMismatchError(
+                f"index at {stored.path} was built with embedder {recorded['id']}, but {embedder.id} is in use; "
+                f"rebuild it with: {rebuild_command(stored.path)}"
+            )
+        tokenizer = make_tokenizer(stored.manifest["pipeline"]["tokenizer"])
+        bm25 = BM25Retriever(stored.bm25, tokenizer, stored.chunks)
+        dense = DenseRetriever(stored.faiss_index, embedder, stored.chunks)
+        retrievers = {"bm25": bm25, "dense": dense, "hybrid": HybridRetriever(bm25, dense, fusion)}
+        return cls(stored, retrievers, load_gazetteer())
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.stored.manifest
+
+    def search(self, query: str, k: int = 5, mode: str = DEFAULT_MODE, filters: Filters | None = None) -> list[Hit]:
+        if mode not in self.retrievers:
+            raise ValueError(f"unknown mode {mode!r}; choose one of: {', '.join(self.retrievers)}")
+        if not query.strip():
+            return []
+        return self.retrievers[mode].search(expand_query(query, self.gazetteer), k, filters)
+
+    def bulletin(self, doc_id: str) -> dict[str, Any]:
+        return self.stored.bulletins[doc_id]
+
+
+def result_dict(hit: Hit, rank: int) -> dict[str, Any]:
+    """One result in the search contract (DESIGN.md); extra keys may follow."""
+    meta = hit.chunk.meta
+    return {
+        "rank": rank,
+        "chunk_id": hit.chunk.chunk_id,
+        "doc_id": hit.chunk.doc_id,
+        "text": hit.chunk.text,
+        "score": round(hit.score, 6),
+        "title": meta.get("title"),
+        "date": meta.get("date"),
+        "section": meta.get("section"),
+        "places": meta.get("places") or [],
+        "source_org": meta.get("source_org"),
+        "start": hit.chunk.start,
+        "end": hit.chunk.end,
+        "date_estimate": meta.get("date_estimate"),
+        "issue_no": meta.get("issue_no"),
+        "event_dates": meta.get("event_dates") or [],
+        "cities": meta.get("cities") or [],
+    }

@@ -1,0 +1,130 @@
+"""Search the bulletin index from the command line.
+
+Examples:
+  python -m index.search "达州 年鉴质量"
+  python -m index.search --json -k 3 "what did Dazhou decide on yearbook quality"
+  python -m index.search --mode bm25 --city 达州 --from 2022-01-01 --to 2022-12-31 "年鉴质量"
+  python -m index.search --queries questions.jsonl --json      # one JSON object per line, each with its "id"
+
+--json prints the search contract (DESIGN.md): {"query", "results": [{"rank", "chunk_id",
+"doc_id", "text", "score", "title", "date", "section", "places", "source_org", "start", "end"}]}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from index.embedders import EmbedderError
+from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
+from index.retrieval import Filters
+from index.store import IndexError_, default_index_dir
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m index.search", description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("query", nargs="?", help="the question or keywords (omit with --queries)")
+    parser.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    parser.add_argument("--json", action="store_true", help="print the JSON search contract")
+    parser.add_argument("--queries", metavar="FILE.jsonl", help='lines of {"id": ..., "query": ...}; one JSON result per line')
+    parser.add_argument("--index", metavar="DIR", help=f"index folder (default {default_index_dir()}, or $BULLETIN_INDEX_DIR)")
+    parser.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help=f"retrieval mode (default {DEFAULT_MODE})")
+    parser.add_argument("--city", action="append", default=[], metavar="NAME", help="only this 市州 and its counties (repeatable; 达州, 达州市, Dazhou)")
+    parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="only items dated on or after this day")
+    parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="only items dated on or before this day")
+    parser.add_argument("--section", action="append", default=[], metavar="NAME", help="only this section, e.g. 市州动态 (repeatable)")
+    return parser
+
+
+def make_filters(args: argparse.Namespace) -> Filters:
+    from ingest.places import load_gazetteer
+
+    gazetteer = load_gazetteer()
+    cities, places = [], []
+    for name in args.city:
+        place = gazetteer.resolve(name)
+        if place is None:
+            raise ValueError(f"unknown place {name!r}: give a Sichuan 市州 or county name, e.g. 达州 or 大竹县")
+        (cities if place.level == "city" else places).append(place.name if place.level == "city" else place.label)
+    for value, flag in ((args.date_from, "--from"), (args.date_to, "--to")):
+        if value:
+            _check_date(value, flag)
+    sections = [s.strip("【】") for s in args.section]
+    return Filters(tuple(cities), tuple(places), args.date_from, args.date_to, tuple(sections))
+
+
+def _check_date(value: str, flag: str) -> None:
+    from datetime import date
+
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{flag} {value!r} is not a date; use YYYY-MM-DD, e.g. 2022-11-02") from None
+
+
+def format_text(query: str, results: list[dict]) -> str:
+    if not results:
+        return f"未找到与“{query}”相关的段落。"
+    lines = [f"“{query}” 的前 {len(results)} 条结果：", ""]
+    for r in results:
+        date = r["date"] or (f"日期不详（估计{r['date_estimate']}年）" if r.get("date_estimate") else "日期不详")
+        head = f"[{r['rank']}] {date} 【{r['section'] or '—'}】 {r['title'] or '（无标题）'}"
+        lines.append(head)
+        details = []
+        if r["places"]:
+            details.append("地点：" + "、".join(r["places"]))
+        if r["source_org"]:
+            details.append("来源：" + r["source_org"])
+        details.append(f"得分 {r['score']:.4f} · {r['chunk_id']}")
+        lines.append("    " + " · ".join(details))
+        lines.append("    " + r["text"].replace("\n", "\n    "))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, out=sys.stdout) -> int:
+    filters = make_filters(args)
+    engine = SearchEngine.open(args.index)
+    if args.queries:
+        for number, line in enumerate(Path(args.queries).read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                query_id, query = row["id"], row["query"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise ValueError(f"{args.queries}:{number}: expected a JSON object with \"id\" and \"query\"") from None
+            results = [result_dict(h, i) for i, h in enumerate(engine.search(query, args.k, args.mode, filters), 1)]
+            if args.json:
+                out.write(json.dumps({"id": query_id, "query": query, "results": results}, ensure_ascii=False) + "\n")
+            else:
+                out.write(f"## {query_id}\n{format_text(query, results)}\n")
+        return 0
+    results = [result_dict(h, i) for i, h in enumerate(engine.search(args.query, args.k, args.mode, filters), 1)]
+    if args.json:
+        out.write(json.dumps({"query": args.query, "results": results}, ensure_ascii=False) + "\n")
+    else:
+        out.write(format_text(args.query, results) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.query and not args.queries:
+        parser.error("give a query, or --queries FILE.jsonl")
+    if args.k < 1:
+        parser.error("-k must be at least 1")
+    try:
+        return run(args)
+    except (IndexError_, EmbedderError, ValueError, OSError) as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

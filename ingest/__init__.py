@@ -1,0 +1,1 @@
+"""Bulletin files -> cleaned text -> items -> chunks."""
