@@ -1,0 +1,1 @@
+"""Retrieval-quality evaluation over the dev question set (python -m eval)."""

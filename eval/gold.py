@@ -1,0 +1,41 @@
+"""Questions and their gold evidence; judging a ranked list against it.
+
+Gold answers are evidence strings matched whitespace-insensitively, so they
+survive any re-chunking: a retrieved passage is right when it contains one.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+QUESTIONS = Path(__file__).resolve().parent / "questions" / "dev.jsonl"
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    query: str
+    kind: str
+    evidence: tuple[str, ...]
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.evidence)
+
+
+def squeeze(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+def load_questions(path: Path = QUESTIONS) -> list[Question]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Question(r["id"], r["query"], r["kind"], tuple(r.get("evidence") or ())) for r in rows]
+
+
+def evidence_found(texts: list[str], evidence: tuple[str, ...]) -> list[set[int]]:
+    """For each ranked passage, the indices of the evidence strings it contains."""
+    wanted = [squeeze(e) for e in evidence]
+    return [{i for i, e in enumerate(wanted) if e in squeeze(text)} for text in texts]
