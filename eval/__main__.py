@@ -19,15 +19,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from eval.beir import evaluate_beir, index_with_distractors
 from eval.gold import QUESTIONS, evidence_found, load_questions
 from eval.metrics import mean, question_metrics
+from eval.report import METRICS, best_threshold, compare, distribution, write_report
 from index.build import cache_path_for, update_index
 from index.engine import DEFAULT_FUSION, MODES, SearchEngine
 from index.store import DEFAULT_INDEX_DIR, IndexError_, default_index_dir
 from ingest.chunking import ChunkingParams
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "bulletins"
-METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+REPORTS = Path(__file__).resolve().parent.parent / "reports"
 
 
 def evaluate(engine: SearchEngine, questions, mode: str, depth: int = 10) -> tuple[dict, dict, list[float], list[dict]]:
@@ -36,27 +38,62 @@ def evaluate(engine: SearchEngine, questions, mode: str, depth: int = 10) -> tup
         started = time.perf_counter()
         hits = engine.search(q.query, depth, mode)
         latencies.append((time.perf_counter() - started) * 1000)
-        if not q.answerable:
-            continue
-        found = evidence_found([h.chunk.text for h in hits], q.evidence)
-        per_question.append({"id": q.id, "kind": q.kind, **question_metrics(found, len(q.evidence))})
-    overall = mean([{k: r[k] for k in METRICS} for r in per_question])
-    kinds = sorted({r["kind"] for r in per_question})
-    by_kind = {kind: mean([{k: r[k] for k in METRICS} for r in per_question if r["kind"] == kind]) for kind in kinds}
+        found = evidence_found([h.chunk.text for h in hits], q.evidence) if q.answerable else [set() for _ in hits]
+        scores = question_metrics(found, len(q.evidence)) if q.answerable else {m: 0.0 for m in METRICS}
+        per_question.append({
+            "mode": mode, "id": q.id, "kind": q.kind, "query": q.query, "answerable": q.answerable, **scores,
+            "results": [{"rank": i, "chunk_id": h.chunk.chunk_id, "title": h.chunk.meta.get("title"), "date": h.chunk.meta.get("date"),
+                         "score": round(h.score, 6), "evidence": sorted(f)} for i, (h, f) in enumerate(zip(hits, found), 1)],
+        })
+    answered = [r for r in per_question if r["answerable"]]
+    overall = mean([{k: r[k] for k in METRICS} for r in answered])
+    kinds = sorted({r["kind"] for r in answered})
+    by_kind = {kind: mean([{k: r[k] for k in METRICS} for r in answered if r["kind"] == kind]) for kind in kinds}
     return overall, by_kind, latencies, per_question
+
+
+def no_answer_analysis(engine: SearchEngine, questions) -> dict:
+    """Top-result scores of answerable vs unanswerable questions, per signal, and the best cut."""
+    signals = {"dense_top_cosine": [], "bm25_top_score": []}
+    for q in questions:
+        top = engine.top_scores(q.query)
+        for name in signals:
+            signals[name].append((q.answerable, top[name]))
+    out = {}
+    for name, pairs in signals.items():
+        yes = [v for a, v in pairs if a]
+        no = [v for a, v in pairs if not a]
+        out[name] = {"answerable": distribution(yes), "unanswerable": distribution(no), **best_threshold(yes, no)}
+    return out
 
 
 def table(results: dict[str, tuple]) -> str:
     lines = [f"{'mode':<8} " + " ".join(f"{m:>9}" for m in METRICS) + f" {'p50 ms':>8}"]
-    for mode, (overall, _, latencies, _) in results.items():
+    for mode, (overall, _, latencies, _) in results.items():  # noqa: B007
         lines.append(f"{mode:<8} " + " ".join(f"{overall[m]:>9.3f}" for m in METRICS) + f" {statistics.median(latencies):>8.1f}")
     kinds = next(iter(results.values()))[1].keys()
     for kind in kinds:
         lines.append(f"\n[{kind}]")
         for mode, (_, by_kind, _, per_q) in results.items():
-            n = sum(1 for r in per_q if r["kind"] == kind)
+            n = sum(1 for r in per_q if r["kind"] == kind and r["answerable"])
             lines.append(f"{mode:<8} " + " ".join(f"{by_kind[kind][m]:>9.3f}" for m in METRICS) + f"   n={n}")
     return "\n".join(lines)
+
+
+def run_beir(args: argparse.Namespace) -> int:
+    """A BEIR dataset with our embedder, tokenizer and fusion (no bulletin parsing)."""
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = evaluate_beir(Path(args.beir), Path(tmp) / "beir", tokenizer=args.tokenizer or "jieba",
+                                   cache_path=cache_path_for(DEFAULT_INDEX_DIR), modes=tuple(args.modes.split(",")))
+    except ValueError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+    print(f"BEIR {args.beir}: {result.passages} passages, {result.queries} queries, embedded {result.embedded} new\n")
+    print(f"{'mode':<8} " + " ".join(f"{m:>9}" for m in METRICS) + f" {'p50 ms':>8}")
+    for mode, values in result.metrics.items():
+        print(f"{mode:<8} " + " ".join(f"{values[m]:>9.3f}" for m in METRICS) + f" {result.latency_ms[mode]:>8.1f}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,13 +106,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-overlap", type=int, help="… and this overlap")
     parser.add_argument("--fusion", default=DEFAULT_FUSION, choices=("rrf", "weighted"), help=f"hybrid fusion (default {DEFAULT_FUSION})")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes to run")
+    parser.add_argument("--beir", metavar="DIR", help="evaluate on a BEIR-layout dataset instead (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+    parser.add_argument("--distractors", metavar="DIR", help="add these documents (.txt folder or BEIR corpus) to the bulletins before indexing")
+    parser.add_argument("--out", metavar="DIR", help="report folder (default reports/eval-YYYYmmdd-HHMMSS)")
+    parser.add_argument("--compare", metavar="OLD_REPORT", help="print differences against an earlier report folder")
     args = parser.parse_args(argv)
 
+    if args.beir:
+        return run_beir(args)
     questions = load_questions(Path(args.questions))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             index_dir = Path(args.index) if args.index else default_index_dir()
-            if args.tokenizer or args.chunk_size or args.chunk_overlap:
+            if args.distractors:
+                target = Path(tmp) / "index"
+                built = index_with_distractors(CORPUS, Path(args.distractors), target, cache_path=cache_path_for(DEFAULT_INDEX_DIR),
+                                               tokenizer=args.tokenizer or "jieba")
+                print(f"with distractors from {args.distractors}: {built['chunks']} chunks, {built['distractors']} distractor documents"
+                      + (f", {len(built['failed'])} files failed" if built["failed"] else ""))
+                index_dir = target
+            elif args.tokenizer or args.chunk_size or args.chunk_overlap:
                 defaults = ChunkingParams()
                 params = ChunkingParams(args.chunk_size or defaults.chunk_size, args.chunk_overlap or defaults.chunk_overlap)
                 target = Path(tmp) / "index"
@@ -86,11 +136,30 @@ def main(argv: list[str] | None = None) -> int:
                 update_index([CORPUS], index_dir)
             engine = SearchEngine.open(index_dir, fusion=args.fusion)
             pipeline = engine.manifest["pipeline"]
+            chunking = pipeline.get("chunking") or {}
             print(f"{len(questions)} questions ({sum(q.answerable for q in questions)} answerable) · "
-                  f"tokenizer {pipeline['tokenizer']} · chunks {pipeline['chunking']['chunk_size']}/{pipeline['chunking']['chunk_overlap']} · "
+                  f"tokenizer {pipeline['tokenizer']} · chunks {chunking.get('chunk_size')}/{chunking.get('chunk_overlap')} · "
                   f"fusion {args.fusion} · embedder {engine.manifest['embedder']['id']}\n")
             results = {mode: evaluate(engine, questions, mode) for mode in args.modes.split(",")}
             print(table(results))
+            summary = {
+                "settings": {"questions": str(args.questions), "n_questions": len(questions), "tokenizer": pipeline["tokenizer"],
+                             "chunking": pipeline.get("chunking"), "fusion": args.fusion, "embedder": engine.manifest["embedder"]["id"]},
+                "modes": {mode: {"overall": o, "by_kind": bk, "latency_ms_p50": statistics.median(lat),
+                                 "latency_ms_p95": sorted(lat)[int(0.95 * (len(lat) - 1))]}
+                          for mode, (o, bk, lat, _) in results.items()},
+                "no_answer": no_answer_analysis(engine, questions),
+            }
+            for signal, data in summary["no_answer"].items():
+                print(f"\nno-answer · {signal}: answerable median {data['answerable'].get('median', 0):.3f}, "
+                      f"unanswerable median {data['unanswerable'].get('median', 0):.3f}; best threshold {data['threshold']} "
+                      f"(balanced accuracy {data['balanced_accuracy']})")
+            rows = [row for _, (_, _, _, per_q) in results.items() for row in per_q]
+            out_dir = Path(args.out) if args.out else REPORTS / time.strftime("eval-%Y%m%d-%H%M%S")
+            write_report(out_dir, summary, rows)
+            print(f"\nreport: {out_dir}/report.md (summary.json, questions.jsonl, modes.png)")
+            if args.compare:
+                print("\n" + compare(Path(args.compare), summary, rows))
     except IndexError_ as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2

@@ -51,6 +51,14 @@ class SearchEngine:
             return []
         return self.retrievers[mode].search(expand_query(query, self.gazetteer), k, filters)
 
+    def top_scores(self, query: str) -> dict[str, float]:
+        """Raw relevance of the best passage per retriever (for "not found" decisions):
+        fused scores are normalised per query and say nothing about absolute fit."""
+        query = expand_query(query, self.gazetteer)
+        dense = self.retrievers["dense"].scores(query, None, 1)
+        bm25 = self.retrievers["bm25"].scores(query, None, 1)
+        return {"dense_top_cosine": max(dense.values(), default=0.0), "bm25_top_score": max(bm25.values(), default=0.0)}
+
     def bulletin(self, doc_id: str) -> dict[str, Any]:
         return self.stored.bulletins[doc_id]
 

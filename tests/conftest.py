@@ -1,6 +1,8 @@
 """Shared fixtures: the bundled corpus, the fake embedder, a built index."""
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,3 +35,21 @@ def fake_embedder():
     from fakes import FakeEmbedder
 
     return FakeEmbedder()
+
+
+def cli(*args, check=True):
+    """Run a project command as a user would, in a new process."""
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} exited {result.returncode}\nstdout:{result.stdout}\nstderr:{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory):
+    """The five bulletins indexed with the real bundled model, through the CLI."""
+    index_dir = tmp_path_factory.mktemp("real") / "index"
+    result = cli("-m", "ingest", str(CORPUS), "--index", str(index_dir), "--no-progress")
+    assert "新增" in result.stdout and "5 期简报" in result.stdout
+    return index_dir

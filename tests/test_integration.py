@@ -6,26 +6,10 @@ import sys
 
 import pytest
 
-from conftest import B2020, CORPUS, ROOT
+from conftest import B2020, CORPUS, ROOT, cli
 
 pytestmark = pytest.mark.slow
 DAZHOU_LEAD = "10月10日，达州市地方志办召开专题会议"
-
-
-def cli(*args, check=True):
-    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
-    if check and result.returncode != 0:
-        raise AssertionError(f"{args} exited {result.returncode}\nstdout:{result.stdout}\nstderr:{result.stderr}")
-    return result
-
-
-@pytest.fixture(scope="module")
-def real_index(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("real") / "index"
-    result = cli("-m", "ingest", str(CORPUS), "--index", str(index_dir), "--no-progress")
-    assert "新增" in result.stdout and "5 期简报" in result.stdout
-    return index_dir
 
 
 def search_json(index_dir, query, *extra):

@@ -1,0 +1,51 @@
+"""Retrieval quality must not drop: the dev-set eval with the bundled model, against a floor.
+
+Floors = the values measured when they were set (README, "Retrieval quality") minus 0.03.
+"""
+import json
+
+import pytest
+
+from conftest import cli
+from eval.__main__ import evaluate
+from eval.gold import load_questions
+from eval.metrics import mrr_at, ndcg_at, recall_at
+from eval.report import best_threshold
+from index.engine import SearchEngine
+
+pytestmark = pytest.mark.slow
+HYBRID_RECALL5_FLOOR = 0.947  # measured 0.977
+HYBRID_MRR10_FLOOR = 0.942  # measured 0.972
+
+
+def test_hybrid_quality_above_floor(real_index):
+    engine = SearchEngine.open(real_index)
+    overall, by_kind, _, rows = evaluate(engine, load_questions(), "hybrid")
+    assert overall["recall@5"] >= HYBRID_RECALL5_FLOOR, overall
+    assert overall["mrr@10"] >= HYBRID_MRR10_FLOOR, overall
+    assert {"fact", "place", "date", "precedent", "english"} <= set(by_kind)
+    assert all(r["results"] for r in rows if r["answerable"])
+
+
+def test_eval_cli_writes_a_report_and_compares(real_index, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    out = cli("-m", "eval", "--index", str(real_index), "--out", str(first), "--modes", "bm25,hybrid").stdout
+    assert "recall@5" in out and "no-answer" in out
+    summary = json.loads((first / "summary.json").read_text(encoding="utf-8"))
+    assert set(summary["modes"]) == {"bm25", "hybrid"} and summary["no_answer"]["bm25_top_score"]["threshold"] is not None
+    assert (first / "modes.png").read_bytes()[:4] == b"\x89PNG"
+    assert len((first / "questions.jsonl").read_text(encoding="utf-8").splitlines()) == 2 * len(load_questions())
+    out = cli("-m", "eval", "--index", str(real_index), "--out", str(second), "--modes", "bm25,hybrid",
+              "--fusion", "rrf", "--compare", str(first)).stdout
+    assert "Compared with" in out and "worse (" in out
+
+
+def test_metrics_hand_computed():
+    found = [set(), {0}, set(), {1}, {0}]  # gold 0 at rank 2, gold 1 at rank 4
+    assert recall_at(found, 2, 1) == 0 and recall_at(found, 2, 5) == 1
+    assert mrr_at(found, 10) == 0.5
+    assert ndcg_at(found, 2, 10) == pytest.approx((1 / 1.5849625 + 1 / 2.3219281) / (1 + 1 / 1.5849625))
+
+
+def test_best_threshold_separates_groups():
+    assert best_threshold([5.0, 6.0, 7.0], [1.0, 2.0, 5.5]) == {"threshold": 5.0, "balanced_accuracy": pytest.approx(0.8333, abs=1e-4)}
