@@ -64,7 +64,19 @@ def no_answer_analysis(engine: SearchEngine, questions) -> dict:
         yes = [v for a, v in pairs if a]
         no = [v for a, v in pairs if not a]
         out[name] = {"answerable": distribution(yes), "unanswerable": distribution(no), **best_threshold(yes, no)}
+    out["rule"] = not_found_rule(engine, questions)
     return out
+
+
+def not_found_rule(engine: SearchEngine, questions) -> dict:
+    """How the search's own found/not-found verdict (index/relevance.py) does on the dev set."""
+    verdicts = [(q, engine.judge(q.query)) for q in questions]
+    kept = [v.found for q, v in verdicts if q.answerable]
+    refused = [not v.found for q, v in verdicts if not q.answerable]
+    share = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
+    return {"min_bm25": engine.min_bm25, "answerable_kept": share(kept), "unanswerable_refused": share(refused),
+            "wrongly_refused": [q.id for q, v in verdicts if q.answerable and not v.found],
+            "wrongly_answered": [q.id for q, v in verdicts if not q.answerable and v.found]}
 
 
 def table(results: dict[str, tuple]) -> str:
@@ -150,7 +162,12 @@ def main(argv: list[str] | None = None) -> int:
                           for mode, (o, bk, lat, _) in results.items()},
                 "no_answer": no_answer_analysis(engine, questions),
             }
+            rule = summary["no_answer"]["rule"]
+            print(f"\nnot-found rule (place not indexed, or top BM25 < {rule['min_bm25']}): answerable kept {rule['answerable_kept']}, "
+                  f"unanswerable refused {rule['unanswerable_refused']}")
             for signal, data in summary["no_answer"].items():
+                if signal == "rule":
+                    continue
                 print(f"\nno-answer · {signal}: answerable median {data['answerable'].get('median', 0):.3f}, "
                       f"unanswerable median {data['unanswerable'].get('median', 0):.3f}; best threshold {data['threshold']} "
                       f"(balanced accuracy {data['balanced_accuracy']})")

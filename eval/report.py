@@ -57,6 +57,10 @@ def markdown(summary: dict, rows: list[dict]) -> str:
             lines.append(f"| {mode} | " + " | ".join(f"{data['by_kind'][kind][m]:.3f}" for m in METRICS) + " |")
     lines += ["", "## Unanswerable questions: top-result scores", ""]
     for signal, data in summary["no_answer"].items():
+        if signal == "rule":
+            lines.append(f"- not-found rule (min BM25 {data['min_bm25']}): answerable kept {data['answerable_kept']}, "
+                         f"unanswerable refused {data['unanswerable_refused']}; wrongly refused {data['wrongly_refused']}, wrongly answered {data['wrongly_answered']}")
+            continue
         lines.append(f"- {signal}: answerable {data['answerable']}, unanswerable {data['unanswerable']}, "
                      f"best threshold {data['threshold']} (balanced accuracy {data['balanced_accuracy']})")
     misses = [r for r in rows if r.get("answerable") and r["mrr@10"] == 0]

@@ -7,7 +7,9 @@ Examples:
   python -m index.search --queries questions.jsonl --json      # one JSON object per line, each with its "id"
 
 --json prints the search contract (DESIGN.md): {"query", "results": [{"rank", "chunk_id",
-"doc_id", "text", "score", "title", "date", "section", "places", "source_org", "start", "end"}]}.
+"doc_id", "text", "score", "title", "date", "section", "places", "source_org", "start", "end"}]},
+plus "relevance": {"found", "reason", ...}: whether any passage passes the "not found" rule
+(index/relevance.py). Results are listed either way: when not found they are only near misses.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from index.embedders import EmbedderError
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
+from index.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, Verdict
 from index.retrieval import Filters
 from index.store import IndexError_, default_index_dir
 
@@ -37,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="only items dated on or after this day")
     parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="only items dated on or before this day")
     parser.add_argument("--section", action="append", default=[], metavar="NAME", help="only this section, e.g. 市州动态 (repeatable)")
+    parser.add_argument("--min-bm25", type=float, metavar="SCORE",
+                        help=f"'not found' below this top BM25 score (default {DEFAULT_MIN_BM25}, or ${MIN_BM25_ENV})")
     return parser
 
 
@@ -66,10 +71,13 @@ def _check_date(value: str, flag: str) -> None:
         raise ValueError(f"{flag} {value!r} is not a date; use YYYY-MM-DD, e.g. 2022-11-02") from None
 
 
-def format_text(query: str, results: list[dict]) -> str:
+def format_text(query: str, results: list[dict], verdict: Verdict | None = None) -> str:
     if not results:
         return f"未找到与“{query}”相关的段落。"
-    lines = [f"“{query}” 的前 {len(results)} 条结果：", ""]
+    if verdict is not None and not verdict.found:
+        lines = [f"未找到“{query}”的答案（{verdict.reason}）。最接近的 {len(results)} 条，可能相关：", ""]
+    else:
+        lines = [f"“{query}” 的前 {len(results)} 条结果：", ""]
     for r in results:
         date = r["date"] or (f"日期不详（估计{r['date_estimate']}年）" if r.get("date_estimate") else "日期不详")
         head = f"[{r['rank']}] {date} 【{r['section'] or '—'}】 {r['title'] or '（无标题）'}"
@@ -89,6 +97,8 @@ def format_text(query: str, results: list[dict]) -> str:
 def run(args: argparse.Namespace, out=sys.stdout) -> int:
     filters = make_filters(args)
     engine = SearchEngine.open(args.index)
+    if args.min_bm25 is not None:
+        engine.min_bm25 = args.min_bm25
     if args.queries:
         for number, line in enumerate(Path(args.queries).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
@@ -98,18 +108,20 @@ def run(args: argparse.Namespace, out=sys.stdout) -> int:
                 query_id, query = row["id"], row["query"]
             except (json.JSONDecodeError, KeyError, TypeError):
                 raise ValueError(f"{args.queries}:{number}: expected a JSON object with \"id\" and \"query\"") from None
-            results = [result_dict(h, i) for i, h in enumerate(engine.search(query, args.k, args.mode, filters), 1)]
-            if args.json:
-                out.write(json.dumps({"id": query_id, "query": query, "results": results}, ensure_ascii=False) + "\n")
-            else:
-                out.write(f"## {query_id}\n{format_text(query, results)}\n")
+            out.write(answer(engine, query, args, filters, query_id))
         return 0
-    results = [result_dict(h, i) for i, h in enumerate(engine.search(args.query, args.k, args.mode, filters), 1)]
-    if args.json:
-        out.write(json.dumps({"query": args.query, "results": results}, ensure_ascii=False) + "\n")
-    else:
-        out.write(format_text(args.query, results) + "\n")
+    out.write(answer(engine, args.query, args, filters))
     return 0
+
+
+def answer(engine: SearchEngine, query: str, args: argparse.Namespace, filters: Filters, query_id=None) -> str:
+    results = [result_dict(h, i) for i, h in enumerate(engine.search(query, args.k, args.mode, filters), 1)]
+    verdict = engine.judge(query)
+    if args.json:
+        head = {"id": query_id} if query_id is not None else {}
+        return json.dumps({**head, "query": query, "results": results, "relevance": verdict.to_dict()}, ensure_ascii=False) + "\n"
+    text = format_text(query, results, verdict) + "\n"
+    return f"## {query_id}\n{text}" if query_id is not None else text
 
 
 def main(argv: list[str] | None = None) -> int:
