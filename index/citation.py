@@ -1,0 +1,45 @@
+"""The house citation format staff paste into drafts.
+
+    《四川省地方志工作简报》2022年11月2日 【市州动态】“成都、泸州等地积极推进精品年鉴品读季活动走深走实”（综合成都市、泸州市…信息）
+
+Built from a search result (the JSON contract keys). A field the bulletin does not give
+(date lost with the header, no source line, no issue number) is left out, never guessed:
+the labelled date estimate is for reading, not for citing.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+PUBLICATION = "《四川省地方志工作简报》"
+
+
+def chinese_date(iso: str | None) -> str | None:
+    """"2022-11-02" -> "2022年11月2日"; None or a malformed date -> None."""
+    if not iso:
+        return None
+    try:
+        day = date.fromisoformat(iso)
+    except ValueError:
+        return None
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def house_citation(result: dict) -> str:
+    head = PUBLICATION
+    if result.get("issue_no"):
+        head += result["issue_no"]
+    when = chinese_date(result.get("date"))
+    if when:
+        head += f"（{when}）" if result.get("issue_no") else when
+    parts = [head]
+    if result.get("section"):
+        parts.append(f"【{result['section']}】")
+    tail = f"“{result['title']}”" if result.get("title") else ""
+    if result.get("source_org"):
+        tail += f"（{result['source_org']}）"
+    pages = result.get("pages") or []
+    if pages:
+        tail += f"，第{pages[0]}页" if len(pages) == 1 or pages[0] == pages[-1] else f"，第{pages[0]}—{pages[-1]}页"
+    if tail:
+        parts.append(tail)
+    return " ".join(parts)
