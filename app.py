@@ -1,43 +1,161 @@
-"""The bulletin assistant's main job.
+"""简报助手 · the web chat over the bulletin index.
 
-Until the web chat lands (issue 4) this is an interactive search prompt over
-the index: type a question, get the cited passages. `make run` builds the
-index from the bundled bulletins first when there is none.
+    python app.py                                  # http://127.0.0.1:7860
+    python app.py --host 0.0.0.0 --port 8080 --index /srv/bulletin-index
+
+Environment: BULLETIN_HOST, BULLETIN_PORT, BULLETIN_INDEX_DIR; BULLETIN_AUTH="user:password"
+(several: comma-separated) requires a login; BULLETIN_LLM_* configure an optional language
+model (chat/llm.py); BULLETIN_FEEDBACK_FILE is where 👍/👎 go (chat/feedback.py).
+The page is thin: answering lives in chat/service.py, HTML in chat/render.py.
 """
-from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
-from index.embedders import EmbedderError
-from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
-from index.search import format_text
-from index.store import IndexError_
+ROOT = Path(__file__).resolve().parent
+BUNDLED = ROOT / "data" / "bulletins"
+EXAMPLES = [
+    "达州在年鉴质量方面做了什么决定？",
+    "哪些市州印发了精品年鉴品读季活动实施方案？",
+    "德阳品读季活动筹集了多少经费？",
+    "2024年3月哪些地方召开了地方志工作会议？",
+    "What did Dazhou decide on yearbook quality?",
+]
+
+
+def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
+    """"alice:pw1,bob:pw2" -> [("alice", "pw1"), ("bob", "pw2")]; None when unset."""
+    if not value:
+        return None
+    pairs = []
+    for item in value.split(","):
+        user, sep, password = item.strip().partition(":")
+        if not sep or not user or not password:
+            raise ValueError("BULLETIN_AUTH must look like user:password (several separated by commas)")
+        pairs.append((user, password))
+    return pairs
+
+
+def build_app(assistant):
+    """The Gradio page over an Assistant (chat/service.py)."""
+    import gradio as gr
+
+    from chat.feedback import record_vote
+    from chat.render import CARDS_JS, cards_html, esc_markdown, reply_markdown
+    from chat.render import full_text_html as render_full_text
+    from chat.service import AskOptions
+
+    def full_text_html(chunk_id: str) -> str:
+        """Called from the cards' 查看全文 button (CARDS_JS: server.full_text_html)."""
+        return render_full_text(assistant.full_text(chunk_id))
+
+    def respond(question, history, state, cities, date_from, date_to, sections, k, mode):
+        history = list(history or [])
+        state = dict(state or {"previous": None, "records": {}})
+        question = (question or "").strip()
+        if not question:
+            return history, gr.skip(), "", state
+        options = AskOptions(int(k), mode, tuple(cities or ()), date_from or "", date_to or "", tuple(sections or ()))
+        try:
+            record = assistant.ask(question, options, previous=state.get("previous"))
+        except ValueError as exc:
+            history += [{"role": "user", "content": esc_markdown(question)}, {"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"}]
+            return history, gr.skip(), question, state
+        history += [{"role": "user", "content": esc_markdown(record["question"])}, {"role": "assistant", "content": reply_markdown(record)}]
+        records = dict(state.get("records") or {})
+        records[len(history) - 1] = record
+        return history, cards_html(record), "", {"previous": record["query"], "records": records}
+
+    def vote(data: gr.LikeData, state):
+        record = (state or {}).get("records", {}).get(data.index if isinstance(data.index, int) else data.index[0])
+        if record is None:
+            return
+        record_vote(record, data.liked is True or data.liked == "Like")
+        gr.Info("已记录您的反馈，谢谢！")
+
+    def new_conversation():
+        return [], cards_html(None), "", {"previous": None, "records": {}}
+
+    def ask_api(question: str, k: int = 5, cities: list[str] | None = None, date_from: str = "", date_to: str = "",
+                sections: list[str] | None = None, mode: str = "hybrid", previous: str = "") -> dict:
+        """Ask a question; returns {"question", "query", "found", "answer", "results": [search contract keys +
+        "citation", "highlights"], "not_found_message", "relevance", ...}."""
+        options = AskOptions(int(k), mode, tuple(cities or ()), date_from, date_to, tuple(sections or ()))
+        return assistant.ask(question, options, previous=previous or None)
+
+    summary = assistant.corpus_summary()
+    with gr.Blocks(title="简报助手 · 四川省地方志工作简报") as page:
+        gr.Markdown(f"## 简报助手 · 《四川省地方志工作简报》\n{summary}。回答只摘录简报原文，每句标注出处 [n]，对应右侧的原文段落。")
+        state = gr.State({"previous": None, "records": {}})
+        with gr.Row():
+            with gr.Column(scale=5):
+                chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", buttons=["copy"],
+                                     feedback_options=("Like", "Dislike"), sanitize_html=True)
+                with gr.Row():
+                    question = gr.Textbox(label="问题", placeholder="例如：达州在年鉴质量方面做了什么决定？", scale=5,
+                                          lines=1, max_lines=4, elem_id="question", autofocus=True)
+                    send = gr.Button("提问", variant="primary", scale=1, elem_id="send")
+                gr.Examples(EXAMPLES, inputs=question, label="示例问题")
+                with gr.Accordion("筛选", open=False):
+                    cities = gr.Dropdown(assistant.cities(), multiselect=True, label="市州（含所辖县市区）")
+                    with gr.Row():
+                        date_from = gr.Textbox(label="起始日期", placeholder="2022 或 2022-11 或 2022-11-02")
+                        date_to = gr.Textbox(label="截止日期", placeholder="2024-03")
+                    sections = gr.Dropdown(assistant.sections(), multiselect=True, label="栏目")
+                    k = gr.Slider(1, 10, value=5, step=1, label="段落数")
+                    with gr.Accordion("高级", open=False):
+                        mode = gr.Radio(["hybrid", "bm25", "dense"], value="hybrid", label="检索方式",
+                                        info="hybrid：关键词与语义融合（推荐）；bm25：关键词；dense：语义向量")
+                clear = gr.Button("新对话", size="sm")
+            with gr.Column(scale=6):
+                cards = gr.HTML(cards_html(None), elem_id="cards", js_on_load=CARDS_JS, server_functions=[full_text_html])
+        inputs = [question, chatbot, state, cities, date_from, date_to, sections, k, mode]
+        outputs = [chatbot, cards, question, state]
+        send.click(respond, inputs, outputs, api_visibility="private", concurrency_limit=4)
+        question.submit(respond, inputs, outputs, api_visibility="private", concurrency_limit=4)
+        chatbot.like(vote, [state], None, api_visibility="private")
+        clear.click(new_conversation, None, outputs, api_visibility="private")
+        gr.api(ask_api, api_name="ask", concurrency_limit=4)
+    return page
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python app.py", description="简报助手：输入问题，查看引用的原文段落。")
-    parser.add_argument("--index", metavar="DIR", help="index folder (default data/index or $BULLETIN_INDEX_DIR)")
-    parser.add_argument("-k", type=int, default=5, help="passages per answer")
-    parser.add_argument("--mode", choices=MODES, default=DEFAULT_MODE)
+    parser = argparse.ArgumentParser(prog="python app.py", description="简报助手：网页问答，回答附引用原文。")
+    parser.add_argument("--host", default=os.environ.get("BULLETIN_HOST", "127.0.0.1"),
+                        help="address to listen on (default 127.0.0.1: this machine only; $BULLETIN_HOST)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BULLETIN_PORT", "7860")), help="port (default 7860; $BULLETIN_PORT)")
+    parser.add_argument("--index", metavar="DIR", help="index folder (default data/index, or $BULLETIN_INDEX_DIR)")
     args = parser.parse_args(argv)
+
+    from chat.llm import LLMConfig
+    from chat.render import CSS
+    from chat.service import Assistant
+    from index.embedders import EmbedderError
+    from index.store import IndexError_, IndexMissingError, default_index_dir
+
+    index_dir = Path(args.index) if args.index else default_index_dir()
     try:
-        engine = SearchEngine.open(args.index)
-    except (IndexError_, EmbedderError) as exc:
+        auth = parse_auth(os.environ.get("BULLETIN_AUTH"))
+        llm = LLMConfig.from_env()
+        try:
+            assistant = Assistant.open(index_dir, llm=llm)
+        except IndexMissingError:
+            print(f"{index_dir} 还没有索引：先为随附的示例简报建立索引（{BUNDLED}）…", flush=True)
+            from index.build import update_index
+
+            update_index([BUNDLED], index_dir)
+            assistant = Assistant.open(index_dir, llm=llm)
+    except (IndexError_, EmbedderError, ValueError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
-    counts = engine.manifest["counts"]
-    print(f"简报助手 · 已收录 {counts['bulletins']} 期简报、{counts['chunks']} 个段落。输入问题后回车；空行或 Ctrl-D 退出。")
-    while True:
-        try:
-            query = input("\n问题> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if not query:
-            return 0
-        hits = engine.search(query[:500], args.k, args.mode)
-        print(format_text(query, [result_dict(h, i) for i, h in enumerate(hits, 1)]))
+    page = build_app(assistant)
+    page.queue(default_concurrency_limit=4)
+    print(f"简报助手：{assistant.corpus_summary()}" + ("；已启用语言模型 " + llm.model if llm else ""), flush=True)
+    page.launch(server_name=args.host, server_port=args.port, auth=auth, auth_message="请登录简报助手" if auth else None,
+                css=CSS, footer_links=["api"], show_error=True)
+    return 0
 
 
 if __name__ == "__main__":

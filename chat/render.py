@@ -1,0 +1,168 @@
+"""HTML for the web chat: the reply, the passage cards, the full bulletin.
+
+Every piece of document or user text goes through `html.escape` here and nowhere is
+it inserted raw: a bulletin that contains "<script>" shows those characters as text.
+Highlights are offsets into the passage (or bulletin) text, so escaping happens per
+segment, never on markup we produced.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+from index.citation import chinese_date
+
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def esc(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~])")
+
+
+def esc_markdown(text: object) -> str:
+    """For the chat bubble, which renders Markdown: HTML-escaped, and Markdown's
+    own characters backslash-escaped so "*" or "[x](y)" in a bulletin stay text."""
+    return esc(_MARKDOWN_SPECIAL.sub(r"\\\1", "" if text is None else str(text)))
+
+
+def marked(text: str, spans: list[tuple[int, int]] | list[list[int]], css: str = "hl", first_id: str | None = None) -> str:
+    """`text` escaped, with each (start, end) span wrapped in <mark class=css>."""
+    out, cursor = [], 0
+    for number, (start, end) in enumerate(sorted((max(0, s), min(len(text), e)) for s, e in spans)):
+        if start < cursor or start >= end:
+            continue  # overlapping or empty: the first one wins
+        ident = f' id="{esc(first_id)}"' if first_id and number == 0 else ""
+        out.append(esc(text[cursor:start]))
+        out.append(f'<mark class="{css}"{ident}>{esc(text[start:end])}</mark>')
+        cursor = end
+    out.append(esc(text[cursor:]))
+    return "".join(out)
+
+
+def reply_markdown(record: dict) -> str:
+    """The chat bubble: the answer with its [n] markers, or the plain "not found"."""
+    lines = [f"*{esc_markdown(n)}*" for n in record.get("notices", [])]
+    if record["found"]:
+        parts = _MARKER.split(record["answer"])  # text, number, text, number, ...
+        lines.append("".join(esc_markdown(part) if i % 2 == 0 else f"<sup>[{part}]</sup>" for i, part in enumerate(parts)))
+        if record.get("answer_source") == "llm":
+            lines.append("*（由语言模型根据以上段落撰写，请核对原文）*")
+    else:
+        lines.append(esc_markdown(record["not_found_message"]))
+    return "\n\n".join(lines)
+
+
+def date_label(result: dict) -> str:
+    when = chinese_date(result.get("date"))
+    if when:
+        return when
+    estimate = result.get("date_estimate")
+    return f"日期不详（约{esc(estimate)}年）" if estimate else "日期不详"
+
+
+def card_html(result: dict, number: int) -> str:
+    head = [f'<span class="num">[{number}]</span>', f'<span class="date">{esc(date_label(result))}</span>']
+    if result.get("issue_no"):
+        head.append(f'<span class="issue">{esc(result["issue_no"])}</span>')
+    if result.get("section"):
+        head.append(f'<span class="section">【{esc(result["section"])}】</span>')
+    if result.get("pages"):
+        pages = result["pages"]
+        head.append(f'<span class="pages">第{esc(pages[0])}{"—" + esc(pages[-1]) if pages[-1] != pages[0] else ""}页</span>')
+    meta = []
+    if result.get("source_org"):
+        meta.append(f'来源：{esc(result["source_org"])}')
+    tags = "".join(f'<span class="tag">{esc(p)}</span>' for p in result.get("places") or [])
+    if tags:
+        meta.append(f"地点：{tags}")
+    return (
+        f'<div class="card" id="card-{number}" data-chunk="{esc(result["chunk_id"])}">'
+        f'<div class="card-head">{" ".join(head)}</div>'
+        f'<div class="card-title">{esc(result.get("title") or "（无标题）")}</div>'
+        + (f'<div class="card-meta">{" · ".join(meta)}</div>' if meta else "")
+        + f'<div class="passage">{marked(result["text"], result.get("highlights") or [])}</div>'
+        f'<div class="citation"><span class="cite-label">引用：</span><span class="cite-text">{esc(result["citation"])}</span></div>'
+        f'<div class="actions"><button class="copy-cite" type="button" data-cite="{esc(result["citation"])}">复制引用</button>'
+        f'<button class="open-full" type="button" data-chunk="{esc(result["chunk_id"])}">查看全文</button></div>'
+        "</div>"
+    )
+
+
+def cards_html(record: dict | None) -> str:
+    if not record or not record.get("results"):
+        return '<div class="cards-empty">提问后，这里显示引用的原文段落。</div>' + _panel()
+    heading = "引用的原文段落" if record["found"] else "可能相关（未找到确切答案）"
+    cards = "".join(card_html(r, n) for n, r in enumerate(record["results"], 1))
+    css = "cards" if record["found"] else "cards maybe"
+    return f'<div class="{css}"><div class="cards-heading">{heading}</div>{cards}</div>' + _panel()
+
+
+def _panel() -> str:
+    return '<div class="fulltext-panel" hidden></div>'
+
+
+def full_text_html(full: dict) -> str:
+    """The whole cleaned bulletin with the cited passage marked (id="cited-passage")."""
+    when = chinese_date(full.get("date")) or (f"日期不详（约{full['date_estimate']}年）" if full.get("date_estimate") else "日期不详")
+    title = " ".join(x for x in (full.get("issuer"), full.get("issue_no"), when) if x)
+    body = marked(full["text"], [(full["start"], full["end"])], css="cited", first_id="cited-passage")
+    return (
+        f'<div class="fulltext" data-chunk="{esc(full["chunk_id"])}">'
+        f'<div class="fulltext-head"><b>查看全文</b> · 《四川省地方志工作简报》{esc(title)}'
+        f'<button class="close-full" type="button">关闭</button></div>'
+        + (f'<div class="fulltext-cite">引用：{esc(full["citation"])}</div>' if full.get("citation") else "")
+        + f'<div class="fulltext-body">{body}</div></div>'
+    )
+
+
+# Runs in the browser once the cards component loads: copy a citation, open or close the
+# full text (fetched from the server by chunk id), scroll the cited passage into view.
+CARDS_JS = """
+element.addEventListener('click', async (event) => {
+  const copy = event.target.closest('button.copy-cite');
+  if (copy) {
+    const text = copy.dataset.cite;
+    try { await navigator.clipboard.writeText(text); }
+    catch (e) {
+      const area = document.createElement('textarea'); area.value = text; document.body.appendChild(area);
+      area.select(); document.execCommand('copy'); area.remove();
+    }
+    copy.textContent = '已复制'; setTimeout(() => { copy.textContent = '复制引用'; }, 1500);
+    return;
+  }
+  const panel = element.querySelector('.fulltext-panel');
+  if (event.target.closest('button.close-full')) { panel.hidden = true; panel.innerHTML = ''; return; }
+  const open = event.target.closest('button.open-full');
+  if (open) {
+    panel.hidden = false;
+    panel.innerHTML = '<div class="fulltext-loading">正在打开全文…</div>';
+    try { panel.innerHTML = await server.full_text_html(open.dataset.chunk); }
+    catch (e) { panel.innerHTML = '<div class="fulltext-error">无法打开全文，请重新提问后再试。</div>'; return; }
+    panel.scrollIntoView({block: 'start'});
+    const cited = panel.querySelector('#cited-passage');
+    if (cited) cited.scrollIntoView({block: 'center'});
+  }
+});
+"""
+
+CSS = """
+.cards-heading { font-weight: 600; margin: 4px 0 8px; }
+.cards.maybe .cards-heading { color: #a15c00; }
+.card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; background: #fff; }
+.card-head { color: #57606a; font-size: 0.9em; }
+.card-head .num { font-weight: 700; color: #0969da; }
+.card-title { font-weight: 600; margin: 4px 0; }
+.card-meta { font-size: 0.85em; color: #57606a; margin-bottom: 4px; }
+.tag { display: inline-block; background: #ddf4ff; color: #0550ae; border-radius: 10px; padding: 0 8px; margin-right: 4px; }
+.passage { line-height: 1.7; white-space: pre-wrap; }
+mark.hl { background: #fff3b0; padding: 0 1px; }
+.citation { font-size: 0.85em; color: #3a3a3a; margin-top: 6px; border-top: 1px dashed #d0d7de; padding-top: 4px; }
+.actions button, .close-full { margin: 6px 8px 0 0; padding: 2px 10px; border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; cursor: pointer; }
+.fulltext { border: 2px solid #0969da; border-radius: 8px; padding: 10px 12px; margin-top: 8px; }
+.fulltext-head { margin-bottom: 6px; }
+.fulltext-body { max-height: 60vh; overflow-y: auto; white-space: pre-wrap; line-height: 1.8; }
+mark.cited { background: #ffe08a; }
+"""

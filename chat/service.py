@@ -1,0 +1,264 @@
+"""The web chat's one call: a question in, a cited answer and its passages out.
+
+`Assistant.ask` returns plain data (the search JSON contract's result keys plus the
+answer), so the Gradio page, the API endpoint and the tests all see the same thing.
+The assistant follows the index on disk: when an ingest swaps in a new index, the
+next question is answered from it, without a restart (`IndexWatcher`).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from chat.answer import Answer, SentenceScorer, Sentence, extractive_answer, split_sentences
+from chat.conversation import follow_up_query
+from chat.llm import LLMConfig, LLMError, cited_sentences, complete
+from index.citation import chinese_date, house_citation
+from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
+from index.query import expand_query
+from index.retrieval import Filters, Hit
+from index.store import default_index_dir, try_read_manifest
+
+log = logging.getLogger(__name__)
+MAX_QUESTION_CHARS = 200
+MAX_PASSAGES = 10
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    k: int = 5
+    mode: str = DEFAULT_MODE
+    cities: tuple[str, ...] = ()  # any name the gazetteer knows: 达州, 达州市, Dazhou, 大竹县
+    date_from: str = ""  # 2022, 2022-11 or 2022-11-02
+    date_to: str = ""
+    sections: tuple[str, ...] = ()
+
+
+class IndexWatcher:
+    """Holds the current engine; a background thread reopens the index when its
+    manifest changes (an ingest finished), reusing the loaded embedder."""
+
+    def __init__(self, index_dir: Path, engine: SearchEngine, interval: float = 2.0):
+        self.index_dir, self.engine, self.interval = index_dir, engine, interval
+        self._stamp = engine.manifest.get("created_at")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="index-watcher", daemon=True)
+
+    def start(self) -> "IndexWatcher":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check(self) -> bool:
+        """Reload if the index on disk is newer; True when it did."""
+        manifest = try_read_manifest(self.index_dir)
+        if not manifest or manifest.get("created_at") == self._stamp:
+            return False
+        try:
+            engine = SearchEngine.open(self.index_dir, embedder=self.engine.retrievers["dense"].embedder)
+        except Exception as exc:  # keep answering from the old index; say why in the log
+            log.warning("index at %s changed but could not be loaded (%s); still serving the previous one", self.index_dir, exc)
+            self._stamp = manifest.get("created_at")
+            return False
+        self.engine, self._stamp = engine, engine.manifest.get("created_at")
+        log.info("index reloaded: %s bulletins, %s chunks", engine.manifest["counts"]["bulletins"], engine.manifest["counts"]["chunks"])
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check()
+            except OSError as exc:  # an ingest mid-swap; try again next tick
+                log.debug("index check failed: %s", exc)
+
+
+@dataclass
+class Assistant:
+    watcher: IndexWatcher
+    llm: LLMConfig | None = None
+    _scorers: dict = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, llm: LLMConfig | None = None, watch: bool = True,
+             interval: float = 2.0) -> "Assistant":
+        index_dir = Path(index_dir) if index_dir else default_index_dir()
+        watcher = IndexWatcher(index_dir, SearchEngine.open(index_dir), interval)
+        if watch:
+            watcher.start()
+        return cls(watcher, llm)
+
+    @property
+    def engine(self) -> SearchEngine:
+        return self.watcher.engine
+
+    # ---- what the page shows about the archive ------------------------------------------
+    def corpus_summary(self) -> str:
+        """"已收录的5期简报（2020年7月—2024年3月）"."""
+        bulletins = list(self.engine.stored.bulletins.values())
+        dates = sorted(b["date"] for b in bulletins if b.get("date"))
+        span = f"（{_month(dates[0])}—{_month(dates[-1])}）" if dates else ""
+        return f"已收录的{len(bulletins)}期简报{span}"
+
+    def cities(self) -> list[str]:
+        return [p.name for p in self.engine.gazetteer.cities()]
+
+    def sections(self) -> list[str]:
+        return sorted({c.meta.get("section") for c in self.engine.stored.chunks if c.meta.get("section")})
+
+    # ---- answering ------------------------------------------------------------------------
+    def ask(self, question: str, options: AskOptions = AskOptions(), previous: str | None = None) -> dict:
+        started = time.perf_counter()
+        engine = self.engine  # one index for the whole answer, even if a reload lands meanwhile
+        notices = []
+        question = " ".join((question or "").split())
+        if len(question) > MAX_QUESTION_CHARS:
+            question = question[:MAX_QUESTION_CHARS]
+            notices.append(f"问题过长，只按前{MAX_QUESTION_CHARS}字检索。")
+        if not question:
+            raise ValueError("请输入问题。")
+        if options.mode not in MODES:
+            raise ValueError(f"未知的检索方式 {options.mode!r}，可选：{'、'.join(MODES)}")
+        query = follow_up_query(question, previous, engine.gazetteer) or question
+        if query != question:
+            notices.append(f"接上一个问题，按“{query}”检索。")
+        filters = self.filters(options)
+        k = max(1, min(int(options.k), MAX_PASSAGES))
+        hits = engine.search(query, k, options.mode, filters)
+        verdict = engine.judge(query)
+        results = [result_dict(hit, rank) for rank, hit in enumerate(hits, 1)]
+        found = verdict.found and bool(results)
+        reason = verdict.reason if not verdict.found else (None if results else "所选筛选条件下没有段落")
+        answer, text, source = Answer(()), "", "none"
+        if found:
+            answer, text, source, notice = self._answer(engine, query, [r["text"] for r in results])
+            if notice:
+                notices.append(notice)
+        for number, result in enumerate(results, 1):
+            result["citation"] = house_citation(result)
+            result["highlights"] = [list(span) for span in answer.highlights(number)]
+        return {
+            "question": question,
+            "query": query,
+            "found": found,
+            "not_found_message": None if found else self.not_found_message(question, reason),
+            "answer": text,
+            "answer_source": source,
+            "results": results,
+            "relevance": verdict.to_dict(),
+            "filters": _filters_dict(filters),
+            "notices": notices,
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+
+    def not_found_message(self, question: str, reason: str | None) -> str:
+        why = f"（{reason}）" if reason else ""
+        return f"在{self.corpus_summary()}中未找到“{question}”的答案{why}。以下段落可能相关，仅供参考。"
+
+    def _answer(self, engine: SearchEngine, query: str, passages: list[str]) -> tuple[Answer, str, str, str | None]:
+        """(highlighted sentences, answer text, "extractive" | "llm", notice). The extractive
+        answer gives the highlights; a model's reply replaces its text when it cites."""
+        extractive = extractive_answer(expand_query(query, engine.gazetteer), passages, self._scorer(engine))
+        if self.llm is None:
+            return extractive, extractive.text, "extractive", None
+        try:
+            kept = cited_sentences(complete(self.llm, query, passages), len(passages))
+        except LLMError as exc:
+            return extractive, extractive.text, "extractive", f"{exc}，以下为原文摘录。"
+        if not kept:
+            return extractive, extractive.text, "extractive", "语言模型的回答没有可核对的引用，以下为原文摘录。"
+        cited = {n for s in kept for n in s.passages}
+        highlighted = tuple(s for s in extractive.sentences if s.passage in cited) or _leads(passages, cited)
+        return Answer(highlighted), "".join(s.text for s in kept), "llm", None
+
+    def _scorer(self, engine: SearchEngine) -> SentenceScorer:
+        """IDF from the index's own passages, computed once per loaded index."""
+        key = id(engine)
+        if key not in self._scorers:
+            tokenize = engine.retrievers["bm25"].tokenizer
+            frequency: dict[str, int] = {}
+            for chunk in engine.stored.chunks:
+                for token in set(tokenize(chunk.text)):
+                    frequency[token] = frequency.get(token, 0) + 1
+            self._scorers = {key: SentenceScorer(tokenize, frequency, len(engine.stored.chunks))}
+        return self._scorers[key]
+
+    def filters(self, options: AskOptions) -> Filters:
+        gazetteer = self.engine.gazetteer
+        cities, places = [], []
+        for name in options.cities:
+            place = gazetteer.resolve(name)
+            if place is None:
+                raise ValueError(f"不认识的地名“{name}”：请填写四川的市州或区县名，如 达州、大竹县。")
+            if place.level == "city":
+                cities.append(place.name)
+            else:
+                places.append(place.label)
+        return Filters(tuple(cities), tuple(places), date_bound(options.date_from, end=False),
+                       date_bound(options.date_to, end=True), tuple(s.strip("【】") for s in options.sections if s))
+
+    # ---- the full bulletin ------------------------------------------------------------------
+    def full_text(self, chunk_id: str) -> dict:
+        engine = self.engine
+        chunk = next((c for c in engine.stored.chunks if c.chunk_id == chunk_id), None)
+        if chunk is None:
+            raise KeyError(f"没有编号为 {chunk_id} 的段落（索引可能已更新，请重新提问）")
+        bulletin = engine.bulletin(chunk.doc_id)
+        row = engine.stored.chunks.index(chunk)
+        citation = house_citation(result_dict(Hit(chunk, 0.0, row), 1))
+        return {"doc_id": chunk.doc_id, "chunk_id": chunk_id, "citation": citation, "text": bulletin["text_clean"], "start": chunk.start,
+                "end": chunk.end, "date": bulletin.get("date"), "issuer": bulletin.get("issuer"),
+                "issue_no": bulletin.get("issue_no"), "date_estimate": bulletin.get("date_estimate")}
+
+
+def date_bound(text: str, end: bool) -> str | None:
+    """"2022" / "2022-11" / "2022-11-02" (also 2022年11月) -> an ISO day: the first day of the
+    period for a lower bound, its last day for an upper one."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{4})(?:\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?)?\s*月?)?\s*年?", text)
+    if not match:
+        raise ValueError(f"日期“{text}”看不懂：请写成 2022、2022-11 或 2022-11-02。")
+    year, month, day = int(match[1]), match[2] and int(match[2]), match[3] and int(match[3])
+    try:
+        if day:
+            return date(year, month, day).isoformat()
+        if month:
+            first = date(year, month, 1)
+            if not end:
+                return first.isoformat()
+            following = date(year + (month == 12), month % 12 + 1, 1)
+            return date.fromordinal(following.toordinal() - 1).isoformat()
+    except ValueError:
+        raise ValueError(f"日期“{text}”不存在。") from None
+    return f"{year}-01-01" if not end else f"{year}-12-31"
+
+
+def _month(iso: str) -> str:
+    day = date.fromisoformat(iso)
+    return f"{day.year}年{day.month}月"
+
+
+def _filters_dict(filters: Filters) -> dict:
+    return {"cities": list(filters.cities), "places": list(filters.places), "date_from": filters.date_from,
+            "date_to": filters.date_to, "sections": list(filters.sections)}
+
+
+def _leads(passages: list[str], numbers: set[int]) -> tuple[Sentence, ...]:
+    out = []
+    for number in sorted(numbers):
+        spans = split_sentences(passages[number - 1])
+        if spans:
+            start, end = spans[0]
+            out.append(Sentence(number, start, end, passages[number - 1][start:end]))
+    return tuple(out)
+
+
+__all__ = ["Assistant", "AskOptions", "IndexWatcher", "date_bound", "chinese_date"]
