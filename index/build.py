@@ -167,7 +167,7 @@ def update_index(
                 report.changed = True  # an unreadable file leaves the index, like a removed one
             continue
         if sha in seen_sha and seen_sha[sha] != key:
-            report.files.append(FileReport(key, "duplicate", reason=f"same content as {seen_sha[sha]}"))
+            report.files.append(FileReport(key, "duplicate", reason=f"与 {seen_sha[sha]} 内容相同，只索引一次 / same content as {seen_sha[sha]}"))
             continue
         previous = old_files.get(key)
         if reusable and old is not None and previous and previous["sha256"] == sha:

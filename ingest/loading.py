@@ -60,9 +60,12 @@ def read_file_bytes(path: str | Path, max_bytes: int | None = None) -> bytes:
 
 
 def too_large_reason(size: int, max_bytes: int) -> str:
-    limit_mb = max_bytes / 2**20
-    return (f"文件过大（{size / 2**20:.1f} MB，上限 {limit_mb:g} MB），未索引 / file too large "
-            f"({size / 2**20:.1f} MB > {limit_mb:g} MB); raise the limit with --max-file-mb or BULLETIN_MAX_FILE_MB")
+    return (f"文件过大（{human_size(size)}，上限 {human_size(max_bytes)}），未索引 / file too large "
+            f"({human_size(size)} > {human_size(max_bytes)}); raise the limit with --max-file-mb or BULLETIN_MAX_FILE_MB")
+
+
+def human_size(size: int) -> str:
+    return f"{size / 2**20:.3g} MB" if size >= 2**20 else f"{size / 1024:.0f} KB"
 
 
 def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
