@@ -108,10 +108,15 @@ def _checked(text: str, name: str, encoding: str) -> str:
     controls = sum(1 for c in visible if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn"))
     if controls / len(visible) > 0.01:
         raise DecodeError(name, f"不是文本简报（含控制字符）/ decoded as {encoding} but contains control or unassigned characters: not a text bulletin")
-    readable = sum(1 for c in visible if _is_cjk(c) or c.isascii() or unicodedata.category(c).startswith("P"))
+    readable = sum(1 for c in visible if is_readable_char(c))
     if readable / len(visible) < 0.9:
         raise DecodeError(name, f"编码可能有误（乱码）/ decoded as {encoding} but most characters are not Chinese or ASCII text: probably a wrong encoding")
     return text
+
+
+def is_readable_char(char: str) -> bool:
+    """Chinese, ASCII or punctuation: what a bulletin is written in (not mojibake or private-use glyphs)."""
+    return _is_cjk(char) or char.isascii() or unicodedata.category(char).startswith("P")
 
 
 def _is_cjk(char: str) -> bool:

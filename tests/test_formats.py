@@ -3,7 +3,8 @@ import pytest
 
 import sample_documents as docs
 from conftest import ALL, B2020, B2022
-from ingest.formats.pdf import strip_running_lines
+from ingest.errors import NeedsOcrError
+from ingest.formats.pdf import check_text_layer, strip_running_lines
 from ingest.pages import clean_page_starts, pages_between
 from ingest.pipeline import parse_file
 
@@ -93,6 +94,15 @@ def test_running_lines_and_page_numbers_removed_from_page_edges_only():
     # Running footer lines that differ only in their numbers ("第3期 2") repeat too.
     footers = [[f"正文{body}。", f"四川省地方志工作简报第3期 {n}"] for n, body in enumerate("甲乙丙", 1)]
     assert strip_running_lines(footers) == [["正文甲。"], ["正文乙。"], ["正文丙。"]]
+
+
+def test_unreadable_text_layer_needs_ocr():
+    """Fonts without a Unicode map extract as private-use glyphs: as useless as a scan."""
+    check_text_layer([["四川省地方志工作办公室 2024年3月13日，正文有二十个以上的字。"]], "ok.pdf")  # no error
+    with pytest.raises(NeedsOcrError, match="需要OCR.*乱码"):
+        check_text_layer([["\ue001\ue002\ue003" * 10]], "garbled.pdf")
+    with pytest.raises(NeedsOcrError, match="没有文字层"):
+        check_text_layer([["- 1 -"], []], "scan.pdf")
 
 
 def test_page_starts_follow_the_cleaned_text():

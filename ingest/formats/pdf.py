@@ -1,9 +1,10 @@
 """PDF with a text layer -> the bulletin's printed lines, page by page.
 
-Text comes from PDFium (pypdfium2): Chrome's PDF engine, fast (about 1 ms a
-page here), tolerant of the damaged files offices produce, with the CJK CMaps
-built in; chosen over pypdf (equally correct on our test PDFs, ~4x slower) and
-pdfplumber (~24x slower, and it dropped "·" from "志成都·知未来").
+Text comes from PDFium (pypdfium2): Chrome's PDF engine, tolerant of the
+damaged files offices produce, with the CJK CMaps built in, and it tells a
+wrong password from a broken file. pypdf was as correct on our test PDFs and
+about as fast (both a few ms a page); pdfplumber dropped "·" from
+"志成都·知未来" and was 4-10x slower (bench/compare_extractors.py).
 
 A printed page carries lines that are not the bulletin's text: a running header
 ("四川省地方志工作简报") and a page number ("- 3 -", "第3页"). Both are removed
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 from ingest.cleaning import is_structural
 from ingest.errors import DamagedFileError, EncryptedFileError, NeedsOcrError
+from ingest.loading import is_readable_char
 
 EDGE_LINES = 3  # running headers/footers sit in the first or last lines of a page
 MIN_TEXT_CHARS_PER_PAGE = 20  # fewer visible characters on every page: a scan
@@ -29,6 +31,7 @@ _PAGE_NUMBER = re.compile(
     r"|\d{1,4}\s*/\s*\d{1,4}"  # 3/8
     r"|[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$"
 )
+MIN_READABLE_SHARE = 0.8  # of visible characters: Chinese, ASCII or punctuation
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -41,10 +44,7 @@ class PdfText:
 
 def read_pdf(data: bytes, name: str) -> PdfText:
     pages = extract_page_lines(data, name)
-    visible = [sum(len(line.replace(" ", "")) for line in page) for page in pages]
-    if not pages or max(visible) < MIN_TEXT_CHARS_PER_PAGE:
-        raise NeedsOcrError(name, "需要OCR：PDF 没有文字层（扫描件或图片），请先做文字识别再导入 / "
-                                  "needs OCR: the PDF has no text layer (scanned pages are pictures of text)")
+    check_text_layer(pages, name)
     pages = strip_running_lines(pages)
     text_parts, starts, offset = [], [], 0
     for lines in pages:
@@ -53,6 +53,19 @@ def read_pdf(data: bytes, name: str) -> PdfText:
             text_parts.append(line)
             offset += len(line) + 1
     return PdfText("\n".join(text_parts), tuple(starts), len(pages))
+
+
+def check_text_layer(pages: list[list[str]], name: str) -> None:
+    """A scan has no text; a PDF whose fonts lack a Unicode map gives private-use or garbled characters."""
+    visible = [sum(len(line.replace(" ", "")) for line in page) for page in pages]
+    if not pages or max(visible) < MIN_TEXT_CHARS_PER_PAGE:
+        raise NeedsOcrError(name, "需要OCR：PDF 没有文字层（扫描件或图片），请先做文字识别再导入 / "
+                                  "needs OCR: the PDF has no text layer (scanned pages are pictures of text)")
+    chars = [c for page in pages for line in page for c in line if not c.isspace()]
+    readable = sum(1 for c in chars if is_readable_char(c))
+    if readable / len(chars) < MIN_READABLE_SHARE:
+        raise NeedsOcrError(name, "需要OCR：PDF 的文字层无法识别（乱码，字体缺少 Unicode 映射），请先做文字识别再导入 / "
+                                  "needs OCR: the PDF's text layer is unreadable (fonts without a Unicode map)")
 
 
 def extract_page_lines(data: bytes, name: str) -> list[list[str]]:
