@@ -133,11 +133,10 @@ def test_cli_size_limit_from_flag_and_environment(tmp_path):
     assert limited.returncode == 1, limited.stderr
     assert "large.txt" in limited.stdout and "文件过大" in limited.stdout and "其余文件已正常索引" in limited.stdout
     assert "1 期简报" in limited.stdout
-    # The flag wins over the environment; everything indexed: exit status 0.
-    raised = run_ingest(str(tmp_path / "large.txt"), "--index", str(index_dir), "--max-file-mb", "1",
-                        env={"BULLETIN_MAX_FILE_MB": "0.008"})
-    assert raised.returncode == 0, raised.stdout + raised.stderr
-    assert "2 期简报" in raised.stdout
+    # The flag wins over the environment (nothing new to embed: quick).
+    flagged = run_ingest(str(tmp_path / "large.txt"), "--index", str(index_dir), "--max-file-mb", "0.008",
+                         env={"BULLETIN_MAX_FILE_MB": "1"})
+    assert flagged.returncode == 1 and "上限 8 KB" in flagged.stdout and "1 期简报" in flagged.stdout
     bad = run_ingest(str(tmp_path / "small.txt"), "--index", str(index_dir), env={"BULLETIN_MAX_FILE_MB": "lots"})
     assert bad.returncode == 2 and "BULLETIN_MAX_FILE_MB" in bad.stderr and "Traceback" not in bad.stderr
 
