@@ -30,13 +30,15 @@ from index.store import (
 from index.tokenizer import make_tokenizer
 from ingest.chunking import ChunkingParams
 from ingest.errors import IngestError
+from ingest.limits import max_file_bytes
+from ingest.loading import read_file_bytes
 from ingest.model import Chunk
 from ingest.pipeline import discover, parse_file
 from ingest.places import load_gazetteer
 
 DEFAULT_TOKENIZER = "jieba"
 GAZETTEER_PATH = PROJECT_ROOT / "data" / "gazetteer" / "sichuan_divisions.json"
-PARSER_VERSION = 1  # bump when cleaning/parsing/chunking output changes: forces a re-parse
+PARSER_VERSION = 2  # bump when cleaning/parsing/chunking output changes: forces a re-parse
 
 
 @dataclass
@@ -89,9 +91,12 @@ def update_index(
     cache_path: Path | None = None,
     embedder=None,
     progress: Callable[[str, int, int], None] | None = None,
+    max_file_mb: float | None = None,
 ) -> IngestReport:
-    """paths: files and folders. embedder: an Embedder object (tests) instead of a spec."""
+    """paths: files and folders. embedder: an Embedder object (tests) instead of a spec.
+    max_file_mb: larger files are reported, not read (None: $BULLETIN_MAX_FILE_MB or 50)."""
     began = time.perf_counter()
+    max_bytes = max_file_bytes(max_file_mb)
     index_dir = Path(index_dir) if index_dir else default_index_dir()
     report = IngestReport(str(index_dir))
     old_manifest = None if rebuild else try_read_manifest(index_dir)
@@ -155,14 +160,14 @@ def update_index(
         started = time.perf_counter()
         key = str(path)
         try:
-            sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError as exc:
-            report.files.append(FileReport(key, "failed", reason=f"cannot read: {exc.strerror or exc}"))
+            sha = hashlib.sha256(read_file_bytes(path, max_bytes)).hexdigest()
+        except IngestError as exc:
+            report.files.append(FileReport(key, "failed", reason=exc.reason))
             if key in old_files:
                 report.changed = True  # an unreadable file leaves the index, like a removed one
             continue
         if sha in seen_sha and seen_sha[sha] != key:
-            report.files.append(FileReport(key, "duplicate", reason=f"same content as {seen_sha[sha]}"))
+            report.files.append(FileReport(key, "duplicate", reason=f"与 {seen_sha[sha]} 内容相同，只索引一次 / same content as {seen_sha[sha]}"))
             continue
         previous = old_files.get(key)
         if reusable and old is not None and previous and previous["sha256"] == sha:
@@ -175,14 +180,14 @@ def update_index(
             continue
         doc_id = previous["doc_id"] if previous else _new_doc_id(path, used_ids)
         try:
-            parsed = parse_file(path, doc_id, gazetteer, params)
+            parsed = parse_file(path, doc_id, gazetteer, params, max_bytes)
         except IngestError as exc:
             report.files.append(FileReport(key, "failed", doc_id, reason=exc.reason, seconds=time.perf_counter() - started))
             if previous:
                 report.changed = True
             continue
         if parsed.bulletin.sha256 != sha:
-            report.files.append(FileReport(key, "failed", doc_id, reason="file changed while it was being read; run the ingest again"))
+            report.files.append(FileReport(key, "failed", doc_id, reason="文件在读取过程中被修改，请重新导入 / file changed while it was being read; run the ingest again"))
             continue
         used_ids.add(doc_id)
         seen_sha[sha] = key

@@ -95,4 +95,5 @@ def result_dict(hit: Hit, rank: int) -> dict[str, Any]:
         "issue_no": meta.get("issue_no"),
         "event_dates": meta.get("event_dates") or [],
         "cities": meta.get("cities") or [],
+        "pages": meta.get("pages"),  # printed PDF pages the passage spans; null for other formats
     }

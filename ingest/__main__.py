@@ -20,6 +20,7 @@ from index.embedders import EmbedderError
 from index.store import IndexError_, default_index_dir
 from index.tokenizer import TOKENIZERS
 from ingest.chunking import ChunkingParams
+from ingest.limits import DEFAULT_MAX_FILE_MB, ENV_MAX_FILE_MB, max_file_bytes
 
 STATUS_CN = {
     "added": "新增", "updated": "已更新", "unchanged": "未变", "kept": "保留", "removed": "已移除",
@@ -29,7 +30,7 @@ STATUS_CN = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ingest", description="Index bulletin files (TXT) for search.",
+        prog="python -m ingest", description="Index bulletin files (TXT, PDF, DOCX, HTML, Markdown) for search.",
         epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="bulletin files or folders")
@@ -41,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rebuild", action="store_true", help="ignore the existing index and build a new one")
     parser.add_argument("--json-report", action="store_true", help="print the report as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--max-file-mb", type=float, metavar="MB",
+                        help=f"skip (and report) larger files (default ${ENV_MAX_FILE_MB} or {DEFAULT_MAX_FILE_MB:g})")
     return parser
 
 
@@ -89,10 +92,15 @@ def main(argv: list[str] | None = None) -> int:
         print("错误 / error: --chunk-size must be ≥ 50 and larger than --chunk-overlap", file=sys.stderr)
         return 2
     params = ChunkingParams(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
+    try:
+        max_file_bytes(args.max_file_mb)  # a bad --max-file-mb or $BULLETIN_MAX_FILE_MB is a usage error
+    except ValueError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
     progress = ProgressBar(enabled=not args.no_progress and sys.stderr.isatty())
     try:
         report = update_index(args.paths, args.index, embedder_spec=args.embedder, tokenizer=args.tokenizer,
-                              params=params, rebuild=args.rebuild, progress=progress)
+                              params=params, rebuild=args.rebuild, progress=progress, max_file_mb=args.max_file_mb)
     except (IndexError_, EmbedderError, OSError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2

@@ -82,6 +82,7 @@ def chunk_bulletin(bulletin: Bulletin, params: ChunkingParams = ChunkingParams()
                 passage = text[start:end]
                 title = item.title + (f"——{item.subtitle}" if item.subtitle else "")
                 meta = _meta(bulletin, item, report, r_index, p_index, len(pieces), places, cities, dates)
+                meta["pages"] = bulletin.pages_between(start, end)  # PDF pages it spans; None for TXT etc.
                 chunks.append(
                     Chunk(
                         chunk_id=f"{bulletin.doc_id}#{len(chunks)}",

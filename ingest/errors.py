@@ -20,3 +20,19 @@ class DecodeError(IngestError):
 
 class NoContentError(IngestError):
     pass
+
+
+class FileTooLargeError(IngestError):
+    pass
+
+
+class DamagedFileError(IngestError):
+    """Truncated or corrupt PDF/DOCX, or a file whose content is not what its name says."""
+
+
+class EncryptedFileError(IngestError):
+    pass
+
+
+class NeedsOcrError(IngestError):
+    """A PDF without a text layer (a scan): its words are pictures."""

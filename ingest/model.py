@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ingest.pages import pages_between
+
 
 @dataclass(frozen=True)
 class Span:
@@ -65,9 +67,16 @@ class Bulletin:
     text_clean: str
     items: tuple[Item, ...]
     metadata: dict[str, Any] = field(default_factory=dict)  # distribution block etc.
+    source_format: str = "txt"  # txt | pdf | docx | html | md
+    # PDF only: offset in text_clean where each printed page (1, 2, ...) begins.
+    page_starts: tuple[int, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def pages_between(self, start: int, end: int) -> list[int] | None:
+        """Printed pages that text_clean[start:end] spans; None when the source has no pages."""
+        return pages_between(self.page_starts, start, end)
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,18 @@
 """One file in, one parsed bulletin and its chunks out. Knows nothing of the index."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.chunking import ChunkingParams, chunk_bulletin
-from ingest.cleaning import clean_paragraphs
+from ingest.documents import FORMATS, load_document
 from ingest.errors import NoContentError
-from ingest.loading import read_text_file
 from ingest.model import Bulletin, Chunk
+from ingest.pages import clean_page_starts
 from ingest.parsing import BulletinParser
 from ingest.places import Gazetteer, load_gazetteer
 
-SUPPORTED_SUFFIXES = (".txt",)
+SUPPORTED_SUFFIXES = tuple(FORMATS)
 
 
 @dataclass(frozen=True)
@@ -28,26 +28,34 @@ def discover(paths: list[str | Path]) -> tuple[list[Path], list[tuple[str, str]]
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            # Skip hidden files and Word's "~$name.docx" lock files (left beside an open document).
             files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                         and not p.name.startswith("~$")
                          and not any(part.startswith(".") for part in p.relative_to(path).parts))
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append(path)
             else:
-                problems.append((str(path), f"unsupported file type {path.suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}"))
+                problems.append((str(path), f"不支持的文件类型 / unsupported file type {path.suffix or '(none)'}; "
+                                                f"supported: {', '.join(SUPPORTED_SUFFIXES)}"))
         else:
-            problems.append((str(path), "no such file or folder"))
+            problems.append((str(path), "文件或文件夹不存在 / no such file or folder"))
     unique = list(dict.fromkeys(p.resolve() for p in files))
     return unique, problems
 
 
 def parse_file(path: str | Path, doc_id: str, gazetteer: Gazetteer | None = None,
-               params: ChunkingParams = ChunkingParams()) -> ParsedFile:
-    loaded = read_text_file(path)
-    paragraphs = clean_paragraphs(loaded.text)
+               params: ChunkingParams = ChunkingParams(), max_bytes: int | None = None) -> ParsedFile:
+    """max_bytes: refuse larger files (ingest/limits.py) before reading them."""
+    document = load_document(path, max_bytes)
     parser = BulletinParser(gazetteer or load_gazetteer())
-    bulletin = parser.parse(paragraphs, doc_id=doc_id, path=str(path), sha256=loaded.sha256, encoding=loaded.encoding)
+    bulletin = parser.parse(document.paragraphs, doc_id=doc_id, path=str(path), sha256=document.sha256,
+                            encoding=document.encoding)
+    page_starts = None
+    if document.raw_page_starts is not None:
+        page_starts = clean_page_starts(document.raw_text, document.raw_page_starts, bulletin.text_clean)
+    bulletin = replace(bulletin, source_format=document.source_format, page_starts=page_starts)
     chunks = chunk_bulletin(bulletin, params)
     if not chunks:
-        raise NoContentError(str(path), "no news items found (is it a bulletin?)")
+        raise NoContentError(str(path), "没有找到简报条目（不是简报？）/ no news items found (is it a bulletin?)")
     return ParsedFile(bulletin, chunks)

@@ -123,9 +123,9 @@ def test_bad_files_reported_by_name_and_the_rest_indexed(tmp_path, fake_embedder
     report = build([folder, tmp_path / "missing.txt"], index_dir, fake_embedder)
     status = {f.path.split("/")[-1]: (f.status, f.reason) for f in report.files}
     assert status["good.txt"][0] == "added" and status["gbk.txt"][0] == "added"
-    assert status["empty.txt"] == ("failed", "file is empty")
+    assert status["empty.txt"] == ("failed", "文件为空 / file is empty")
     assert status["junk.txt"][0] == "failed" and "binary" in status["junk.txt"][1]
-    assert status["missing.txt"] == ("failed", "no such file or folder")
+    assert status["missing.txt"] == ("failed", "文件或文件夹不存在 / no such file or folder")
     assert len(load_stored(index_dir).bulletins) == 2
 
 
