@@ -6,7 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean-index
+.PHONY: setup run test bench clean-index browser
+# Browser tests use Debian's Chromium (Playwright's own browser download cannot work offline)
+# and a CJK font so screenshots show Chinese.
+BROWSER_PKGS := chromium chromium-driver fonts-noto-cjk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +27,12 @@ data/index/manifest.json: | $(STAMP)
 run: setup data/index/manifest.json
 	$(PY) app.py
 
-test: setup
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PKGS) >/dev/null; \
+	else echo "note: browser tests need: sudo apt-get install $(BROWSER_PKGS)"; fi
+
+test: setup browser
 	$(PY) -m pytest -q
 
 bench: setup
