@@ -27,14 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 from index.build import update_index  # noqa: E402
 from index.engine import MODES, SearchEngine  # noqa: E402
+from eval.report import percentile  # noqa: E402
 
 CORPUS = ROOT / "data" / "bulletins"
 QUESTIONS = ROOT / "eval" / "questions" / "dev.jsonl"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 from eval.beir import evaluate_beir, index_with_distractors
 from eval.gold import QUESTIONS, evidence_found, load_questions
 from eval.metrics import mean, question_metrics
-from eval.report import METRICS, best_threshold, compare, distribution, write_report
+from eval.report import METRICS, best_threshold, compare, distribution, percentile, write_report
 from index.build import cache_path_for, update_index
 from index.engine import DEFAULT_FUSION, MODES, SearchEngine
 from index.store import DEFAULT_INDEX_DIR, IndexError_, default_index_dir
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                 "settings": {"questions": str(args.questions), "n_questions": len(questions), "tokenizer": pipeline["tokenizer"],
                              "chunking": pipeline.get("chunking"), "fusion": args.fusion, "embedder": engine.manifest["embedder"]["id"]},
                 "modes": {mode: {"overall": o, "by_kind": bk, "latency_ms_p50": statistics.median(lat),
-                                 "latency_ms_p95": sorted(lat)[int(0.95 * (len(lat) - 1))]}
+                                 "latency_ms_p95": percentile(lat, 0.95)}
                           for mode, (o, bk, lat, _) in results.items()},
                 "no_answer": no_answer_analysis(engine, questions),
             }

@@ -28,12 +28,17 @@ def best_threshold(answerable: list[float], unanswerable: list[float]) -> dict:
     return {"threshold": best[1], "balanced_accuracy": round(best[0], 4)}
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank q-quantile (0 ≤ q ≤ 1) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def distribution(values: list[float]) -> dict:
     if not values:
         return {}
-    ordered = sorted(values)
-    pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]  # noqa: E731
-    return {"n": len(values), "min": ordered[0], "p10": pick(0.1), "median": pick(0.5), "p90": pick(0.9), "max": ordered[-1]}
+    return {"n": len(values), "min": min(values), "p10": percentile(values, 0.1), "median": percentile(values, 0.5),
+            "p90": percentile(values, 0.9), "max": max(values)}
 
 
 def write_report(out_dir: Path, summary: dict, rows: list[dict]) -> None:

@@ -7,6 +7,7 @@ than whatever survived from an unfiltered top k.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -107,12 +108,19 @@ class DenseRetriever:
 
     def __init__(self, faiss_index, embedder, chunks: Sequence[Chunk]):
         self.faiss_index, self.embedder, self.chunks = faiss_index, embedder, chunks
+        # One question is embedded once, though search and the not-found check both ask.
+        self.query_vector = lru_cache(maxsize=256)(self._embed_query)
+
+    def _embed_query(self, query: str) -> np.ndarray:
+        vector = self.embedder.embed_queries([query]).astype(np.float32)
+        vector.setflags(write=False)  # shared between callers through the cache
+        return vector
 
     def scores(self, query: str, rows: np.ndarray | None = None, depth: int = 50) -> dict[int, float]:
         total = self.faiss_index.ntotal
         if total == 0 or (rows is not None and len(rows) == 0):
             return {}
-        vector = self.embedder.embed_queries([query]).astype(np.float32)
+        vector = self.query_vector(query)
         # With a filter, rank every vector and keep the allowed ones (flat index: cheap).
         want = total if rows is not None else min(depth, total)
         sims, ids = self.faiss_index.search(vector, want)

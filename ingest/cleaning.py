@@ -22,10 +22,10 @@ from dataclasses import dataclass
 TERMINALS = "。！？；：…”’」』）)"
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2018-\u201d\u2026\u2014"
 _DATE_LEAD = re.compile(r"^(\d{4}\s*年\s*)?\d{1,2}\s*月(\s*\d{1,2}\s*日|[上中下]旬|初|底)|^\d{4}\s*年[，,]")
-_SECTION = re.compile(r"^【[^】]{1,12}】$")
+SECTION_MARKER = re.compile(r"^【([^】]{1,12})】$")  # group 1: the section name
 _FOOTER_START = re.compile(r"^(信息公开选项|[报送发抄][:：]|（共印\s*\d+\s*份）)")
 _PRINTED_ON = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*印发$")
-_URL = re.compile(r"^(https?://|www\.)\S+$")
+URL_LINE = re.compile(r"^(https?://|www\.)\S+$")
 _SOURCE_LINE = re.compile(r"^（[^（）]*(（[^（）]*）[^（）]*)*）$")
 
 
@@ -49,10 +49,10 @@ def display_width(text: str) -> int:
 def is_structural(line: str) -> bool:
     """Lines that always stand alone: section markers, footer, URLs, source lines."""
     return bool(
-        _SECTION.match(line)
+        SECTION_MARKER.match(line)
         or _FOOTER_START.match(line)
         or _PRINTED_ON.search(line)
-        or _URL.match(line)
+        or URL_LINE.match(line)
         or _SOURCE_LINE.match(line)
     )
 

@@ -13,18 +13,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.cleaning import TERMINALS, Paragraph
+from ingest.cleaning import SECTION_MARKER, TERMINALS, URL_LINE, Paragraph
 from ingest.dates import event_dates, latest_year_reported, parse_cn_date
 from ingest.model import Bulletin, Item, Report, Span
 from ingest.places import Gazetteer
 
-_SECTION = re.compile(r"^【([^】]{1,12})】$")
 _FOOTER_START = re.compile(r"^(信息公开选项|[报送发抄][:：])")
 _PRINTED = re.compile(r"^(?P<org>\S*?)\s*(?P<date>\d{4}年\d{1,2}月\d{1,2}日)印发$")
 _COPIES = re.compile(r"^（共印(\d+)份）$")
 _HEADER = re.compile(r"^(?P<issuer>\S*?(办公室|办|中心|委员会))\s*(?P<date>\d{4}年\d{1,2}月\d{1,2}日)$")
 _ISSUE_NO = re.compile(r"第(\d+)期")
-_URL = re.compile(r"^(https?://|www\.)\S+$")
 # A report in a combined item starts with its date: "10月10日，…", "2023年，…".
 _REPORT_LEAD = re.compile(r"^(\d{4}年)?\d{1,2}月\d{1,2}日|^\d{4}年[，,]")
 _ORG_WORDS = re.compile(r"办|中心|室|局|委|会|部|院|馆|社|处|信息|政府")
@@ -77,8 +75,8 @@ def is_title_like(block: _Block) -> bool:
         block.lines == 1
         and len(text) <= TITLE_MAX
         and text[-1] not in _SENTENCE_END
-        and not _URL.match(text)
-        and not _SECTION.match(text)
+        and not URL_LINE.match(text)
+        and not SECTION_MARKER.match(text)
     )
 
 
@@ -89,7 +87,7 @@ class BulletinParser:
     def parse(self, paragraphs: list[Paragraph], *, doc_id: str, path: str, sha256: str, encoding: str) -> Bulletin:
         texts = [p.text for p in paragraphs]
         footer_at = next((i for i, t in enumerate(texts) if _FOOTER_START.match(t) or _PRINTED.match(t)), len(texts))
-        first_content = next((i for i, t in enumerate(texts[:footer_at]) if _SECTION.match(t)), None)
+        first_content = next((i for i, t in enumerate(texts[:footer_at]) if SECTION_MARKER.match(t)), None)
         header_end = first_content if first_content is not None else self._header_end(texts[:footer_at])
 
         header = texts[:header_end]
@@ -207,13 +205,13 @@ class BulletinParser:
         while i < stop:
             para = paragraphs[i]
             block = _Block(para.text, 0, para.lines)
-            marker = _SECTION.match(para.text)
+            marker = SECTION_MARKER.match(para.text)
             if marker:
                 section = marker[1]
                 out.append(("line", para))
                 i += 1
                 continue
-            if _URL.match(para.text) or trailing_source(para.text) and para.text.startswith("（"):
+            if URL_LINE.match(para.text) or trailing_source(para.text) and para.text.startswith("（"):
                 out.append(("line", para))  # stray link or orphan source line between items
                 i += 1
                 continue
@@ -222,11 +220,11 @@ class BulletinParser:
             title = [para] if is_title_like(block) else []
             i += len(title)
             if title and i < stop and is_title_like(_Block(paragraphs[i].text, 0, paragraphs[i].lines)):
-                if not _SECTION.match(paragraphs[i].text) and len(para.text) + len(paragraphs[i].text) <= TITLE_MAX + 10:
+                if not SECTION_MARKER.match(paragraphs[i].text) and len(para.text) + len(paragraphs[i].text) <= TITLE_MAX + 10:
                     title.append(paragraphs[i])
                     i += 1
             body: list[Paragraph] = []
-            while i < stop and not _SECTION.match(paragraphs[i].text):
+            while i < stop and not SECTION_MARKER.match(paragraphs[i].text):
                 body.append(paragraphs[i])
                 i += 1
                 if trailing_source(body[-1].text):
