@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from eval.beir import evaluate_beir, index_with_distractors
-from eval.gold import QUESTIONS, evidence_found, load_questions
+from eval.gold import QUESTIONS, answer_supports, evidence_found, load_questions
 from eval.metrics import mean, question_metrics
 from eval.report import METRICS, best_threshold, compare, distribution, percentile, write_report
 from index.build import cache_path_for, update_index
@@ -34,6 +34,7 @@ REPORTS = Path(__file__).resolve().parent.parent / "reports"
 
 def evaluate(engine: SearchEngine, questions, mode: str, depth: int = 10) -> tuple[dict, dict, list[float], list[dict]]:
     per_question, latencies = [], []
+    engine.retrievers["dense"].query_vector.cache_clear()  # each mode pays for its own query embedding
     for q in questions:
         started = time.perf_counter()
         hits = engine.search(q.query, depth, mode)
@@ -77,6 +78,26 @@ def not_found_rule(engine: SearchEngine, questions) -> dict:
     return {"min_bm25": engine.min_bm25, "answerable_kept": share(kept), "unanswerable_refused": share(refused),
             "wrongly_refused": [q.id for q, v in verdicts if q.answerable and not v.found],
             "wrongly_answered": [q.id for q, v in verdicts if not q.answerable and v.found]}
+
+
+def answer_quality(index_dir: Path, questions) -> dict:
+    """The web chat's extractive reply (chat/service.py): share of answerable questions whose
+    reply carries gold evidence, overall and per kind, and of unanswerable ones given no reply."""
+    from chat.service import Assistant
+
+    assistant = Assistant.open(index_dir, watch=False)
+    supported: dict[str, list[bool]] = {}
+    silent = []
+    for q in questions:
+        record = assistant.ask(q.query)
+        if q.answerable:
+            supported.setdefault(q.kind, []).append(answer_supports(record["answer"], q.evidence))
+        else:
+            silent.append(record["answer"] == "")
+    share = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
+    return {"answer_has_evidence": share([x for xs in supported.values() for x in xs]),
+            "by_kind": {kind: share(xs) for kind, xs in sorted(supported.items())},
+            "unanswerable_no_reply": share(silent)}
 
 
 def table(results: dict[str, tuple]) -> str:
@@ -161,7 +182,12 @@ def main(argv: list[str] | None = None) -> int:
                                  "latency_ms_p95": percentile(lat, 0.95)}
                           for mode, (o, bk, lat, _) in results.items()},
                 "no_answer": no_answer_analysis(engine, questions),
+                "answers": answer_quality(index_dir, questions),
             }
+            answers = summary["answers"]
+            print(f"\nweb chat replies: {answers['answer_has_evidence']} of answerable questions carry gold evidence "
+                  f"({', '.join(f'{k} {v}' for k, v in answers['by_kind'].items())}); "
+                  f"{answers['unanswerable_no_reply']} of unanswerable ones get no reply")
             rule = summary["no_answer"]["rule"]
             print(f"\nnot-found rule (place not indexed, or top BM25 < {rule['min_bm25']}): answerable kept {rule['answerable_kept']}, "
                   f"unanswerable refused {rule['unanswerable_refused']}")

@@ -39,3 +39,13 @@ def evidence_found(texts: list[str], evidence: tuple[str, ...]) -> list[set[int]
     """For each ranked passage, the indices of the evidence strings it contains."""
     wanted = [squeeze(e) for e in evidence]
     return [{i for i, e in enumerate(wanted) if e in squeeze(text)} for text in texts]
+
+
+ANSWER_PREFIX = 20  # characters of evidence that must appear verbatim in an answer
+
+
+def answer_supports(answer: str, evidence: tuple[str, ...]) -> bool:
+    """Does an extractive answer carry the evidence? Whole, or its first ANSWER_PREFIX
+    characters (the answer may stop at a sentence end inside a long evidence string)."""
+    text = squeeze(answer)
+    return any(squeeze(e)[:ANSWER_PREFIX] in text for e in evidence)

@@ -68,6 +68,12 @@ def markdown(summary: dict, rows: list[dict]) -> str:
             continue
         lines.append(f"- {signal}: answerable {data['answerable']}, unanswerable {data['unanswerable']}, "
                      f"best threshold {data['threshold']} (balanced accuracy {data['balanced_accuracy']})")
+    if "answers" in summary:
+        answers = summary["answers"]
+        lines += ["", "## Web chat replies (extractive)", "",
+                  f"- answerable questions whose reply carries gold evidence: {answers['answer_has_evidence']} "
+                  f"({', '.join(f'{k} {v}' for k, v in answers['by_kind'].items())})",
+                  f"- unanswerable questions given no reply: {answers['unanswerable_no_reply']}"]
     misses = [r for r in rows if r.get("answerable") and r["mrr@10"] == 0]
     if misses:
         lines += ["", "## Not found in the top 10", ""]
