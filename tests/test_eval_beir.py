@@ -191,3 +191,12 @@ def test_beir_corpus_distractors_become_extra_chunks(beir_dir, tmp_path):
     assert SearchEngine.open(tmp_path / "idx", embedder=embedder).search("方志馆 免费开放", 1, "bm25")[0].chunk.doc_id == "d2"
     again = index_with_distractors(CORPUS, beir_dir, tmp_path / "idx", embedder=FakeEmbedder(), cache_path=tmp_path / "c.sqlite")
     assert again["embedded"] == 0
+
+
+def test_manpage_passages_pack_chinese_paragraphs():
+    from eval.manpage_distractors import passages
+
+    text = "LS(1)  用户命令  LS(1)\n\n名称\n  ls - 列出目录内容\n\n" + "\n\n".join(["列出指定文件的信息，如果既没有指定任何一个选项，也没有指定排序方式，则按字母排序项目。"] * 12)
+    packed = passages(text, size=200)
+    assert len(packed) >= 3 and all(len(p) <= 200 + 60 for p in packed)
+    assert not any(p.startswith("LS(1)") or "ls - 列出" in p for p in packed)  # short lines are not passages
