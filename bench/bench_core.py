@@ -75,6 +75,18 @@ def main() -> int:
                     times.append((time.perf_counter() - started) * 1000)
             print(f"search {mode:<6}: p50 {percentile(times, 0.5):6.1f} ms  p95 {percentile(times, 0.95):6.1f} ms  "
                   f"({len(times)} searches, k=5)")
+        # The web chat's call: places, time and list intent understood; precedent lists when asked.
+        engine.ask(queries[0], 5)
+        for label, wanted in (("ask (understood)", lambda a: True), ("ask, precedent lists", lambda a: a.precedent is not None)):
+            times = []
+            for _ in range(args.repeats):
+                for query in queries:
+                    started = time.perf_counter()
+                    answer = engine.ask(query, 5)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if wanted(answer):
+                        times.append(elapsed)
+            print(f"{label:<22}: p50 {percentile(times, 0.5):6.1f} ms  p95 {percentile(times, 0.95):6.1f} ms  ({len(times)} calls, k=5)")
     return 0
 
 

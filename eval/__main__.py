@@ -5,10 +5,15 @@ Examples:
   python -m eval --tokenizer bigram      # a temporary index with another BM25 tokenizer
   python -m eval --fusion weighted       # hybrid with weighted score fusion instead of RRF
   python -m eval --chunk-size 350 --chunk-overlap 50
+  python -m eval --modes hybrid,hybrid+u  # plain hybrid against hybrid with the question understood
+  python -m eval --policy place=filter,date=filter   # another place/date policy for the "+u" modes
 
-Prints Recall@1/5/10, MRR@10 and nDCG@10 per mode, overall and per question kind,
-and the median query latency. Unanswerable questions are left out of these
-metrics (they have no gold passage).
+Prints Recall@1/5/10, MRR@10 and nDCG@10 per mode, overall, per question kind and per tag
+(county, english_place, relative_date…), and the median query latency. Unanswerable questions
+are left out of these metrics (they have no gold passage). A mode "X+u" is X with the
+question's places and time understood (index/ask.py). Precedent questions also get a
+completeness figure: the share of gold reports the precedent list returns, and how many
+returned reports are not gold, against the plain top 10 and over a threshold sweep.
 """
 from __future__ import annotations
 
@@ -22,7 +27,9 @@ from pathlib import Path
 from eval.beir import evaluate_beir, index_with_distractors
 from eval.gold import QUESTIONS, answer_supports, evidence_found, load_questions
 from eval.metrics import mean, question_metrics
+from eval.precedent import PRECEDENT_SWEEP, intent_detection, precedent_completeness
 from eval.report import METRICS, best_threshold, compare, distribution, percentile, write_report
+from index.ask import DEFAULT_POLICY, Policy
 from index.build import cache_path_for, update_index
 from index.engine import DEFAULT_FUSION, MODES, SearchEngine
 from index.store import DEFAULT_INDEX_DIR, IndexError_, default_index_dir
@@ -32,17 +39,28 @@ CORPUS = Path(__file__).resolve().parent.parent / "data" / "bulletins"
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 
 
-def evaluate(engine: SearchEngine, questions, mode: str, depth: int = 10) -> tuple[dict, dict, list[float], list[dict]]:
+UNDERSTOOD = "+u"  # "hybrid+u": hybrid with the question's places and time understood
+DEFAULT_MODES = (*MODES, "hybrid" + UNDERSTOOD)
+
+
+def ranked_hits(engine: SearchEngine, query: str, mode: str, depth: int, policy: Policy = DEFAULT_POLICY):
+    if mode.endswith(UNDERSTOOD):
+        return engine.ask(query, depth, mode[:-len(UNDERSTOOD)], policy=policy).ranked()[:depth]
+    return engine.search(query, depth, mode)
+
+
+def evaluate(engine: SearchEngine, questions, mode: str, depth: int = 10,
+             policy: Policy = DEFAULT_POLICY) -> tuple[dict, dict, list[float], list[dict]]:
     per_question, latencies = [], []
     engine.retrievers["dense"].query_vector.cache_clear()  # each mode pays for its own query embedding
     for q in questions:
         started = time.perf_counter()
-        hits = engine.search(q.query, depth, mode)
+        hits = ranked_hits(engine, q.query, mode, depth, policy)
         latencies.append((time.perf_counter() - started) * 1000)
         found = evidence_found([h.chunk.text for h in hits], q.evidence) if q.answerable else [set() for _ in hits]
         scores = question_metrics(found, len(q.evidence)) if q.answerable else {m: 0.0 for m in METRICS}
         per_question.append({
-            "mode": mode, "id": q.id, "kind": q.kind, "query": q.query, "answerable": q.answerable, **scores,
+            "mode": mode, "id": q.id, "kind": q.kind, "tags": list(q.tags), "query": q.query, "answerable": q.answerable, **scores,
             "results": [{"rank": i, "chunk_id": h.chunk.chunk_id, "title": h.chunk.meta.get("title"), "date": h.chunk.meta.get("date"),
                          "score": round(h.score, 6), "evidence": sorted(f)} for i, (h, f) in enumerate(zip(hits, found), 1)],
         })
@@ -51,6 +69,14 @@ def evaluate(engine: SearchEngine, questions, mode: str, depth: int = 10) -> tup
     kinds = sorted({r["kind"] for r in answered})
     by_kind = {kind: mean([{k: r[k] for k in METRICS} for r in answered if r["kind"] == kind]) for kind in kinds}
     return overall, by_kind, latencies, per_question
+
+
+def by_tag(per_question: list[dict]) -> dict[str, dict]:
+    """Metrics per tag (a question may carry several), with the number of questions."""
+    answered = [r for r in per_question if r["answerable"]]
+    tags = sorted({t for r in answered for t in r.get("tags") or ()})
+    return {tag: {**mean([{k: r[k] for k in METRICS} for r in answered if tag in r["tags"]]),
+                  "n": sum(tag in r["tags"] for r in answered)} for tag in tags}
 
 
 def no_answer_analysis(engine: SearchEngine, questions) -> dict:
@@ -110,6 +136,24 @@ def table(results: dict[str, tuple]) -> str:
         for mode, (_, by_kind, _, per_q) in results.items():
             n = sum(1 for r in per_q if r["kind"] == kind and r["answerable"])
             lines.append(f"{mode:<8} " + " ".join(f"{by_kind[kind][m]:>9.3f}" for m in METRICS) + f"   n={n}")
+    tagged = {mode: by_tag(per_q) for mode, (_, _, _, per_q) in results.items()}
+    for tag in sorted({t for rows in tagged.values() for t in rows}):
+        lines.append(f"\n[#{tag}]")
+        for mode, rows in tagged.items():
+            if tag in rows:
+                lines.append(f"{mode:<8} " + " ".join(f"{rows[tag][m]:>9.3f}" for m in METRICS) + f"   n={rows[tag]['n']}")
+    return "\n".join(lines)
+
+
+def precedent_table(data: dict) -> str:
+    lines = [f"precedent questions: {data['questions']} ({data['gold']} gold reports); list threshold {data['threshold']}",
+             f"  precedent list : completeness {data['completeness']:.3f} (macro {data['completeness_macro']:.3f}), "
+             f"returned {data['returned']}, not gold {data['non_gold']} ({data['non_gold_per_question']:.1f} per question)",
+             f"  plain top {data['baseline']['k']}   : completeness {data['baseline']['completeness']:.3f}, "
+             f"returned {data['baseline']['returned']}, not gold {data['baseline']['non_gold']}",
+             "  threshold sweep: " + "; ".join(f"{row['threshold']}: {row['completeness']:.3f} / {row['non_gold']}" for row in data["sweep"]),
+             f"  list intent read from the wording: {data['intent']['recall']:.3f} of precedent questions; "
+             f"also on {len(data['intent']['false_positives'])} other questions {data['intent']['false_positives']}"]
     return "\n".join(lines)
 
 
@@ -138,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-size", type=int, help="build a temporary index with this chunk size")
     parser.add_argument("--chunk-overlap", type=int, help="… and this overlap")
     parser.add_argument("--fusion", default=DEFAULT_FUSION, choices=("rrf", "weighted"), help=f"hybrid fusion (default {DEFAULT_FUSION})")
-    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes to run")
+    parser.add_argument("--modes", default=",".join(DEFAULT_MODES), help=f"comma-separated modes to run (default {','.join(DEFAULT_MODES)}; X+u = X with the question understood)")
+    parser.add_argument("--policy", default="", metavar="K=V,…", help="place/date policy for the +u modes, e.g. place=filter,date=boost,undated=separate (index/ask.py Policy)")
     parser.add_argument("--beir", metavar="DIR", help="evaluate on a BEIR-layout dataset instead (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
     parser.add_argument("--distractors", metavar="DIR", help="add these documents (.txt folder or BEIR corpus) to the bulletins before indexing")
     parser.add_argument("--out", metavar="DIR", help="report folder (default reports/eval-YYYYmmdd-HHMMSS)")
@@ -147,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.beir:
         return run_beir(args)
+    try:
+        policy = Policy.parse(args.policy)
+    except ValueError as exc:
+        parser.error(str(exc))
     questions = load_questions(Path(args.questions))
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -173,14 +222,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(questions)} questions ({sum(q.answerable for q in questions)} answerable) · "
                   f"tokenizer {pipeline['tokenizer']} · chunks {chunking.get('chunk_size')}/{chunking.get('chunk_overlap')} · "
                   f"fusion {args.fusion} · embedder {engine.manifest['embedder']['id']}\n")
-            results = {mode: evaluate(engine, questions, mode) for mode in args.modes.split(",")}
+            modes = args.modes.split(",")
+            unknown = [m for m in modes if m.removesuffix(UNDERSTOOD) not in MODES]
+            if unknown:
+                parser.error(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}, each optionally with {UNDERSTOOD}")
+            results = {mode: evaluate(engine, questions, mode, policy=policy) for mode in modes}
             print(table(results))
             summary = {
                 "settings": {"questions": str(args.questions), "n_questions": len(questions), "tokenizer": pipeline["tokenizer"],
-                             "chunking": pipeline.get("chunking"), "fusion": args.fusion, "embedder": engine.manifest["embedder"]["id"]},
-                "modes": {mode: {"overall": o, "by_kind": bk, "latency_ms_p50": statistics.median(lat),
+                             "chunking": pipeline.get("chunking"), "fusion": args.fusion, "embedder": engine.manifest["embedder"]["id"],
+                             "policy": policy.__dict__},
+                "modes": {mode: {"overall": o, "by_kind": bk, "by_tag": by_tag(per_q), "latency_ms_p50": statistics.median(lat),
                                  "latency_ms_p95": percentile(lat, 0.95)}
-                          for mode, (o, bk, lat, _) in results.items()},
+                          for mode, (o, bk, lat, per_q) in results.items()},
                 "no_answer": no_answer_analysis(engine, questions),
                 "answers": answer_quality(index_dir, questions),
             }
@@ -188,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nweb chat replies: {answers['answer_has_evidence']} of answerable questions carry gold evidence "
                   f"({', '.join(f'{k} {v}' for k, v in answers['by_kind'].items())}); "
                   f"{answers['unanswerable_no_reply']} of unanswerable ones get no reply")
+            precedent_mode = next((m for m in modes if m.endswith(UNDERSTOOD)), "hybrid" + UNDERSTOOD).removesuffix(UNDERSTOOD)
+            summary["precedent"] = precedent_completeness(engine, questions, precedent_mode, policy, PRECEDENT_SWEEP)
+            summary["precedent"]["intent"] = intent_detection(engine, questions)
+            print("\n" + precedent_table(summary["precedent"]))
             rule = summary["no_answer"]["rule"]
             print(f"\nnot-found rule (place not indexed, or top BM25 < {rule['min_bm25']}): answerable kept {rule['answerable_kept']}, "
                   f"unanswerable refused {rule['unanswerable_refused']}")

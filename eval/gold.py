@@ -20,6 +20,7 @@ class Question:
     query: str
     kind: str
     evidence: tuple[str, ...]
+    tags: tuple[str, ...] = ()  # finer groups for reporting: county, english_place, relative_date, precedent…
 
     @property
     def answerable(self) -> bool:
@@ -32,7 +33,7 @@ def squeeze(text: str) -> str:
 
 def load_questions(path: Path = QUESTIONS) -> list[Question]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Question(r["id"], r["query"], r["kind"], tuple(r.get("evidence") or ())) for r in rows]
+    return [Question(r["id"], r["query"], r["kind"], tuple(r.get("evidence") or ()), tuple(r.get("tags") or ())) for r in rows]
 
 
 def evidence_found(texts: list[str], evidence: tuple[str, ...]) -> list[set[int]]:

@@ -60,6 +60,15 @@ def markdown(summary: dict, rows: list[dict]) -> str:
         lines += ["", f"## {kind}", "", "| mode | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
         for mode, data in summary["modes"].items():
             lines.append(f"| {mode} | " + " | ".join(f"{data['by_kind'][kind][m]:.3f}" for m in METRICS) + " |")
+    tags = sorted({t for data in summary["modes"].values() for t in data.get("by_tag", {})})
+    for tag in tags:
+        lines += ["", f"## #{tag}", "", "| mode | " + " | ".join(METRICS) + " | n |", "|---" * (len(METRICS) + 2) + "|"]
+        for mode, data in summary["modes"].items():
+            row = data.get("by_tag", {}).get(tag)
+            if row:
+                lines.append(f"| {mode} | " + " | ".join(f"{row[m]:.3f}" for m in METRICS) + f" | {row['n']} |")
+    if summary.get("precedent"):
+        lines += precedent_markdown(summary["precedent"])
     lines += ["", "## Unanswerable questions: top-result scores", ""]
     for signal, data in summary["no_answer"].items():
         if signal == "rule":
@@ -79,6 +88,25 @@ def markdown(summary: dict, rows: list[dict]) -> str:
         lines += ["", "## Not found in the top 10", ""]
         lines += [f"- {r['mode']} · {r['id']} · {r['query']}" for r in misses]
     return "\n".join(lines) + "\n"
+
+
+def precedent_markdown(data: dict) -> list[str]:
+    base = data["baseline"]
+    lines = ["", "## Precedent lists", "",
+             f"{data['questions']} precedent questions, {data['gold']} gold reports; mode {data['mode']}, threshold {data['threshold']}.", "",
+             "| list | completeness | returned | not gold |", "|---|---|---|---|",
+             f"| precedent list | {data['completeness']:.3f} | {data['returned']} | {data['non_gold']} |",
+             f"| plain top {base['k']} | {base['completeness']:.3f} | {base['returned']} | {base['non_gold']} |", "",
+             "| threshold | completeness | returned | not gold |", "|---|---|---|---|"]
+    lines += [f"| {row['threshold']} | {row['completeness']:.3f} | {row['returned']} | {row['non_gold']} |" for row in data["sweep"]]
+    lines += ["", "| id | question | found / gold | returned | not gold | summary |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['id']} | {r['query']} | {r['found']}/{r['gold']} | {r['returned']} | {r['non_gold']} | {r['summary']} |"
+              for r in data["per_question"]]
+    intent = data.get("intent")
+    if intent:
+        lines += ["", f"List intent read from the wording: {intent['recall']:.3f} of precedent questions (missed {intent['missed']}); "
+                      f"also switched on for {intent['false_positives']}."]
+    return lines
 
 
 def chart(summary: dict, path: Path) -> None:

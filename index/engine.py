@@ -67,6 +67,20 @@ class SearchEngine:
         places = [m.place for m in self.gazetteer.find_in_query(query)]
         return judge(self.top_scores(query), places, self.indexed_cities, self.min_bm25)
 
+    def ask(self, query: str, k: int = 5, mode: str = DEFAULT_MODE, filters: Filters | None = None,
+            understand: bool = True, drop=(), precedent: bool | None = None, policy=None):
+        """Search with the question's places and time understood (index/ask.py): -> Answer with
+        .understanding (parts to show and drop), .hits, .undated and, for "哪些市州…", .precedent."""
+        from index.ask import ask
+
+        return ask(self, query, k, mode, filters, understand, drop, precedent, policy)
+
+    def understand(self, query: str):
+        """What the question asks about (places, time, list intent), read against the newest bulletin."""
+        from index.ask import understand_for
+
+        return understand_for(self, query)
+
     @cached_property
     def indexed_cities(self) -> set[str]:
         return {city for chunk in self.stored.chunks for city in chunk.meta.get("cities") or ()}

@@ -5,11 +5,22 @@ Examples:
   python -m index.search --json -k 3 "what did Dazhou decide on yearbook quality"
   python -m index.search --mode bm25 --city 达州 --from 2022-01-01 --to 2022-12-31 "年鉴质量"
   python -m index.search --queries questions.jsonl --json      # one JSON object per line, each with its "id"
+  python -m index.search "哪些市州印发了品读季实施方案" --export 先例.docx   # precedent list, for a draft
+  python -m index.search --precedent "年鉴篇目审查"              # list every matching item, by 市州
+  python -m index.search --drop date "去年达州的年鉴工作"           # ignore the time the question names
+
+The question's places (达州 includes its counties), time (2022年, 去年, 2023年下半年, last year)
+and list intent (哪些市州…, 各地…, which cities…) are understood (index/understand.py) and
+shown on the first line; --drop removes a part, --no-understand searches the words only.
+--export FILE.md|.csv|.docx writes the precedent list (or the results) with house citations.
 
 --json prints the search contract (DESIGN.md): {"query", "results": [{"rank", "chunk_id",
 "doc_id", "text", "score", "title", "date", "section", "places", "source_org", "start", "end"}]},
 plus "relevance": {"found", "reason", ...}: whether any passage passes the "not found" rule
 (index/relevance.py). Results are listed either way: when not found they are only near misses.
+Extra keys: "understood" (what was read from the question, with droppable "parts"), "undated"
+(passages of unknown date kept apart, when a time was asked and the policy separates them),
+"precedent" (the grouped list, in precedent mode) and "notes".
 """
 from __future__ import annotations
 
@@ -18,8 +29,11 @@ import json
 import sys
 from pathlib import Path
 
+from index.ask import Answer, Policy
 from index.embedders import EmbedderError
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
+from index.export import export_to, format_for
+from index.precedent import PrecedentList
 from index.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, Verdict
 from index.retrieval import Filters
 from index.store import IndexError_, default_index_dir
@@ -42,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--section", action="append", default=[], metavar="NAME", help="only this section, e.g. 市州动态 (repeatable)")
     parser.add_argument("--min-bm25", type=float, metavar="SCORE",
                         help=f"'not found' below this top BM25 score (default {DEFAULT_MIN_BM25}, or ${MIN_BM25_ENV})")
+    parser.add_argument("--no-understand", action="store_true", help="search the words only: no place, time or list understanding")
+    parser.add_argument("--drop", action="append", default=[], metavar="PART",
+                        help="ignore an understood part: place, date, precedent, or one place as place:达州市 (repeatable)")
+    parser.add_argument("--precedent", dest="precedent", action="store_const", const=True, default=None,
+                        help="precedent mode: every matching item above the relevance threshold, grouped by 市州")
+    parser.add_argument("--no-precedent", dest="precedent", action="store_const", const=False,
+                        help="never precedent mode, even for 哪些市州… questions")
+    parser.add_argument("--export", metavar="FILE", help="write the precedent list (or the results) to FILE.md, .csv or .docx")
+    parser.add_argument("--policy", default="", metavar="K=V,…", help="place/date policy, e.g. place=filter,date=filter (index/ask.py)")
     return parser
 
 
@@ -96,6 +119,10 @@ def format_text(query: str, results: list[dict], verdict: Verdict | None = None)
 
 def run(args: argparse.Namespace, out=sys.stdout) -> int:
     filters = make_filters(args)
+    args.drop = [part.strip() for value in args.drop for part in value.split(",") if part.strip()]
+    args.policy = Policy.parse(args.policy) if isinstance(args.policy, str) else args.policy
+    if args.export:
+        format_for(args.export)  # a bad suffix fails before the index is loaded
     engine = SearchEngine.open(args.index)
     if args.min_bm25 is not None:
         engine.min_bm25 = args.min_bm25
@@ -115,13 +142,57 @@ def run(args: argparse.Namespace, out=sys.stdout) -> int:
 
 
 def answer(engine: SearchEngine, query: str, args: argparse.Namespace, filters: Filters, query_id=None) -> str:
-    results = [result_dict(h, i) for i, h in enumerate(engine.search(query, args.k, args.mode, filters), 1)]
+    found = engine.ask(query, args.k, args.mode, filters, understand=not args.no_understand, drop=args.drop,
+                       precedent=args.precedent, policy=args.policy)
+    results = [result_dict(h, i) for i, h in enumerate(found.hits, 1)]
     verdict = engine.judge(query)
+    if args.export and query_id is None:
+        path = export_to(found, args.export)
+        print(f"已导出 / exported: {path}", file=sys.stderr)
     if args.json:
         head = {"id": query_id} if query_id is not None else {}
-        return json.dumps({**head, "query": query, "results": results, "relevance": verdict.to_dict()}, ensure_ascii=False) + "\n"
-    text = format_text(query, results, verdict) + "\n"
+        payload = {**head, "query": query, "results": results, "relevance": verdict.to_dict()}
+        payload["understood"] = found.understanding.to_dict() if found.understanding else None
+        if found.undated:
+            payload["undated"] = [result_dict(h, i) for i, h in enumerate(found.undated, 1)]
+        if found.precedent:
+            payload["precedent"] = found.precedent.to_dict()
+        if found.notes:
+            payload["notes"] = found.notes
+        return json.dumps(payload, ensure_ascii=False) + "\n"
+    text = format_answer(found, results, verdict) + "\n"
     return f"## {query_id}\n{text}" if query_id is not None else text
+
+
+def format_answer(found: Answer, results: list[dict], verdict: Verdict | None = None) -> str:
+    """The headline, the understood line under it, then the precedent list (in precedent mode)
+    or the passages."""
+    body = format_precedent(found.precedent) if found.precedent is not None else format_text(found.query, results, verdict)
+    headline, _, rest = body.partition("\n")
+    lines = [headline]
+    if found.understanding and found.understanding.summary:
+        lines.append(f"理解为：{found.understanding.summary}（--drop place / date / precedent 可去掉）")
+    lines += [f"注意：{note}" for note in found.notes]
+    lines.append(rest)
+    if found.precedent is None and found.undated:
+        undated = [result_dict(h, i) for i, h in enumerate(found.undated, len(results) + 1)]
+        lines.append(f"另有 {len(undated)} 条日期不详的相关段落（可能也在所问时间内）：\n")
+        lines.append(format_text(found.query, undated).split("\n", 2)[2])
+    return "\n".join(lines)
+
+
+def format_precedent(plist: PrecedentList) -> str:
+    lines = [f"先例：{plist.summary}", ""]
+    for group in plist.groups:
+        lines.append(f"【{group.listed}】{len(group.entries)}条")
+        for entry in group.entries:
+            when = entry.date or (f"日期不详（估计{entry.result['date_estimate']}年）" if entry.result.get("date_estimate") else "日期不详")
+            lines.append(f"  {when} · {entry.place} · {entry.result.get('title') or '（无标题）'}")
+            lines.append(f"    出处：{entry.citation}")
+            excerpt = entry.text.replace("\n", " ")
+            lines.append(f"    {excerpt[:160]}{'…' if len(excerpt) > 160 else ''}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
 
 
 def main(argv: list[str] | None = None) -> int:

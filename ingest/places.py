@@ -147,6 +147,7 @@ class Gazetteer:
         self._counties: dict[str, list[Place]] = {}  # city full name -> counties
         self._forms: dict[str, _Form] = {}
         self._english: dict[str, Place] = {}
+        self._shorts: dict[str, str] = {}  # code -> short name: "达州", "大竹"
         self._max_en_words = 1  # longest English name in words, plus city and type words
         self._build(data)
         self._maxlen = max(map(len, self._forms))
@@ -189,6 +190,7 @@ class Gazetteer:
             self._counties[city.name] = []
             add(city.name, _FULL, city)
             add(c["short"], _CITY, city)
+            self._shorts[city.code] = c["short"]
             for alias in c.get("aliases", []):
                 add(alias, _FULL, city)
             add_english(c, city, [""])
@@ -201,6 +203,7 @@ class Gazetteer:
                     add(county.name, _CONTEXT, county)
                 else:
                     add(county.name, _WEAK if len(county.name) == 2 else _FULL, county)
+                self._shorts[county.code] = k["short"]
                 if k["short"] != county.name:
                     add(k["short"], _COMMON if k["short"] in common else _COUNTY, county)
                 for alias in k.get("aliases", []):
@@ -226,6 +229,10 @@ class Gazetteer:
     def counties_of(self, city: str) -> list[Place]:
         place = self.resolve(city)
         return list(self._counties[place.name]) if place and place.level == "city" else []
+
+    def short_name(self, place: Place) -> str:
+        """The short form staff write in lists: 达州市 -> 达州, 阿坝藏族羌族自治州 -> 阿坝, 大竹县 -> 大竹."""
+        return self._shorts.get(place.code, place.name)
 
     def words(self) -> list[str]:
         """Chinese full names, shorts, aliases and former names, for a segmentation dictionary."""

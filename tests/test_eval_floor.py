@@ -1,6 +1,8 @@
 """Retrieval quality must not drop: the dev-set eval with the bundled model, against a floor.
 
 Floors = the values measured when they were set (README, "Retrieval quality") minus 0.03.
+They were reset when issue 5 added 52 harder questions (place + date, a city's counties,
+English place names, relative dates, precedent lists): plain hybrid itself did not change.
 """
 import json
 
@@ -10,12 +12,19 @@ from conftest import cli
 from eval.__main__ import evaluate
 from eval.gold import load_questions
 from eval.metrics import mrr_at, ndcg_at, recall_at
+from eval.precedent import precedent_completeness
 from eval.report import best_threshold
+from index.ask import DEFAULT_POLICY
 from index.engine import SearchEngine
 
 pytestmark = pytest.mark.slow
-HYBRID_RECALL5_FLOOR = 0.947  # measured 0.977
-HYBRID_MRR10_FLOOR = 0.942  # measured 0.972
+HYBRID_RECALL5_FLOOR = 0.918  # measured 0.948 (172 questions; 0.977 on the first 120)
+HYBRID_MRR10_FLOOR = 0.898  # measured 0.928
+UNDERSTOOD_RECALL5_FLOOR = 0.936  # hybrid+u, measured 0.966
+UNDERSTOOD_MRR10_FLOOR = 0.922  # hybrid+u, measured 0.952
+UNDERSTOOD_PLACE_MRR10_FLOOR = 0.959  # hybrid+u on place questions, measured 0.989 (plain 0.916)
+PRECEDENT_COMPLETENESS_FLOOR = 0.933  # measured 0.963
+PRECEDENT_NON_GOLD_CEILING = 5.0  # non-gold reports per precedent question, measured 3.9
 REPLY_EVIDENCE_FLOOR = 0.86  # measured 0.89: web chat replies that carry gold evidence
 NOT_FOUND_KEPT_FLOOR = 0.95  # measured 0.98: answerable questions not refused by the not-found rule
 
@@ -27,6 +36,29 @@ def test_hybrid_quality_above_floor(real_index):
     assert overall["mrr@10"] >= HYBRID_MRR10_FLOOR, overall
     assert {"fact", "place", "date", "precedent", "english"} <= set(by_kind)
     assert all(r["results"] for r in rows if r["answerable"])
+
+
+def test_understanding_beats_plain_hybrid_and_stays_above_floor(real_index):
+    engine = SearchEngine.open(real_index)
+    questions = load_questions()
+    plain, plain_kinds, _, _ = evaluate(engine, questions, "hybrid")
+    understood, kinds, _, rows = evaluate(engine, questions, "hybrid+u")
+    assert understood["recall@5"] >= UNDERSTOOD_RECALL5_FLOOR, understood
+    assert understood["mrr@10"] >= UNDERSTOOD_MRR10_FLOOR, understood
+    assert kinds["place"]["mrr@10"] >= UNDERSTOOD_PLACE_MRR10_FLOOR, kinds["place"]
+    assert understood["mrr@10"] > plain["mrr@10"] and kinds["place"]["mrr@10"] > plain_kinds["place"]["mrr@10"]
+    assert all(r["results"] for r in rows if r["answerable"])
+
+
+def test_precedent_lists_are_nearly_complete(real_index):
+    engine = SearchEngine.open(real_index)
+    data = precedent_completeness(engine, load_questions(), "hybrid", DEFAULT_POLICY, sweep=(0.5, 0.7))
+    assert data["questions"] >= 20 and data["gold"] >= 80
+    assert data["completeness"] >= PRECEDENT_COMPLETENESS_FLOOR, data["per_question"]
+    assert data["non_gold_per_question"] <= PRECEDENT_NON_GOLD_CEILING
+    assert data["completeness"] > data["baseline"]["completeness"]  # better than reading the plain top 10
+    low, high = data["sweep"]
+    assert low["completeness"] >= high["completeness"] and low["returned"] >= high["returned"]
 
 
 def test_eval_cli_writes_a_report_and_compares(real_index, tmp_path):

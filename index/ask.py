@@ -1,0 +1,313 @@
+"""Understanding-aware retrieval: the call behind the web chat and `python -m index.search`.
+
+    answer = engine.ask("达州2022年在年鉴质量上做了什么", k=5)
+    answer.understanding.parts()   # [地点：达州市（含所辖县市区）, 时间：2022年] — each droppable
+    answer.hits                    # ranked passages (Hit), best first
+    answer.undated                 # passages of unknown date, shown apart (policy "separate")
+    answer.precedent               # PrecedentList when the question asks "哪些市州…" (or the switch is on)
+    engine.ask(query, drop=("date",))          # the user removed the time
+    engine.ask(query, precedent=True)          # the UI switch / CLI --precedent
+
+How places and dates act on the ranking is a `Policy`, chosen by measurement (README,
+"Place- and date-aware questions"): a *boost* adds a bonus to matching passages and keeps the
+rest below them, so an answer whose place is written differently (or whose date is unknown) is
+ranked lower, not lost; a *filter* keeps only matching passages. Retrieval scores are min-max
+normalised per question (0..1) before bonuses are added, so a bonus of 0.5 is half the spread
+between the best and the worst candidate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from index.fusion import FUSIONS
+from index.precedent import PrecedentList, build_precedent_list
+from index.query import expand_query
+from index.query_dates import NEWEST_BULLETIN, TODAY, find_date_ranges, normalise
+from index.retrieval import Filters, Hit, allowed_rows
+from index.understand import Understanding, understand
+
+if TYPE_CHECKING:
+    from index.engine import SearchEngine
+
+
+@dataclass(frozen=True)
+class Policy:
+    place: str = "boost"  # "boost" | "filter" | "off"
+    date: str = "boost"  # "boost" | "filter" | "off"
+    undated: str = "lower"  # unknown-date passages when a time is asked: "lower" (same list) | "separate" (own list)
+    text: str = "query"  # what the retrievers read: "query" (the whole question) | "topic" (without place/time/list words)
+    place_bonus: float = 0.5
+    date_bonus: float = 0.5
+    undated_share: float = 0.5  # an unknown date earns this share of the date bonus (between in and out of range)
+    mention_share: float = 1.0  # the text names a time inside the range ("2022年10月召开…") but no event date is in it
+    parent_share: float = 0.5  # a county question: the county's city's other items earn this share of the place bonus
+    precedent_threshold: float = 0.55  # precedent lists keep passages whose retrieval score (0..1) reaches this
+    depth: int = 50  # candidates per retriever
+    precedent_depth: int = 500  # candidates per retriever for precedent lists ("every matching item")
+    undated_k: int = 3  # passages in the separate unknown-date list
+
+    def __post_init__(self):
+        for name, allowed in (("place", ("boost", "filter", "off")), ("date", ("boost", "filter", "off")),
+                              ("undated", ("lower", "separate")), ("text", ("topic", "query"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"policy {name}={getattr(self, name)!r}; choose one of: {', '.join(allowed)}")
+
+    @classmethod
+    def parse(cls, spec: str) -> "Policy":
+        """"place=filter,date=boost,undated=separate" -> Policy (for eval and the CLI)."""
+        values: dict[str, Any] = {}
+        for item in filter(None, (s.strip() for s in spec.split(","))):
+            key, sep, value = item.partition("=")
+            if not sep or key not in cls.__dataclass_fields__:
+                raise ValueError(f"bad policy item {item!r}; use key=value with keys: {', '.join(cls.__dataclass_fields__)}")
+            kind = type(getattr(cls(), key))
+            try:
+                values[key] = kind(value)
+            except ValueError:
+                raise ValueError(f"policy {key}={value!r}: expected {kind.__name__}") from None
+        return cls(**values)
+
+
+DEFAULT_POLICY = Policy()
+
+
+@dataclass
+class Answer:
+    query: str
+    understanding: Understanding | None  # None when understanding was switched off
+    hits: list[Hit]
+    undated: list[Hit] = field(default_factory=list)
+    precedent: PrecedentList | None = None
+    mode: str = "hybrid"
+    notes: list[str] = field(default_factory=list)  # e.g. "2022年没有条目，已列出日期不详的条目"
+
+    def ranked(self) -> list[Hit]:
+        """Main list then the unknown-date list: the order a reader meets them (used by eval)."""
+        return self.hits + self.undated
+
+    def to_dict(self, result_of) -> dict:
+        return {"understood": self.understanding.to_dict() if self.understanding else None,
+                "results": [result_of(h, i) for i, h in enumerate(self.hits, 1)],
+                "undated": [result_of(h, i) for i, h in enumerate(self.undated, 1)],
+                "precedent": self.precedent.to_dict() if self.precedent else None, "notes": self.notes}
+
+
+def anchor_of(engine: "SearchEngine") -> tuple[date, str]:
+    """The newest bulletin's date (index/understand.py says why), else today."""
+    dates = [b.get("date") for b in engine.stored.bulletins.values() if b.get("date")]
+    return (date.fromisoformat(max(dates)), NEWEST_BULLETIN) if dates else (date.today(), TODAY)
+
+
+def understand_for(engine: "SearchEngine", query: str) -> Understanding:
+    anchor, source = anchor_of(engine)
+    return understand(query, engine.gazetteer, anchor, source)
+
+
+def ask(engine: "SearchEngine", query: str, k: int = 5, mode: str = "hybrid", filters: Filters | None = None,
+        understand: bool = True, drop: Sequence[str] = (), precedent: bool | None = None,
+        policy: Policy | None = None) -> Answer:
+    """Search with the question's places and time applied (see the module docstring)."""
+    if mode not in engine.retrievers:
+        raise ValueError(f"unknown mode {mode!r}; choose one of: {', '.join(engine.retrievers)}")
+    policy = policy or DEFAULT_POLICY
+    if not query.strip():
+        return Answer(query, None, [], mode=mode)
+    if not understand:
+        hits = engine.search(query, k, mode, filters)
+        return Answer(query, None, hits, mode=mode)
+    u = understand_for(engine, query).without(*drop)
+    if precedent is not None:
+        u = u.with_precedent(precedent)
+    scoring = _prepare(engine, u, _search_text(engine, u, policy), mode, filters, policy)
+    scored = _ranked(engine, scoring, policy, policy.depth)
+    answer = Answer(query, u, [], mode=mode)
+    main = [h for h in scored if not (u.dates and policy.undated == "separate" and _status(h) == "unknown")]
+    answer.hits = main[:k]
+    if u.dates and policy.undated == "separate":
+        answer.undated = [h for h in scored if _status(h) == "unknown"][:policy.undated_k]
+    if u.dates and not any(_status(h) in ("in", "mentioned") for h in answer.hits):
+        answer.notes.append(f"{u.dates.span_label}没有匹配的条目；以下为时间不符或日期不详的条目")
+    if u.precedent:
+        pool = _ranked(engine, scoring, policy, policy.precedent_depth)
+        answer.precedent = precedent_list(engine, u, pool, policy)
+    return answer
+
+
+def precedent_pool(engine: "SearchEngine", u: Understanding, mode: str = "hybrid", filters: Filters | None = None,
+                   policy: Policy | None = None) -> list[Hit]:
+    """Every candidate passage for a precedent list, scored (deeper than a top-k search)."""
+    policy = policy or DEFAULT_POLICY
+    scoring = _prepare(engine, u, _search_text(engine, u, policy), mode, filters, policy)
+    return _ranked(engine, scoring, policy, policy.precedent_depth)
+
+
+def _search_text(engine: "SearchEngine", u: Understanding, policy: Policy) -> str:
+    return expand_query(u.search_text(topic_only=policy.text == "topic"), engine.gazetteer)
+
+
+def precedent_list(engine: "SearchEngine", u: Understanding, scored: list[Hit], policy: Policy) -> PrecedentList:
+    """Every passage relevant enough (retrieval score >= threshold) that fits the place and time asked."""
+    from index.engine import result_dict
+
+    def fits(hit: Hit) -> bool:
+        why = hit.why["understanding"]
+        return (not u.places or why["place"] > 0) and why["date"] != "out"
+
+    eligible = [replace(h, score=h.why["understanding"]["base"]) for h in scored if fits(h)]
+    return build_precedent_list(
+        u.query, eligible, result_dict, engine.gazetteer, policy.precedent_threshold,
+        text_of=lambda hits: report_text(engine, hits), date_status=lambda h: _status(h) if u.dates else "any",
+        entry_date=lambda h: entry_date(u, h), understood=u.summary, level=u.precedent_level)
+
+
+def report_text(engine: "SearchEngine", hits: list[Hit]) -> str:
+    """The matching chunks of one report as one passage: overlapping chunks merged, gaps marked."""
+    text_clean = engine.bulletin(hits[0].chunk.doc_id).get("text_clean")
+    if not text_clean:
+        return "\n".join(h.chunk.text for h in hits)
+    pieces, start, end = [], hits[0].chunk.start, hits[0].chunk.end
+    for hit in hits[1:]:
+        if hit.chunk.start <= end + 1:
+            end = max(end, hit.chunk.end)
+        else:
+            pieces.append(text_clean[start:end])
+            start, end = hit.chunk.start, hit.chunk.end
+    pieces.append(text_clean[start:end])
+    return "……".join(pieces)
+
+
+def entry_date(u: Understanding, hit: Hit) -> str | None:
+    meta = hit.chunk.meta
+    events = meta.get("event_dates") or []
+    if u.dates:
+        inside = [d for d in events if u.dates.contains(d)]
+        if inside:
+            return inside[0]
+    return events[0] if events else meta.get("date")
+
+
+# ---- scoring -----------------------------------------------------------------------------
+
+def _status(hit: Hit) -> str:
+    return hit.why["understanding"]["date"]
+
+
+def date_status(u: Understanding, meta: dict, text: str = "") -> str:
+    """"in" / "out" of the asked range, "unknown", "mentioned", or "any" when no time was asked.
+
+    The item's event dates decide, else its bulletin's date. A passage outside (or without)
+    those whose text names a time inside the range ("2022年10月召开全省年鉴质量提升工作会",
+    "总结2023年工作") is "mentioned": the undated review bulletin reports most of its events
+    this way, and a March meeting summing up last year is about last year."""
+    if not u.dates:
+        return "any"
+    events = meta.get("event_dates") or []
+    known = events or ([meta["date"]] if meta.get("date") else [])
+    if any(u.dates.contains(d) for d in known):
+        return "in"
+    if text and any(_inside(u.dates, low, high) for low, high in text_times(text)):
+        return "mentioned"
+    return "out" if known else "unknown"
+
+
+def _inside(asked, low: str | None, high: str | None) -> bool:
+    return (low is not None and high is not None and (asked.date_from is None or low >= asked.date_from)
+            and (asked.date_to is None or high <= asked.date_to))
+
+
+@lru_cache(maxsize=200_000)
+def text_times(text: str) -> tuple[tuple[str | None, str | None], ...]:
+    """Absolute times a passage names (years, months, days; not volumes or targets), cached per text."""
+    found = find_date_ranges(normalise(text), date(2000, 1, 1))
+    return tuple((r.date_from, r.date_to) for r in found if not r.relative)
+
+
+def place_match(u: Understanding, meta: dict, parent_share: float) -> float:
+    """1 when the item is about an asked place (a city includes its counties), a share when
+    a county (or a city's counties) was asked and the item is only the city's, else 0."""
+    if not u.places:
+        return 0.0
+    if any(p.matches(meta) for p in u.places):
+        return 1.0
+    cities = set(meta.get("cities") or ())
+    if any((not p.includes_counties or p.counties_only) and p.place.city in cities for p in u.places):
+        return parent_share
+    return 0.0
+
+
+@dataclass
+class _Scoring:
+    """One question's candidates and raw retriever scores; ranked at any depth without
+    scoring (or embedding the query) again, so a precedent list costs one search."""
+    u: Understanding
+    mode: str
+    place_of: dict[int, float]
+    date_of: dict[int, str]
+    soft: set[int]  # rows that earn a bonus: kept as candidates below any depth cut
+    full: list[dict[int, float]]  # per retriever: raw score of every allowed row
+
+
+def _prepare(engine: "SearchEngine", u: Understanding, text: str, mode: str, filters: Filters | None,
+             policy: Policy) -> _Scoring:
+    chunks = engine.stored.chunks
+    hard = allowed_rows(chunks, filters)
+    candidates = np.arange(len(chunks)) if hard is None else hard
+    place_of = {int(r): place_match(u, chunks[r].meta, policy.parent_share) for r in candidates}
+    date_of = {int(r): date_status(u, chunks[r].meta, chunks[r].text) for r in candidates}
+    keep = [int(r) for r in candidates
+            if not (policy.place == "filter" and u.places and place_of[int(r)] == 0)
+            and not (policy.date == "filter" and date_of[int(r)] == "out")]
+    rows = np.array(keep, dtype=np.int64) if (hard is not None or len(keep) < len(chunks)) else None
+    soft = {r for r in keep if (policy.place == "boost" and place_of[r] > 0) or (policy.date == "boost" and date_of[r] == "in")}
+    retriever = engine.retrievers[mode]
+    parts = [retriever.bm25, retriever.dense] if mode == "hybrid" else [retriever]
+    # Each retriever scores every allowed row once (one query embedding; the flat index
+    # ranks all vectors cheaply); depth cuts are applied afterwards.
+    full = [part.scores(text, rows, len(chunks)) for part in parts]
+    return _Scoring(u, mode, place_of, date_of, soft, full)
+
+
+def _ranked(engine: "SearchEngine", scoring: _Scoring, policy: Policy, depth: int) -> list[Hit]:
+    chunks, u = engine.stored.chunks, scoring.u
+    base = _base_scores(engine, scoring, depth)
+    hits = []
+    for row, score in base.items():
+        place, when = scoring.place_of[row], scoring.date_of[row]
+        bonus = 0.0
+        if policy.place == "boost":
+            bonus += policy.place_bonus * place
+        if policy.date == "boost":
+            bonus += policy.date_bonus * {"in": 1.0, "mentioned": policy.mention_share, "unknown": policy.undated_share}.get(when, 0.0)
+        # With a date filter, unknown dates are kept but ranked after every dated match.
+        tier = 1 if policy.date == "filter" and u.dates and when in ("unknown", "mentioned") else 0
+        why = {"understanding": {"base": round(score, 6), "place": place, "date": when, "bonus": round(bonus, 6)}}
+        hits.append((tier, -(score + bonus), row, Hit(chunks[row], score + bonus, row, why)))
+    hits.sort(key=lambda t: t[:3])
+    return [h for *_, h in hits]
+
+
+def _base_scores(engine: "SearchEngine", scoring: _Scoring, depth: int) -> dict[int, float]:
+    """Retrieval scores fused like the plain search, min-max normalised to 0..1.
+
+    Candidates per retriever: its top `depth` allowed rows, plus every row that earns a
+    bonus, so a boosted passage is never lost below the cut."""
+    runs = []
+    for full in scoring.full:
+        run = dict(sorted(full.items(), key=lambda kv: (-kv[1], kv[0]))[:depth])
+        run.update({r: full[r] for r in scoring.soft if r in full})
+        runs.append(run)
+    retriever = engine.retrievers[scoring.mode]
+    if scoring.mode == "hybrid":
+        fused = FUSIONS[retriever.fusion](runs, weights=retriever.weights)
+    else:
+        fused = FUSIONS["weighted"](runs)  # one run: plain min-max
+    if not fused:
+        return {}
+    low, high = min(s for _, s in fused), max(s for _, s in fused)
+    span = high - low
+    return {row: ((s - low) / span if span > 0 else 1.0) for row, s in fused}

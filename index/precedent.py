@@ -1,0 +1,194 @@
+"""Precedent lists: every matching item, grouped by 市州, ordered by date, with citations.
+
+    6个市州：成都、泸州、德阳、遂宁、资阳、阿坝
+    成都  2022-10-21  《四川省地方志工作简报》2022年11月2日 【市州动态】“成都、泸州等地…”（综合…信息）
+    …
+
+One entry per report, not per chunk: a combined item ("综合成都市、泸州市…信息") holds one
+report per place and staff cite "the 达州 item", while a long report split into several chunks
+is still one precedent. Pure functions over scored hits; index/ask.py picks the hits.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from index.citation import house_citation
+from index.retrieval import Hit
+from ingest.places import Gazetteer, Place
+
+PROVINCE = "省级"
+UNPLACED = "地点不详"
+_COMBINED = re.compile(r"^综合(.*?)(?:地方志部门|地方志办|地方志)?信息$")
+
+
+@dataclass(frozen=True)
+class PrecedentEntry:
+    key: str  # "{item_id}#{report_index}"
+    group: str  # city full name, PROVINCE or UNPLACED
+    place: str  # where it happened: "达州市", "达州市 › 大竹县", "省地方志办"
+    date: str | None  # event date (the first inside the asked range), else the bulletin's; None when unknown
+    score: float  # best chunk score
+    text: str  # the matching passage(s) of the report, in reading order
+    result: dict  # the best chunk in the search contract (index.engine.result_dict)
+    chunk_ids: tuple[str, ...]
+    date_status: str = "in"  # "in" the asked range, "unknown" date, or "any" when no range was asked
+
+    @property
+    def citation(self) -> str:
+        return house_citation(self.result)
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "group": self.group, "place": self.place, "date": self.date, "score": round(self.score, 6),
+                "date_status": self.date_status, "title": self.result.get("title"), "section": self.result.get("section"),
+                "source_org": self.result.get("source_org"), "bulletin_date": self.result.get("date"),
+                "date_estimate": self.result.get("date_estimate"), "citation": self.citation, "text": self.text,
+                "chunk_ids": list(self.chunk_ids), "doc_id": self.result.get("doc_id")}
+
+
+@dataclass(frozen=True)
+class PrecedentGroup:
+    city: str | None  # full name; None for the province level or an unknown place
+    name: str  # as listed: "达州", "省级", "地点不详"
+    entries: tuple[PrecedentEntry, ...]
+    counties: tuple[str, ...] = ()  # short names when every entry is a county's: ("大竹",)
+
+    @property
+    def listed(self) -> str:
+        return f"{self.name}（{'、'.join(self.counties)}）" if self.counties else self.name
+
+    def to_dict(self) -> dict:
+        return {"city": self.city, "name": self.name, "counties": list(self.counties), "count": len(self.entries),
+                "entries": [e.to_dict() for e in self.entries]}
+
+
+@dataclass(frozen=True)
+class PrecedentList:
+    query: str
+    groups: tuple[PrecedentGroup, ...]
+    threshold: float
+    understood: str = ""  # the understanding summary the list was made under
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def entries(self) -> list[PrecedentEntry]:
+        return [e for g in self.groups for e in g.entries]
+
+    @property
+    def count(self) -> int:
+        return sum(len(g.entries) for g in self.groups)
+
+    @property
+    def summary(self) -> str:
+        """"6个市州：成都、泸州、德阳、遂宁、资阳、阿坝", plus province-level and unplaced counts."""
+        cities = [g for g in self.groups if g.city]
+        parts = []
+        if cities:
+            parts.append(f"{len(cities)}个市州：" + "、".join(g.listed for g in cities))
+        for g in self.groups:
+            if not g.city:
+                parts.append(f"{g.name}{len(g.entries)}条")
+        if not parts:
+            return "没有找到相关条目"
+        line = "；".join(parts)
+        return line if self.count == len(cities) else f"{line}（共{self.count}条）"
+
+    def to_dict(self) -> dict:
+        return {"summary": self.summary, "count": self.count, "threshold": self.threshold, "understood": self.understood,
+                "groups": [g.to_dict() for g in self.groups], "notes": list(self.notes)}
+
+
+def report_key(hit: Hit) -> str:
+    meta = hit.chunk.meta
+    return f"{meta.get('item_id') or hit.chunk.doc_id}#{meta.get('report_index') or 0}"
+
+
+def report_place(meta: dict, gazetteer: Gazetteer) -> Place | str | None:
+    """Whose report this is: the office named for it in the source line, else the first place.
+
+    A combined item's source line lists one office per report, in order ("综合省地方志办、乐山市、
+    广安市、雅安市信息": report 0 is the province's). Returns a Place, PROVINCE, or None."""
+    org = meta.get("source_org") or ""
+    combined = _COMBINED.match(org) if meta.get("combined") else None
+    if combined:
+        offices = [o for o in re.split(r"[、，,]", combined.group(1)) if o]
+        index = meta.get("report_index") or 0
+        org = offices[index] if index < len(offices) else ""
+    if org:
+        found = gazetteer.find(org)
+        if found:
+            counties = [m.place for m in found if m.place.level == "county"]
+            place = (counties or [m.place for m in found])[-1]
+            if not meta.get("cities") or place.city in meta["cities"]:
+                return place
+        elif org.startswith(("省", "四川省")):
+            return PROVINCE
+    labels = meta.get("places") or []
+    counties = [label for label in labels if "›" in label]
+    for label in counties + labels:  # the most specific place the item names
+        place = gazetteer.resolve(label)
+        if place is not None:
+            return place
+    return None
+
+
+def build_precedent_list(query: str, hits: list[Hit], result_of: Callable[[Hit, int], dict], gazetteer: Gazetteer,
+                         threshold: float, text_of: Callable[[list[Hit]], str] | None = None,
+                         date_status: Callable[[Hit], str] | None = None, entry_date: Callable[[Hit], str | None] | None = None,
+                         understood: str = "", level: str | None = None) -> PrecedentList:
+    """Group hits scoring at least `threshold` into one entry per report, grouped by city.
+
+    `result_of(hit, rank)` gives the search-contract dict (for citations); `text_of(hits)` the
+    shown text of a report's matching chunks; `date_status(hit)` "in" / "unknown" / "any";
+    `entry_date(hit)` the date to sort and show. `level` "county" keeps counties' reports only
+    ("哪些县领导…"), "city" leaves out the province's own ("哪些市州…")."""
+    kept = [h for h in hits if h.score >= threshold]
+    by_report: dict[str, list[Hit]] = {}
+    for hit in kept:
+        by_report.setdefault(report_key(hit), []).append(hit)
+    groups: dict[str, list[PrecedentEntry]] = {}
+    for key, report_hits in by_report.items():
+        best = max(report_hits, key=lambda h: h.score)
+        in_order = sorted(report_hits, key=lambda h: h.chunk.start)
+        place = report_place(best.chunk.meta, gazetteer)
+        if level == "county" and not (isinstance(place, Place) and place.level == "county"):
+            continue
+        if level == "city" and place == PROVINCE:
+            continue
+        if isinstance(place, Place):
+            group, where = place.city, place.label
+        elif place == PROVINCE:
+            group, where = PROVINCE, best.chunk.meta.get("source_org") or PROVINCE
+        else:
+            group, where = UNPLACED, UNPLACED
+        date = entry_date(best) if entry_date else (best.chunk.meta.get("event_dates") or [best.chunk.meta.get("date")])[0]
+        entry = PrecedentEntry(
+            key=key, group=group, place=where, date=date, score=best.score,
+            text=text_of(in_order) if text_of else "\n".join(h.chunk.text for h in in_order),
+            result=result_of(best, 0), chunk_ids=tuple(h.chunk.chunk_id for h in in_order),
+            date_status=date_status(best) if date_status else "any")
+        groups.setdefault(group, []).append(entry)
+    ordered = []
+    for group, entries in groups.items():
+        entries.sort(key=lambda e: (e.date is None, e.date or "", -e.score))
+        if group in (PROVINCE, UNPLACED):
+            ordered.append((0 if group == PROVINCE else 2, "", PrecedentGroup(None, group, tuple(entries))))
+            continue
+        city = gazetteer.resolve(group)
+        counties = _counties_listed(entries, gazetteer)
+        ordered.append((1, city.code if city else group, PrecedentGroup(group, gazetteer.short_name(city) if city else group,
+                                                                     tuple(entries), counties)))
+    ordered.sort(key=lambda row: (row[0], row[1]))  # province, then cities in official code order, then unplaced
+    return PrecedentList(query, tuple(g for _, _, g in ordered), threshold, understood)
+
+
+def _counties_listed(entries: list[PrecedentEntry], gazetteer: Gazetteer) -> tuple[str, ...]:
+    """Short county names when every entry of a city is a county's ("达州（大竹）")."""
+    names = []
+    for entry in entries:
+        if "›" not in entry.place:
+            return ()
+        place = gazetteer.resolve(entry.place)
+        names.append(gazetteer.short_name(place) if place else entry.place)
+    return tuple(dict.fromkeys(names))

@@ -1,0 +1,100 @@
+"""Exports of precedent lists and result lists (index/export.py): Markdown, CSV, DOCX."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from docx import Document
+
+from conftest import ALL
+from fakes import FakeEmbedder
+from index.build import update_index
+from index.citation import house_citation
+from index.engine import SearchEngine, result_dict
+from index.export import CSV_COLUMNS, export, export_to
+
+PLAN_QUESTION = "哪些市州印发了精品年鉴品读季活动实施方案?"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export")
+    update_index(ALL, root / "index", embedder=FakeEmbedder(), cache_path=root / "cache.sqlite")
+    return SearchEngine.open(root / "index", embedder=FakeEmbedder())
+
+
+@pytest.fixture(scope="module")
+def listed(engine):
+    answer = engine.ask(PLAN_QUESTION, k=5)
+    assert answer.precedent is not None
+    return answer
+
+
+def test_markdown_precedent_list(listed):
+    text = export(listed, "md").decode("utf-8")
+    plist = listed.precedent
+    assert text.startswith(f"# 先例：{PLAN_QUESTION}\n")
+    assert plist.summary in text
+    for group in plist.groups:
+        assert f"## {group.listed}（{len(group.entries)}条）" in text
+        for entry in group.entries:
+            assert f"出处：{entry.citation}" in text
+    assert "2022年10月21日 · 成都市" in text
+    assert "> 10月21日，成都市地方志办印发《成都市“精品年鉴品读季”活动实施方案》" in text
+
+
+def test_csv_has_a_bom_and_one_row_per_entry(listed):
+    data = export(listed, "csv")
+    assert data.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM to read UTF-8 Chinese
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    body = rows[1:]
+    plist = listed.precedent
+    assert len(body) == plist.count
+    assert [r[0] for r in body] == [str(i) for i in range(1, plist.count + 1)]
+    citations = [r[CSV_COLUMNS.index("出处")] for r in body]
+    assert citations == [e.citation for e in plist.entries]
+    chengdu = next(r for r in body if r[CSV_COLUMNS.index("分组")] == "成都")
+    assert chengdu[CSV_COLUMNS.index("日期")] == "2022年10月21日"
+    assert "成都市“精品年鉴品读季”活动实施方案" in chengdu[CSV_COLUMNS.index("原文")]
+
+
+def test_docx_opens_with_python_docx_and_holds_the_list(listed, tmp_path):
+    path = export_to(listed, tmp_path / "out" / "先例.docx")
+    document = Document(str(path))
+    paragraphs = [p.text for p in document.paragraphs]
+    styles = {p.text: p.style.name for p in document.paragraphs}
+    plist = listed.precedent
+    assert paragraphs[0] == f"先例：{PLAN_QUESTION}" and styles[paragraphs[0]] == "Heading 1"
+    assert plist.summary in paragraphs
+    for group in plist.groups:
+        heading = f"{group.listed}（{len(group.entries)}条）"
+        assert heading in paragraphs and styles[heading] == "Heading 2"
+    for entry in plist.entries:
+        assert f"出处：{entry.citation}" in paragraphs
+    assert any(p.startswith("10月21日，成都市地方志办印发") for p in paragraphs)
+    east_asian = document.styles["Normal"].element.rPr.rFonts.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+    assert east_asian == "宋体"
+
+
+def test_result_list_export_uses_house_citations(engine, tmp_path):
+    answer = engine.ask("大竹县 批示", k=3)
+    assert answer.precedent is None
+    results = [result_dict(h, i) for i, h in enumerate(answer.hits, 1)]
+    text = export(answer, "md").decode("utf-8")
+    assert text.startswith("# 检索结果：大竹县 批示") and "检索理解：地点：达州市 › 大竹县" in text
+    for r in results:
+        assert f"出处：{house_citation(r)}" in text
+    plain = export(results, "csv", query="大竹县 批示").decode("utf-8-sig")
+    assert house_citation(results[0]) in plain
+    document = Document(io.BytesIO(export(answer, "docx")))
+    assert house_citation(results[0]) in "\n".join(p.text for p in document.paragraphs)
+
+
+def test_unknown_formats_name_the_file(listed, tmp_path):
+    with pytest.raises(ValueError, match="out.pdf: unknown export format .pdf"):
+        export_to(listed, tmp_path / "out.pdf")
+    with pytest.raises(ValueError, match="unknown export format 'xls'"):
+        export(listed, "xls")
