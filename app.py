@@ -40,33 +40,76 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
 
 def build_app(assistant):
     """The Gradio page over an Assistant (chat/service.py)."""
+    import tempfile
+
     import gradio as gr
 
     from chat.feedback import record_vote
     from chat.render import CARDS_JS, cards_html, esc_markdown, reply_markdown
     from chat.render import full_text_html as render_full_text
-    from chat.service import AskOptions
+    from chat.service import AskOptions, public
+
+    exports_root = Path(tempfile.mkdtemp(prefix="bulletin-exports-"))
+    empty_state = {"previous": None, "records": {}, "last": None}
 
     def full_text_html(chunk_id: str) -> str:
         """Called from the cards' 查看全文 button (CARDS_JS: server.full_text_html)."""
         return render_full_text(assistant.full_text(chunk_id))
 
-    def respond(question, history, state, cities, date_from, date_to, sections, k, mode):
-        history = list(history or [])
-        state = dict(state or {"previous": None, "records": {}})
-        question = (question or "").strip()
-        if not question:
-            return history, gr.skip(), "", state
-        options = AskOptions(int(k), mode, tuple(cities or ()), date_from or "", date_to or "", tuple(sections or ()))
-        try:
-            record = assistant.ask(question, options, previous=state.get("previous"))
-        except ValueError as exc:
-            history += [{"role": "user", "content": esc_markdown(question)}, {"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"}]
-            return history, gr.skip(), question, state
-        history += [{"role": "user", "content": esc_markdown(record["question"])}, {"role": "assistant", "content": reply_markdown(record)}]
+    def options_of(k, mode, cities, date_from, date_to, sections, precedent, drop=()):
+        return AskOptions(int(k), mode, tuple(cities or ()), date_from or "", date_to or "", tuple(sections or ()),
+                          tuple(drop), True if precedent else None)
+
+    def outputs_of(record, history, state):
+        """What every answer updates: chat, cards, the understood parts, downloads, state."""
+        files = assistant.export_files(record, Path(tempfile.mkdtemp(dir=exports_root)))
+        record = public(record)
         records = dict(state.get("records") or {})
         records[len(history) - 1] = record
-        return history, cards_html(record), "", {"previous": record["query"], "records": records}
+        parts = (record.get("understood") or {}).get("parts") or []
+        last = dict(state.get("last") or {})
+        known = {key: label for label, key in last.get("parts", [])}
+        known.update({part["key"]: part["label"] for part in parts})
+        choices = [(label, key) for key, label in known.items()]
+        understood = gr.update(choices=choices, value=[p["key"] for p in parts], visible=bool(choices))
+        downloads = [gr.update(value=str(files[f]), visible=True) if f in files else gr.update(visible=False)
+                     for f in ("md", "csv", "docx")]
+        last["parts"] = choices
+        state = {**state, "previous": record["query"], "records": records, "last": last}
+        return [history, cards_html(record), understood, *downloads, state]
+
+    def respond(question, history, state, cities, date_from, date_to, sections, k, mode, precedent):
+        history = list(history or [])
+        state = dict(state or empty_state)
+        question = (question or "").strip()
+        if not question:
+            return [history] + [gr.skip()] * 5 + ["", state]
+        previous = state.get("previous")
+        try:
+            record = assistant.ask(question, options_of(k, mode, cities, date_from, date_to, sections, precedent), previous=previous)
+        except ValueError as exc:
+            history += [{"role": "user", "content": esc_markdown(question)}, {"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"}]
+            return [history] + [gr.skip()] * 5 + [question, state]
+        history += [{"role": "user", "content": esc_markdown(record["question"])}, {"role": "assistant", "content": reply_markdown(record)}]
+        state = {**state, "last": {"question": question, "previous": previous, "parts": []}}
+        *shown, state = outputs_of(record, history, state)
+        return [*shown, "", state]
+
+    def refine(kept, history, state, cities, date_from, date_to, sections, k, mode, precedent):
+        """The user unticked (or ticked again) an understood part: answer the same question again."""
+        last = (state or {}).get("last")
+        if not last or not history:
+            return [gr.skip()] * 6 + [state]
+        drop = [key for _, key in last["parts"] if key not in (kept or [])]
+        try:
+            record = assistant.ask(last["question"], options_of(k, mode, cities, date_from, date_to, sections, precedent, drop),
+                                   previous=last["previous"])
+        except ValueError as exc:
+            gr.Warning(str(exc))
+            return [gr.skip()] * 6 + [state]
+        history = list(history)
+        history[-1] = {"role": "assistant", "content": reply_markdown(record)}
+        return outputs_of(record, history, state)
 
     def vote(data: gr.LikeData, state):
         record = (state or {}).get("records", {}).get(data.index if isinstance(data.index, int) else data.index[0])
@@ -76,27 +119,33 @@ def build_app(assistant):
         gr.Info("已记录您的反馈，谢谢！")
 
     def new_conversation():
-        return [], cards_html(None), "", {"previous": None, "records": {}}
+        hidden = gr.update(visible=False)
+        return [], cards_html(None), gr.update(choices=[], value=[], visible=False), hidden, hidden, hidden, "", dict(empty_state)
 
     def ask_api(question: str, k: int = 5, cities: list[str] | None = None, date_from: str = "", date_to: str = "",
-                sections: list[str] | None = None, mode: str = "hybrid", previous: str = "") -> dict:
+                sections: list[str] | None = None, mode: str = "hybrid", previous: str = "",
+                drop: list[str] | None = None, precedent: bool | None = None) -> dict:
         """Ask a question; returns {"question", "query", "found", "answer", "results": [search contract keys +
-        "citation", "highlights"], "not_found_message", "relevance", ...}."""
-        options = AskOptions(int(k), mode, tuple(cities or ()), date_from, date_to, tuple(sections or ()))
-        return assistant.ask(question, options, previous=previous or None)
+        "citation", "highlights"], "understood", "precedent", "not_found_message", "relevance", ...}.
+        drop: understood parts to leave out ("place:达州市", "date", "precedent"); precedent: force list mode."""
+        options = AskOptions(int(k), mode, tuple(cities or ()), date_from, date_to, tuple(sections or ()),
+                             tuple(drop or ()), precedent)
+        return public(assistant.ask(question, options, previous=previous or None))
 
     summary = assistant.corpus_summary()
     with gr.Blocks(title="简报助手 · 四川省地方志工作简报") as page:
         gr.Markdown(f"## 简报助手 · 《四川省地方志工作简报》\n{summary}。回答只摘录简报原文，每句标注出处 [n]，对应右侧的原文段落。")
-        state = gr.State({"previous": None, "records": {}})
+        state = gr.State(dict(empty_state))
         with gr.Row():
             with gr.Column(scale=5):
                 chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", buttons=["copy"],
                                      feedback_options=("Like", "Dislike"), sanitize_html=True)
+                understood = gr.CheckboxGroup([], label="理解为（取消勾选即去掉该条件，重新检索）", visible=False, elem_id="understood")
                 with gr.Row():
                     question = gr.Textbox(label="问题", placeholder="例如：达州在年鉴质量方面做了什么决定？", scale=5,
                                           lines=1, max_lines=4, elem_id="question", autofocus=True)
                     send = gr.Button("提问", variant="primary", scale=1, elem_id="send")
+                precedent = gr.Checkbox(label="查先例：列出全部相关条目，按市州分组（问“哪些市州…”时自动开启）", elem_id="precedent")
                 gr.Examples(EXAMPLES, inputs=question, label="示例问题")
                 with gr.Accordion("筛选", open=False):
                     cities = gr.Dropdown(assistant.cities(), multiselect=True, label="市州（含所辖县市区）")
@@ -110,13 +159,18 @@ def build_app(assistant):
                                         info="hybrid：关键词与语义融合（推荐）；bm25：关键词；dense：语义向量")
                 clear = gr.Button("新对话", size="sm")
             with gr.Column(scale=6):
+                with gr.Row():
+                    download_md = gr.DownloadButton("导出 Markdown", visible=False, size="sm", elem_id="export-md")
+                    download_csv = gr.DownloadButton("导出 CSV", visible=False, size="sm", elem_id="export-csv")
+                    download_docx = gr.DownloadButton("导出 Word", visible=False, size="sm", elem_id="export-docx")
                 cards = gr.HTML(cards_html(None), elem_id="cards", js_on_load=CARDS_JS, server_functions=[full_text_html])
-        inputs = [question, chatbot, state, cities, date_from, date_to, sections, k, mode]
-        outputs = [chatbot, cards, question, state]
-        send.click(respond, inputs, outputs, api_visibility="private", concurrency_limit=4)
-        question.submit(respond, inputs, outputs, api_visibility="private", concurrency_limit=4)
+        settings = [cities, date_from, date_to, sections, k, mode, precedent]
+        shown = [chatbot, cards, understood, download_md, download_csv, download_docx]
+        send.click(respond, [question, chatbot, state, *settings], [*shown, question, state], api_visibility="private", concurrency_limit=4)
+        question.submit(respond, [question, chatbot, state, *settings], [*shown, question, state], api_visibility="private", concurrency_limit=4)
+        understood.input(refine, [understood, chatbot, state, *settings], [*shown, state], api_visibility="private", concurrency_limit=4)
         chatbot.like(vote, [state], None, api_visibility="private")
-        clear.click(new_conversation, None, outputs, api_visibility="private")
+        clear.click(new_conversation, None, [*shown, question, state], api_visibility="private")
         gr.api(ask_api, api_name="ask", concurrency_limit=4)
     return page
 

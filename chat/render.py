@@ -83,7 +83,7 @@ def card_html(result: dict, number: int) -> str:
         f'<div class="card-head">{" ".join(head)}</div>'
         f'<div class="card-title">{esc(result.get("title") or "（无标题）")}</div>'
         + (f'<div class="card-meta">{" · ".join(meta)}</div>' if meta else "")
-        + f'<div class="passage">{marked(result["text"], result.get("highlights") or [])}</div>'
+        + f'<div class="passage">{marked(result.get("passage") or result["text"], result.get("highlights") or [])}</div>'
         f'<div class="citation"><span class="cite-label">引用：</span><span class="cite-text">{esc(result["citation"])}</span></div>'
         f'<div class="actions"><button class="copy-cite" type="button" data-cite="{esc(result["citation"])}">复制引用</button>'
         f'<button class="open-full" type="button" data-chunk="{esc(result["chunk_id"])}">查看全文</button></div>'
@@ -95,9 +95,26 @@ def cards_html(record: dict | None) -> str:
     if not record or not record.get("results"):
         return '<div class="cards-empty">提问后，这里显示引用的原文段落。</div>' + _panel()
     heading = "引用的原文段落" if record["found"] else "可能相关（未找到确切答案）"
-    cards = "".join(card_html(r, n) for n, r in enumerate(record["results"], 1))
+    precedent = record.get("precedent")
+    if precedent and record["found"]:
+        heading = f"先例：{esc(precedent['summary'])}"
+    cards, group = [], None
+    for number, result in enumerate(record["results"], 1):
+        if precedent and result.get("group") != group:  # precedent lists are grouped by 市州
+            group = result.get("group")
+            cards.append(f'<div class="group-heading">{esc(_group_name(precedent, group))}</div>')
+        cards.append(card_html(result, number))
+    cards = "".join(cards)
     css = "cards" if record["found"] else "cards maybe"
     return f'<div class="{css}"><div class="cards-heading">{heading}</div>{cards}</div>' + _panel()
+
+
+def _group_name(precedent: dict, group: str | None) -> str:
+    for g in precedent.get("groups", []):
+        if g.get("city") == group or g.get("name") == group:
+            listed = g["name"] + (f"（{'、'.join(g['counties'])}）" if g.get("counties") else "")
+            return f"{listed} · {g['count']}条"
+    return group or "地点不详"
 
 
 def _panel() -> str:
@@ -150,6 +167,7 @@ element.addEventListener('click', async (event) => {
 
 CSS = """
 .cards-heading { font-weight: 600; margin: 4px 0 8px; }
+.group-heading { font-weight: 600; color: #0550ae; margin: 12px 0 6px; border-bottom: 1px solid #d0d7de; }
 .cards.maybe .cards-heading { color: #a15c00; }
 .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; background: #fff; }
 .card-head { color: #57606a; font-size: 0.9em; }

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -37,6 +37,8 @@ class AskOptions:
     date_from: str = ""  # 2022, 2022-11 or 2022-11-02
     date_to: str = ""
     sections: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()  # understood parts the user removed: "place:达州市", "date", "precedent"
+    precedent: bool | None = None  # the 查先例 switch; None: decided by the wording ("哪些市州…")
 
 
 class IndexWatcher:
@@ -130,14 +132,25 @@ class Assistant:
             notices.append(f"接上一个问题，按“{query}”检索。")
         filters = self.filters(options)
         k = max(1, min(int(options.k), MAX_PASSAGES))
-        hits = engine.search(query, k, options.mode, filters)
-        verdict = engine.judge(query)
-        results = [result_dict(hit, rank) for rank, hit in enumerate(hits, 1)]
+        asked = engine.ask(query, k, options.mode, filters, drop=options.drop, precedent=options.precedent)
+        verdict = engine.judge(asked.understanding.search_text() if asked.understanding else query)
+        plist = asked.precedent
+        if plist is not None:  # a list of every matching report, grouped by 市州
+            results = [{**entry.result, "rank": n, "passage": entry.text, "group": entry.group, "entry_date": entry.date}
+                       for n, entry in enumerate(plist.entries, 1)]
+        else:
+            results = [result_dict(hit, rank) for rank, hit in enumerate(asked.hits, 1)]
         found = verdict.found and bool(results)
-        reason = verdict.reason if not verdict.found else (None if results else "所选筛选条件下没有段落")
+        reason = verdict.reason if not verdict.found else (None if results else "所选条件下没有段落")
+        notices += asked.notes
         answer, text, source = Answer(()), "", "none"
-        if found:
-            answer, text, source, notice = self._answer(engine, query, [r["text"] for r in results])
+        passages = [r.get("passage") or r["text"] for r in results]
+        if found and plist is not None:
+            answer = self._precedent_answer(engine, query, passages)
+            lines = [f"{s.text}[{s.passage}]" for s in answer.sentences]
+            text, source = "\n".join([f"{plist.summary}。", *lines]), "precedent"
+        elif found:
+            answer, text, source, notice = self._answer(engine, query, passages)
             if notice:
                 notices.append(notice)
         for number, result in enumerate(results, 1):
@@ -151,10 +164,13 @@ class Assistant:
             "answer": text,
             "answer_source": source,
             "results": results,
+            "understood": asked.understanding.to_dict() if asked.understanding else None,
+            "precedent": plist.to_dict() if plist is not None else None,
             "relevance": verdict.to_dict(),
             "filters": _filters_dict(filters),
             "notices": notices,
             "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+            "_answer": asked,  # for exports; dropped before leaving the process (see public())
         }
 
     def not_found_message(self, question: str, reason: str | None) -> str:
@@ -176,6 +192,16 @@ class Assistant:
         cited = {n for s in kept for n in s.passages}
         highlighted = tuple(s for s in extractive.sentences if s.passage in cited) or _leads(passages, cited)
         return Answer(highlighted), "".join(s.text for s in kept), "llm", None
+
+    def _precedent_answer(self, engine: SearchEngine, query: str, passages: list[str]) -> Answer:
+        """One sentence per listed report: its best match for the question, verbatim."""
+        scorer = self._scorer(engine)
+        text = expand_query(query, engine.gazetteer)
+        chosen = []
+        for number, passage in enumerate(passages, 1):
+            best = extractive_answer(text, [passage], scorer, max_sentences=1).sentences
+            chosen += [replace(s, passage=number) for s in best]
+        return Answer(tuple(chosen))
 
     def _scorer(self, engine: SearchEngine) -> SentenceScorer:
         """IDF from the index's own passages, computed once per loaded index."""
@@ -203,6 +229,22 @@ class Assistant:
         return Filters(tuple(cities), tuple(places), date_bound(options.date_from, end=False),
                        date_bound(options.date_to, end=True), tuple(s.strip("【】") for s in options.sections if s))
 
+    def export_files(self, record: dict, folder: Path) -> dict[str, Path]:
+        """The answer's passages (or precedent list) as Markdown, CSV and Word files, for download."""
+        from index.export import export
+
+        asked = record.get("_answer")
+        if asked is None or not record["results"]:
+            return {}
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = "先例" if record.get("precedent") else "检索结果"
+        files = {}
+        for fmt, suffix in (("md", ".md"), ("csv", ".csv"), ("docx", ".docx")):
+            path = folder / f"{stem}{suffix}"
+            path.write_bytes(export(asked, fmt))
+            files[fmt] = path
+        return files
+
     # ---- the full bulletin ------------------------------------------------------------------
     def full_text(self, chunk_id: str) -> dict:
         engine = self.engine
@@ -215,6 +257,11 @@ class Assistant:
         return {"doc_id": chunk.doc_id, "chunk_id": chunk_id, "citation": citation, "text": bulletin["text_clean"], "start": chunk.start,
                 "end": chunk.end, "date": bulletin.get("date"), "issuer": bulletin.get("issuer"),
                 "issue_no": bulletin.get("issue_no"), "date_estimate": bulletin.get("date_estimate")}
+
+
+def public(record: dict) -> dict:
+    """The record as the API returns it (plain JSON: no internal objects)."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
 def date_bound(text: str, end: bool) -> str | None:

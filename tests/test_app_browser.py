@@ -87,3 +87,36 @@ def test_not_found_is_said_plainly(page):
     assert "在已收录的5期简报（2020年7月—2024年3月）中未找到" in chat
     assert "可能相关" in page.locator("#cards").inner_text()
     assert page.locator("#cards mark.hl").count() == 0
+
+
+def test_precedent_list_is_grouped_and_exports_download(page):
+    ask_in_page(page, "哪些市州印发了精品年鉴品读季活动实施方案？")
+    page.locator(".group-heading").first.wait_for(timeout=60_000)
+    cards = page.locator("#cards")
+    assert cards.locator(".cards-heading").inner_text().startswith("先例：")
+    groups = cards.locator(".group-heading").all_inner_texts()
+    assert groups[:4] == ["成都 · 1条", "泸州 · 1条", "德阳 · 1条", "遂宁 · 1条"]
+    assert "查先例" in page.locator("#understood").inner_text()
+    with page.expect_download() as info:
+        page.locator("#export-docx").click()
+    saved = SCREENSHOTS / "precedent.docx"
+    info.value.save_as(str(saved))
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(str(saved)).paragraphs)
+    assert "《四川省地方志工作简报》2022年11月2日" in text and "成都" in text
+    page.screenshot(path=str(SCREENSHOTS / "precedent.png"))
+
+
+def test_dropping_an_understood_part_asks_again(page):
+    ask_in_page(page, "达州2022年在年鉴质量上做了什么")
+    chips = page.locator("#understood")
+    chips.get_by_label("时间：2022年").wait_for(timeout=60_000)
+    assert chips.get_by_label("地点：达州市（含所辖县市区）").is_checked()
+    chips.get_by_label("时间：2022年").uncheck()
+    page.wait_for_function("() => !document.querySelector('#understood input[type=checkbox]:not(:checked)') === false", timeout=30_000)
+    time_chip = chips.get_by_label("时间：2022年")
+    time_chip.wait_for(timeout=30_000)
+    assert not time_chip.is_checked()
+    assert chips.get_by_label("地点：达州市（含所辖县市区）").is_checked()
+    page.locator("#card-1").wait_for(timeout=30_000)
