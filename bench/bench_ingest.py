@@ -129,7 +129,7 @@ def scale(count: int, workdir: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--formats", default="txt", help=f"comma-separated, of: {', '.join(FORMATS)}")
-    parser.add_argument("--files", type=int, default=10, help="files per throughput run")
+    parser.add_argument("--files", type=int, default=10, help="files per throughput run (0: skip the throughput part)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bulletins", type=int, default=500, help="size of the large index (0: skip)")
     parser.add_argument("--workdir", help="where to keep the large corpus and index (default: a temporary folder)")
@@ -138,14 +138,16 @@ def main() -> int:
     for fmt in args.formats.split(","):
         if fmt not in FORMATS:
             parser.error(f"unknown format {fmt!r}; available: {', '.join(FORMATS)}")
-        throughput(fmt, args.files, args.repeats)
+        if args.files:
+            throughput(fmt, args.files, args.repeats)
     if args.bulletins:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(args.workdir) if args.workdir else Path(tmp)
             folder = workdir / "bulletins"
             if not folder.exists():
                 make_corpus(folder, args.bulletins)
-            parse_only(sorted(folder.glob("*.txt"))[: args.bulletins], args.repeats)
+            if args.files:
+                parse_only(sorted(folder.glob("*.txt"))[: args.bulletins], args.repeats)
             scale(args.bulletins, workdir)
     return 0
 

@@ -5,6 +5,9 @@
     DIR/chunks.jsonl      one Chunk per line, in row order
     DIR/bulletins.jsonl   per bulletin: metadata and the cleaned text (for full-text view)
     DIR/bm25/             bm25s files (token ids follow the manifest's tokenizer)
+    DIR/bm25_tokens.jsonl the BM25 tokens of each chunk, in row order: the next update
+                          reuses them instead of re-segmenting every kept chunk
+                          (optional: an index without it is simply re-tokenized)
 
 A new version is written to a temporary sibling (DIR.building-*) and
 swapped in with os.replace, so readers never see a half-written index and a
@@ -74,7 +77,11 @@ def building_prefix(index_dir: Path) -> str:
     return index_dir.name + ".building-"
 
 
-def write_index(index_dir: Path, manifest: dict, chunks: list[Chunk], bulletins: list[dict], vectors: np.ndarray, bm25) -> None:
+TOKENS = "bm25_tokens.jsonl"
+
+
+def write_index(index_dir: Path, manifest: dict, chunks: list[Chunk], bulletins: list[dict], vectors: np.ndarray, bm25,
+                tokens: list[list[str]] | None = None) -> None:
     import faiss
 
     index_dir = Path(index_dir)
@@ -87,6 +94,8 @@ def write_index(index_dir: Path, manifest: dict, chunks: list[Chunk], bulletins:
         faiss.write_index(flat, str(tmp / "faiss.index"))
         _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
         _write_jsonl(tmp / "bulletins.jsonl", bulletins)
+        if tokens is not None:
+            _write_jsonl(tmp / TOKENS, tokens)
         if chunks:
             bm25.save(str(tmp / "bm25"), show_progress=False)
         # The manifest goes last: a directory without one was never finished.
@@ -150,6 +159,15 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
     if faiss_index.ntotal != len(chunks):
         raise IndexMismatchError(f"index at {index_dir} is inconsistent ({faiss_index.ntotal} vectors, {len(chunks)} chunks); rebuild it: {rebuild_command(index_dir)}")
     return StoredIndex(live, manifest, chunks, bulletins, faiss_index, bm25)
+
+
+def read_tokens(stored: StoredIndex) -> list[list[str]] | None:
+    """The saved BM25 tokens of stored.chunks (row order), or None if absent or not matching."""
+    try:
+        tokens = _read_jsonl(stored.path / TOKENS)
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return tokens if len(tokens) == len(stored.chunks) else None
 
 
 def read_manifest(live: Path, index_dir: Path) -> dict[str, Any]:

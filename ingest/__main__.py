@@ -28,7 +28,7 @@ from index.store import IndexError_, default_index_dir
 from index.tokenizer import TOKENIZERS
 from ingest.chunking import ChunkingParams
 
-DEFAULT_WAIT_SECONDS = 3600  # a second ingest waits for the first; a 500-bulletin cold build takes ~30 min
+DEFAULT_WAIT_SECONDS = 7200  # a second ingest waits for the first; a 500-bulletin cold build took ~1 h on a busy 2-core machine
 EXIT_BUSY = 3
 
 
@@ -126,6 +126,8 @@ def format_report(report: IngestReport) -> str:
         lines.append(f"有 {len(report.failed)} 个文件失败（见上面的原因）；其余文件已正常索引。")
     if report.saved_to:
         lines.append(f"报告已保存 / report saved: {report.saved_to}")
+    if report.report_error:
+        lines.append(f"警告 / warning: {report.report_error}")
     return "\n".join(lines)
 
 

@@ -158,3 +158,42 @@ def test_progress_lines_at_start_every_tenth_every_few_seconds_and_end():
     printed = out.getvalue().splitlines()
     assert [line.split()[4] for line in printed] == ["0/1000", "3/1000"]  # 3 came 6 s after 0
     assert printed[-1].endswith("(0%), 6 s")
+
+
+def test_a_report_that_cannot_be_saved_does_not_undo_the_update(tmp_path, fake_embedder):
+    index_dir = tmp_path / "index"
+    reports_dir_for(index_dir).write_text("a file where the reports folder should be", encoding="utf-8")
+    report = build([B2020], index_dir, fake_embedder)
+    assert report.saved_to is None and "could not save the report" in report.report_error
+    assert len(load_stored(index_dir).bulletins) == 1
+
+
+# --- BM25 tokens kept with the index ------------------------------------------
+
+def test_adding_a_bulletin_segments_only_its_chunks_and_ranks_like_a_fresh_build(tmp_path, fake_embedder, monkeypatch):
+    import index.build as build_module
+    from index.engine import SearchEngine
+
+    index_dir = tmp_path / "index"
+    build([B2020], index_dir, fake_embedder)
+    segmented = []
+    real_make_tokenizer = build_module.make_tokenizer
+
+    def counting_tokenizer(name):
+        tokenize = real_make_tokenizer(name)
+        return lambda text: segmented.append(text) or tokenize(text)
+
+    monkeypatch.setattr(build_module, "make_tokenizer", counting_tokenizer)
+    build([B2022], index_dir, fake_embedder)
+    stored = load_stored(index_dir)
+    new_chunks = [c.embed_text for c in stored.chunks if c.doc_id == B2022.stem]
+    assert sorted(segmented) == sorted(new_chunks)  # the 2020 bulletin's chunks were not segmented again
+    saved = [json.loads(line) for line in (index_dir / "bm25_tokens.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(saved) == len(stored.chunks) and all(saved)
+
+    fresh_dir = tmp_path / "fresh"
+    build([B2020, B2022], fresh_dir, fake_embedder)
+    incremental, fresh = SearchEngine.open(index_dir, embedder=fake_embedder), SearchEngine.open(fresh_dir, embedder=fake_embedder)
+    for query in ("大竹县 批示", "品读季 实施方案", "年鉴质量", "雅安"):
+        assert [(h.chunk.chunk_id, round(h.score, 5)) for h in incremental.search(query, 5, "bm25")] == \
+               [(h.chunk.chunk_id, round(h.score, 5)) for h in fresh.search(query, 5, "bm25")]
