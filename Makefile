@@ -39,4 +39,4 @@ bench: setup
 	$(PY) bench/bench_core.py
 
 clean-index:
-	rm -rf data/index data/index.cache
+	rm -rf data/index data/index.cache data/index.reports

@@ -5,10 +5,15 @@
     DIR/chunks.jsonl      one Chunk per line, in row order
     DIR/bulletins.jsonl   per bulletin: metadata and the cleaned text (for full-text view)
     DIR/bm25/             bm25s files (token ids follow the manifest's tokenizer)
+    DIR/bm25_tokens.jsonl the BM25 tokens of each chunk, in row order: the next update
+                          reuses them instead of re-segmenting every kept chunk
+                          (optional: an index without it is simply re-tokenized)
 
-A new version is written to a temporary sibling and swapped in with
-os.replace, so readers never see a half-written index and a crash mid-build
-leaves the previous one in place.
+A new version is written to a temporary sibling (DIR.building-*) and
+swapped in with os.replace, so readers never see a half-written index and a
+crash mid-build leaves the previous one in place. Writers hold DIR.lock
+(index/lock.py); the next writer tidies what a killed one left behind
+(recover_interrupted).
 """
 from __future__ import annotations
 
@@ -68,12 +73,20 @@ def previous_dir(index_dir: Path) -> Path:
     return index_dir.with_name(index_dir.name + ".previous")
 
 
-def write_index(index_dir: Path, manifest: dict, chunks: list[Chunk], bulletins: list[dict], vectors: np.ndarray, bm25) -> None:
+def building_prefix(index_dir: Path) -> str:
+    return index_dir.name + ".building-"
+
+
+TOKENS = "bm25_tokens.jsonl"
+
+
+def write_index(index_dir: Path, manifest: dict, chunks: list[Chunk], bulletins: list[dict], vectors: np.ndarray, bm25,
+                tokens: list[list[str]] | None = None) -> None:
     import faiss
 
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=index_dir.name + ".building-", dir=index_dir.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=building_prefix(index_dir), dir=index_dir.parent))
     try:
         flat = faiss.IndexFlatIP(int(manifest["embedder"]["dim"]))
         if len(vectors):
@@ -81,6 +94,8 @@ def write_index(index_dir: Path, manifest: dict, chunks: list[Chunk], bulletins:
         faiss.write_index(flat, str(tmp / "faiss.index"))
         _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
         _write_jsonl(tmp / "bulletins.jsonl", bulletins)
+        if tokens is not None:
+            _write_jsonl(tmp / TOKENS, tokens)
         if chunks:
             bm25.save(str(tmp / "bm25"), show_progress=False)
         # The manifest goes last: a directory without one was never finished.
@@ -104,6 +119,32 @@ def swap_in(new_dir: Path, index_dir: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
+def recover_interrupted(index_dir: Path) -> list[str]:
+    """Tidy what a killed writer left beside the index; returns what was done.
+
+    Call only while holding the index lock (no other writer is building). A
+    kill between swap_in's two renames leaves DIR missing and the last good
+    version at DIR.previous: it goes back in place (the unfinished update is
+    simply redone by the next ingest; its embeddings are cached).
+    """
+    index_dir = Path(index_dir)
+    done: list[str] = []
+    aside = previous_dir(index_dir)
+    if aside.exists():
+        if (index_dir / MANIFEST).exists():
+            shutil.rmtree(aside, ignore_errors=True)  # the swap finished; its cleanup did not
+            done.append(f"removed {aside.name} left by an interrupted swap")
+        elif not index_dir.exists() and (aside / MANIFEST).exists():
+            os.replace(aside, index_dir)
+            done.append(f"restored the previous index from {aside.name} (an update was interrupted mid-swap)")
+    if index_dir.parent.is_dir():
+        for leftover in sorted(index_dir.parent.iterdir()):
+            if leftover.name.startswith(building_prefix(index_dir)) and leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+                done.append(f"removed unfinished build {leftover.name}")
+    return done
+
+
 def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
     import bm25s
     import faiss
@@ -118,6 +159,15 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
     if faiss_index.ntotal != len(chunks):
         raise IndexMismatchError(f"index at {index_dir} is inconsistent ({faiss_index.ntotal} vectors, {len(chunks)} chunks); rebuild it: {rebuild_command(index_dir)}")
     return StoredIndex(live, manifest, chunks, bulletins, faiss_index, bm25)
+
+
+def read_tokens(stored: StoredIndex) -> list[list[str]] | None:
+    """The saved BM25 tokens of stored.chunks (row order), or None if absent or not matching."""
+    try:
+        tokens = _read_jsonl(stored.path / TOKENS)
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return tokens if len(tokens) == len(stored.chunks) else None
 
 
 def read_manifest(live: Path, index_dir: Path) -> dict[str, Any]:

@@ -7,25 +7,30 @@ Examples:
 
 Only new or changed files are parsed and embedded; files that were indexed
 before and no longer exist on disk leave the index. Exit status: 0 when every
-file was indexed, 1 when some failed (they are listed), 2 on a usage error.
+file was indexed, 1 when some failed (they are listed), 2 on a usage error,
+3 when another ingest is updating the same index and we did not wait
+(--no-wait) or waited longer than --wait-timeout.
+
+The report is also saved beside the index: DIR.reports/latest.json and .md.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import time
 
-from index.build import DEFAULT_TOKENIZER, FileReport, IngestReport, update_index
+from index.build import DEFAULT_TOKENIZER, STATUS_CN, FileReport, IngestReport, update_index
 from index.embedders import EmbedderError
+from index.lock import IndexBusyError
 from index.store import IndexError_, default_index_dir
 from index.tokenizer import TOKENIZERS
 from ingest.chunking import ChunkingParams
 from ingest.limits import DEFAULT_MAX_FILE_MB, ENV_MAX_FILE_MB, max_file_bytes
 
-STATUS_CN = {
-    "added": "新增", "updated": "已更新", "unchanged": "未变", "kept": "保留", "removed": "已移除",
-    "duplicate": "重复跳过", "failed": "失败",
-}
+DEFAULT_WAIT_SECONDS = 7200  # a second ingest waits for the first; a 500-bulletin cold build took ~1 h on a busy 2-core machine
+EXIT_BUSY = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunk-overlap", type=int, default=ChunkingParams.chunk_overlap, help="characters shared by neighbouring chunks")
     parser.add_argument("--rebuild", action="store_true", help="ignore the existing index and build a new one")
     parser.add_argument("--json-report", action="store_true", help="print the report as JSON")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (or lines, when not on a terminal)")
+    parser.add_argument("--no-wait", action="store_true", help="if another ingest is updating this index, exit at once (status 3) instead of waiting")
+    parser.add_argument("--wait-timeout", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
+                        help=f"longest wait for another ingest of the same index (default {DEFAULT_WAIT_SECONDS})")
     parser.add_argument("--max-file-mb", type=float, metavar="MB",
                         help=f"skip (and report) larger files (default ${ENV_MAX_FILE_MB} or {DEFAULT_MAX_FILE_MB:g})")
     return parser
@@ -70,20 +78,68 @@ class ProgressBar:
             bar.close()
 
 
+class ProgressLines:
+    """Progress for logs and pipes, where a bar cannot be redrawn: one short line
+    when a stage starts, then after every tenth of it or `interval` seconds
+    (whichever comes first; embedding reports once per batch of passages), and
+    one when it ends."""
+
+    LABELS = {"parse": ("解析", "files"), "embed": ("向量化", "passages")}
+
+    def __init__(self, interval: float = 5.0, stream=None, clock=time.monotonic):
+        self.interval = interval
+        self.stream = stream or sys.stderr
+        self.clock = clock
+        self.stages: dict[str, dict] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = self.clock()
+        state = self.stages.setdefault(stage, {"start": now, "time": None, "done": None})
+        step = max(1, math.ceil(total / 10))
+        due = (state["time"] is None
+               or (done >= total and state["done"] != done)
+               or done - state["done"] >= step
+               or (now - state["time"] >= self.interval and done != state["done"]))
+        if not due:
+            return
+        state["time"], state["done"] = now, done
+        label, unit = self.LABELS.get(stage, (stage, "items"))
+        percent = 100 * done // total if total else 100
+        print(f"进度 progress: {label} {stage} {done}/{total} {unit} ({percent}%), {now - state['start']:.0f} s",
+              file=self.stream, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
 def format_report(report: IngestReport) -> str:
     lines = ["", f"索引 {report.index_dir}", f"{'状态':<6} {'条目':>4} {'片段':>4} {'秒':>6}  文件"]
     for f in report.files:
         lines.append(f"{STATUS_CN.get(f.status, f.status):<6} {f.items:>4} {f.chunks:>4} {f.seconds:>6.2f}  {f.path}"
                      + (f"\n{'':<6} 原因：{f.reason}" if f.reason else ""))
-    counts = {}
-    for f in report.files:
-        counts[f.status] = counts.get(f.status, 0) + 1
-    summary = "，".join(f"{STATUS_CN.get(k, k)} {v}" for k, v in counts.items())
+    summary = "，".join(f"{STATUS_CN.get(k, k)} {v}" for k, v in report.counts.items())
     state = "已更新" if report.changed else "无变化，未重建"
     lines.append(f"合计：{summary}。索引{state}：{report.total_bulletins} 期简报，{report.total_chunks} 个片段，新向量化 {report.embedded} 个，用时 {report.seconds:.1f} 秒。")
+    if report.changed:
+        lines.append(f"用时：解析 {report.parse_seconds:.1f} 秒，模型加载 {report.model_load_seconds:.1f} 秒，"
+                     f"向量化 {report.embed_seconds:.1f} 秒，写入索引 {report.index_write_seconds:.1f} 秒。")
+    for note in report.recovered:
+        lines.append(f"清理 / tidied: {note}")
     if report.failed:
         lines.append(f"有 {len(report.failed)} 个文件失败（见上面的原因）；其余文件已正常索引。")
+    if report.saved_to:
+        lines.append(f"报告已保存 / report saved: {report.saved_to}")
+    if report.report_error:
+        lines.append(f"警告 / warning: {report.report_error}")
     return "\n".join(lines)
+
+
+def announce_wait(timeout: float):
+    def on_wait(pid: int | None) -> None:
+        who = f"PID {pid}" if pid else "PID ?"
+        print(f"另一个导入正在进行（{who}），等待…（最多 {timeout:.0f} 秒；--no-wait 则不等待） / "
+              f"another ingest ({who}) is running; waiting up to {timeout:.0f} s…", file=sys.stderr, flush=True)
+    return on_wait
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,15 +153,26 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
-    progress = ProgressBar(enabled=not args.no_progress and sys.stderr.isatty())
+    if args.no_progress:
+        progress = None
+    elif sys.stderr.isatty():
+        progress = ProgressBar(enabled=True)
+    else:
+        progress = ProgressLines()
+    timeout = 0 if args.no_wait else max(0.0, args.wait_timeout)
     try:
         report = update_index(args.paths, args.index, embedder_spec=args.embedder, tokenizer=args.tokenizer,
-                              params=params, rebuild=args.rebuild, progress=progress, max_file_mb=args.max_file_mb)
+                              params=params, rebuild=args.rebuild, progress=progress, max_file_mb=args.max_file_mb,
+                              lock_timeout=timeout, on_lock_wait=announce_wait(timeout))
+    except IndexBusyError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except (IndexError_, EmbedderError, OSError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
     finally:
-        progress.close()
+        if progress:
+            progress.close()
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json_report else format_report(report))
     return 1 if report.failed else 0
 
