@@ -5,7 +5,7 @@ Prints numbers; asserts nothing.
     python bench/bench_ingest.py --bulletins 0        # throughput only
     python bench/bench_ingest.py --workdir /tmp/b500  # keep the large index; a second run reuses it
 
-1. Throughput, per format (FORMATS below; TXT today): a cold ingest (fresh index,
+1. Throughput, per format (FORMATS below: txt, pdf): a cold ingest (fresh index,
    empty embedding cache) of --files synthetic bulletins, in-process, median of
    --repeats: files/s and chunks/s, with the time split into parsing, model
    loading, embedding (the model alone) and writing the index. Parsing alone is
@@ -42,11 +42,23 @@ def write_txt(folder: Path, count: int, start: int = 0) -> list[Path]:
     return make_corpus(folder, count, start=start)
 
 
-# Format -> writer of `count` synthetic bulletins in that format into a folder.
-# When PDF (or DOCX/HTML) ingest lands, add e.g. "pdf": write_pdf (render the
-# synthetic text of bench/synthetic.py into PDFs) and run `--formats txt,pdf`:
-# the throughput table then compares the formats on the same bulletins.
-FORMATS: dict[str, Callable[[Path, int], list[Path]]] = {"txt": write_txt}
+def write_pdf(folder: Path, count: int, start: int = 0) -> list[Path]:
+    """The same synthetic bulletins as write_txt, printed into PDFs (reportlab, STSong-Light,
+    the original ~30-character lines, a running header and page numbers: tests/sample_documents.py)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from sample_documents import original_lines, write_pdf as print_pdf
+
+    pdfs = []
+    for txt in write_txt(folder, count, start):
+        pdfs.append(txt.with_suffix(".pdf"))
+        print_pdf(original_lines(txt), pdfs[-1])
+        txt.unlink()
+    return pdfs
+
+
+# Format -> writer of `count` synthetic bulletins in that format into a folder; the same
+# bulletins in each format, so `--formats txt,pdf` compares the formats alone.
+FORMATS: dict[str, Callable[[Path, int], list[Path]]] = {"txt": write_txt, "pdf": write_pdf}
 
 
 def median(values: list[float]) -> float:
@@ -128,7 +140,7 @@ def scale(count: int, workdir: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--formats", default="txt", help=f"comma-separated, of: {', '.join(FORMATS)}")
+    parser.add_argument("--formats", default="txt,pdf", help=f"comma-separated, of: {', '.join(FORMATS)}")
     parser.add_argument("--files", type=int, default=10, help="files per throughput run (0: skip the throughput part)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bulletins", type=int, default=500, help="size of the large index (0: skip)")

@@ -162,7 +162,7 @@ def update_index(
         report.lock_wait_seconds = lock.waited
         report.recovered = recover_interrupted(index_dir)
         _update_locked(report, paths, index_dir, embedder_spec=embedder_spec, tokenizer=tokenizer, params=params,
-                       rebuild=rebuild, cache_path=cache_path, embedder=embedder, progress=progress)
+                       rebuild=rebuild, cache_path=cache_path, embedder=embedder, progress=progress, max_bytes=max_bytes)
         report.seconds = time.perf_counter() - began
         if save_report:
             try:
@@ -174,7 +174,7 @@ def update_index(
 
 
 def _update_locked(report: IngestReport, paths, index_dir: Path, *, embedder_spec, tokenizer, params, rebuild,
-                   cache_path, embedder, progress) -> None:
+                   cache_path, embedder, progress, max_bytes: int) -> None:
     old_manifest = None if rebuild else try_read_manifest(index_dir)
 
     spec = embedder_spec or (old_manifest["embedder"]["spec"] if old_manifest else None)
