@@ -87,3 +87,20 @@ def test_login_is_required_when_configured(real_index, tmp_path):
             Client(url, verbose=False, analytics_enabled=False)
         logged_in = Client(url, auth=("staff", "s3cret"), verbose=False, analytics_enabled=False)
         assert logged_in.predict(question="达州年鉴质量", api_name="/ask")["found"] is True
+
+
+def test_precedent_list_through_the_api(client):
+    answer = ask(client, "哪些市州印发了品读季实施方案")
+    assert answer["answer_source"] == "precedent" and answer["precedent"]["summary"].startswith("8个市州：成都、泸州")
+    assert [r["group"] for r in answer["results"]][:2] == ["成都市", "泸州市"]
+    assert all(r["citation"].startswith("《四川省地方志工作简报》") for r in answer["results"])
+    lines = answer["answer"].splitlines()
+    assert lines[0] == answer["precedent"]["summary"] + "。" and lines[1].endswith("[1]")
+
+
+def test_understood_parts_can_be_dropped(client):
+    both = ask(client, "达州2022年在年鉴质量上做了什么")
+    assert [p["key"] for p in both["understood"]["parts"]] == ["place:达州市", "date"]
+    no_date = ask(client, "达州2022年在年鉴质量上做了什么", drop=["date"])
+    assert [p["key"] for p in no_date["understood"]["parts"]] == ["place:达州市"]
+    assert no_date["results"][0]["text"].startswith(DAZHOU_LEAD)

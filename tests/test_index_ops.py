@@ -97,7 +97,7 @@ def test_every_update_saves_its_report_as_json_and_markdown(tmp_path, fake_embed
     assert saved["counts"] == {"added": 2, "failed": 1}
     assert saved["total_bulletins"] == 2 and saved["embedded"] == saved["total_chunks"] > 0
     by_name = {os.path.basename(f["path"]): f for f in saved["files"]}
-    assert by_name["bad.txt"]["status"] == "failed" and by_name["bad.txt"]["reason"] == "file is empty"
+    assert by_name["bad.txt"]["status"] == "failed" and by_name["bad.txt"]["reason"] == "文件为空 / file is empty"
     assert by_name[B2020.name]["items"] == 5 and by_name[B2020.name]["chunks"] == 6 and by_name[B2020.name]["seconds"] > 0
     # Embedding time is measured around the model only, apart from parsing and writing.
     assert saved["embed_seconds"] > 0 and saved["index_write_seconds"] > 0
