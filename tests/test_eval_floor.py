@@ -25,8 +25,8 @@ UNDERSTOOD_MRR10_FLOOR = 0.922  # hybrid+u, measured 0.952
 UNDERSTOOD_PLACE_MRR10_FLOOR = 0.959  # hybrid+u on place questions, measured 0.989 (plain 0.916)
 PRECEDENT_COMPLETENESS_FLOOR = 0.933  # measured 0.963
 PRECEDENT_NON_GOLD_CEILING = 5.0  # non-gold reports per precedent question, measured 3.9
-REPLY_EVIDENCE_FLOOR = 0.86  # measured 0.89: web chat replies that carry gold evidence
-NOT_FOUND_KEPT_FLOOR = 0.95  # measured 0.98: answerable questions not refused by the not-found rule
+REPLY_EVIDENCE_FLOOR = 0.85  # measured 0.88 (172 questions): web chat replies that carry gold evidence
+NOT_FOUND_KEPT_FLOOR = 0.94  # measured 0.974: answerable questions not refused by the not-found rule
 
 
 def test_hybrid_quality_above_floor(real_index):
