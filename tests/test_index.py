@@ -112,6 +112,20 @@ def test_files_given_separately_accumulate(tmp_path, fake_embedder):
     assert len(load_stored(index_dir).bulletins) == 2
 
 
+def test_kept_bulletins_are_not_re_embedded_when_the_cache_is_gone(tmp_path, fake_embedder):
+    index_dir = tmp_path / "index"
+    first = build([B2020], index_dir, fake_embedder)
+    (index_dir.parent / "cache.sqlite").unlink()  # an index copied without its cache, say
+    before = load_stored(index_dir)
+    report = build([B2022], index_dir, fake_embedder)
+    added = next(f for f in report.files if f.status == "added")
+    assert report.embedded == added.chunks and first.embedded == before.faiss_index.ntotal
+    after = load_stored(index_dir)
+    kept = {c.chunk_id: i for i, c in enumerate(after.chunks) if c.doc_id == before.chunks[0].doc_id}
+    for row, chunk in enumerate(before.chunks):
+        assert (after.faiss_index.reconstruct(kept[chunk.chunk_id]) == before.faiss_index.reconstruct(row)).all()
+
+
 def test_bad_files_reported_by_name_and_the_rest_indexed(tmp_path, fake_embedder):
     folder = tmp_path / "in"
     folder.mkdir()
