@@ -89,7 +89,8 @@ def build_app(assistant):
             record = assistant.ask(question, options_of(k, mode, cities, date_from, date_to, sections, precedent), previous=previous)
         except ValueError as exc:
             history += [{"role": "user", "content": esc_markdown(question)}, {"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"}]
-            return [history] + [gr.skip()] * 5 + [question, state]
+            state = {**state, "last": None}  # the ticked parts belonged to the previous answer
+            return [history, gr.skip(), gr.update(choices=[], value=[], visible=False)] + [gr.skip()] * 3 + [question, state]
         history += [{"role": "user", "content": esc_markdown(record["question"])}, {"role": "assistant", "content": reply_markdown(record)}]
         state = {**state, "last": {"question": question, "previous": previous, "parts": []}}
         *shown, state = outputs_of(record, history, state)
@@ -113,8 +114,8 @@ def build_app(assistant):
 
     def vote(data: gr.LikeData, state):
         record = (state or {}).get("records", {}).get(data.index if isinstance(data.index, int) else data.index[0])
-        if record is None:
-            return
+        if record is None or data.liked not in (True, False, "Like", "Dislike"):
+            return  # "" is Gradio taking a vote back: nothing to record
         record_vote(record, data.liked is True or data.liked == "Like")
         gr.Info("已记录您的反馈，谢谢！")
 
@@ -166,12 +167,14 @@ def build_app(assistant):
                 cards = gr.HTML(cards_html(None), elem_id="cards", js_on_load=CARDS_JS, server_functions=[full_text_html])
         settings = [cities, date_from, date_to, sections, k, mode, precedent]
         shown = [chatbot, cards, understood, download_md, download_csv, download_docx]
-        send.click(respond, [question, chatbot, state, *settings], [*shown, question, state], api_visibility="private", concurrency_limit=4)
-        question.submit(respond, [question, chatbot, state, *settings], [*shown, question, state], api_visibility="private", concurrency_limit=4)
-        understood.input(refine, [understood, chatbot, state, *settings], [*shown, state], api_visibility="private", concurrency_limit=4)
+        # One limit for everything that searches (2 cores): the page's questions and the API share it.
+        answering = {"concurrency_limit": 4, "concurrency_id": "answer"}
+        send.click(respond, [question, chatbot, state, *settings], [*shown, question, state], api_visibility="private", **answering)
+        question.submit(respond, [question, chatbot, state, *settings], [*shown, question, state], api_visibility="private", **answering)
+        understood.input(refine, [understood, chatbot, state, *settings], [*shown, state], api_visibility="private", **answering)
         chatbot.like(vote, [state], None, api_visibility="private")
         clear.click(new_conversation, None, [*shown, question, state], api_visibility="private")
-        gr.api(ask_api, api_name="ask", concurrency_limit=4)
+        gr.api(ask_api, api_name="ask", **answering)
     return page
 
 

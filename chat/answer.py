@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 # A sentence ends at 。！？； (or a line break), keeping a closing quote or bracket.
-_SENTENCE = re.compile(r"[^。！？；!?\n]+(?:[。！？；!?]+[”’」』）)]*|$)")
+_SENTENCE = re.compile(r"[^。！？；!?\n]+(?:[。！？；!?]+[”’」』）)]*|(?=\n)|$)")
 MAX_SENTENCES = 3
 MAX_PER_PASSAGE = 2
 MAX_CHARS = 360

@@ -65,10 +65,13 @@ def complete(config: LLMConfig, question: str, passages: list[str]) -> str:
     try:
         response = httpx.post(f"{config.base_url}/chat/completions", json=body, headers=headers, timeout=config.timeout)
         response.raise_for_status()
-        return response.json()["choices"][0]["message"]["content"] or ""
+        content = response.json()["choices"][0]["message"]["content"] or ""
+        if not isinstance(content, str):
+            raise TypeError(f"message content is {type(content).__name__}, not text")
+        return content
     except httpx.TimeoutException:
         raise LLMError(f"语言模型超过 {config.timeout:g} 秒未回复") from None
-    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, KeyError, IndexError, TypeError) as exc:
         raise LLMError(f"语言模型调用失败：{exc}") from None
 
 

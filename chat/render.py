@@ -19,7 +19,7 @@ def esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~$])")  # $: KaTeX in the chat bubble
 
 
 def esc_markdown(text: object) -> str:
@@ -60,7 +60,7 @@ def date_label(result: dict) -> str:
     if when:
         return when
     estimate = result.get("date_estimate")
-    return f"日期不详（约{esc(estimate)}年）" if estimate else "日期不详"
+    return f"日期不详（约{estimate}年）" if estimate else "日期不详"  # escaped by the caller
 
 
 def card_html(result: dict, number: int) -> str:

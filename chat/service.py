@@ -27,6 +27,7 @@ from index.store import default_index_dir, try_read_manifest
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 200
 MAX_PASSAGES = 10
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -77,15 +78,14 @@ class IndexWatcher:
         while not self._stop.wait(self.interval):
             try:
                 self.check()
-            except OSError as exc:  # an ingest mid-swap; try again next tick
-                log.debug("index check failed: %s", exc)
+            except Exception as exc:  # a damaged or foreign index, or one mid-swap: keep serving, keep watching
+                log.warning("index check failed (still serving the loaded index): %s", exc)
 
 
 @dataclass
 class Assistant:
     watcher: IndexWatcher
     llm: LLMConfig | None = None
-    _scorers: dict = field(default_factory=dict)
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, llm: LLMConfig | None = None, watch: bool = True,
@@ -119,7 +119,7 @@ class Assistant:
         started = time.perf_counter()
         engine = self.engine  # one index for the whole answer, even if a reload lands meanwhile
         notices = []
-        question = " ".join((question or "").split())
+        question = " ".join(_CONTROL.sub(" ", question or "").split())  # pasted text may carry control characters
         if len(question) > MAX_QUESTION_CHARS:
             question = question[:MAX_QUESTION_CHARS]
             notices.append(f"问题过长，只按前{MAX_QUESTION_CHARS}字检索。")
@@ -203,17 +203,20 @@ class Assistant:
             chosen += [replace(s, passage=number) for s in best]
         return Answer(tuple(chosen))
 
-    def _scorer(self, engine: SearchEngine) -> SentenceScorer:
-        """IDF from the index's own passages, computed once per loaded index."""
-        key = id(engine)
-        if key not in self._scorers:
+    @staticmethod
+    def _scorer(engine: SearchEngine) -> SentenceScorer:
+        """IDF from the index's own passages, computed once per loaded index and kept on it
+        (two threads may both compute it once; each uses its own result)."""
+        scorer = getattr(engine, "_sentence_scorer", None)
+        if scorer is None:
             tokenize = engine.retrievers["bm25"].tokenizer
             frequency: dict[str, int] = {}
             for chunk in engine.stored.chunks:
                 for token in set(tokenize(chunk.text)):
                     frequency[token] = frequency.get(token, 0) + 1
-            self._scorers = {key: SentenceScorer(tokenize, frequency, len(engine.stored.chunks))}
-        return self._scorers[key]
+            scorer = SentenceScorer(tokenize, frequency, len(engine.stored.chunks))
+            engine._sentence_scorer = scorer
+        return scorer
 
     def filters(self, options: AskOptions) -> Filters:
         gazetteer = self.engine.gazetteer
@@ -226,8 +229,10 @@ class Assistant:
                 cities.append(place.name)
             else:
                 places.append(place.label)
-        return Filters(tuple(cities), tuple(places), date_bound(options.date_from, end=False),
-                       date_bound(options.date_to, end=True), tuple(s.strip("【】") for s in options.sections if s))
+        date_from, date_to = date_bound(options.date_from, end=False), date_bound(options.date_to, end=True)
+        if date_from and date_to and date_from > date_to:
+            raise ValueError(f"起始日期（{options.date_from}）晚于截止日期（{options.date_to}）。")
+        return Filters(tuple(cities), tuple(places), date_from, date_to, tuple(s.strip("【】") for s in options.sections if s))
 
     def export_files(self, record: dict, folder: Path) -> dict[str, Path]:
         """The answer's passages (or precedent list) as Markdown, CSV and Word files, for download."""
@@ -241,7 +246,11 @@ class Assistant:
         files = {}
         for fmt, suffix in (("md", ".md"), ("csv", ".csv"), ("docx", ".docx")):
             path = folder / f"{stem}{suffix}"
-            path.write_bytes(export(asked, fmt))
+            try:
+                path.write_bytes(export(asked, fmt))
+            except (ValueError, OSError) as exc:  # one format failing must not cost the answer
+                log.warning("export %s failed: %s", fmt, exc)
+                continue
             files[fmt] = path
         return files
 
@@ -273,8 +282,12 @@ def date_bound(text: str, end: bool) -> str | None:
     match = re.fullmatch(r"(\d{4})(?:\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?)?\s*月?)?\s*年?", text)
     if not match:
         raise ValueError(f"日期“{text}”看不懂：请写成 2022、2022-11 或 2022-11-02。")
-    year, month, day = int(match[1]), match[2] and int(match[2]), match[3] and int(match[3])
+    year = int(match[1])
+    month = int(match[2]) if match[2] else None
+    day = int(match[3]) if match[3] else None
     try:
+        if month == 0 or day == 0:
+            raise ValueError
         if day:
             return date(year, month, day).isoformat()
         if month:

@@ -83,7 +83,7 @@ def test_answer_is_json_serialisable_as_documented(client):
 
 def test_login_is_required_when_configured(real_index, tmp_path):
     with running_app(real_index, tmp_path, BULLETIN_AUTH="staff:s3cret") as url:
-        with pytest.raises(Exception):
+        with pytest.raises(Exception, match="(?i)login|auth|401|credentials"):
             Client(url, verbose=False, analytics_enabled=False)
         logged_in = Client(url, auth=("staff", "s3cret"), verbose=False, analytics_enabled=False)
         assert logged_in.predict(question="达州年鉴质量", api_name="/ask")["found"] is True

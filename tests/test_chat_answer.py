@@ -32,6 +32,11 @@ def test_split_sentences_keeps_offsets_and_closing_quotes():
     assert [text[s:e] for s, e in spans] == ["他说：“好。”", "然后走了！", "最后一句没有句号"]
 
 
+def test_a_line_break_ends_a_sentence_without_punctuation():
+    text = "深化年鉴质量意识，持续推动年鉴质量提升\n会议要求，各地按时报送。"
+    assert [text[s:e] for s, e in split_sentences(text)] == ["深化年鉴质量意识，持续推动年鉴质量提升", "会议要求，各地按时报送。"]
+
+
 def test_answer_sentences_are_verbatim_spans_with_markers():
     answer = extractive_answer(DAZHOU_Q, [P1, P2], scorer([P1, P2]))
     assert answer.sentences, "the 达州 passage answers the question"
@@ -88,7 +93,7 @@ def test_date_bounds(text, end, expected):
     assert date_bound(text, end) == expected
 
 
-@pytest.mark.parametrize("text", ["去年", "2022-13", "2023-02-30", "11/2022"])
+@pytest.mark.parametrize("text", ["去年", "2022-13", "2023-02-30", "11/2022", "2022-00", "2022-11-0"])
 def test_bad_dates_are_refused_in_chinese(text):
     with pytest.raises(ValueError, match="日期"):
         date_bound(text, end=False)

@@ -1,0 +1,45 @@
+"""The chat service on a real index: odd input, filters, and a watcher that outlives a bad index."""
+import json
+import shutil
+import time
+
+import pytest
+
+from chat.service import Assistant, AskOptions
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def assistant(real_index):
+    return Assistant.open(real_index, watch=False)
+
+
+def test_control_characters_pasted_into_a_question_are_ignored(assistant, tmp_path):
+    record = assistant.ask("达州\x01在年鉴质量方面\x0b做了什么决定")
+    assert record["question"] == "达州 在年鉴质量方面 做了什么决定" and record["found"]
+    files = assistant.export_files(record, tmp_path)
+    assert set(files) == {"md", "csv", "docx"} and all(path.stat().st_size for path in files.values())
+
+
+def test_reversed_date_range_is_a_clear_error(assistant):
+    with pytest.raises(ValueError, match="起始日期（2024）晚于截止日期（2022）"):
+        assistant.ask("年鉴", AskOptions(date_from="2024", date_to="2022"))
+
+
+def test_watcher_survives_a_damaged_manifest_and_loads_the_next_good_index(real_index, tmp_path):
+    index_dir = tmp_path / "index"
+    shutil.copytree(real_index, index_dir)
+    assistant = Assistant.open(index_dir, interval=0.05)
+    manifest_path = index_dir / "manifest.json"
+    good = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest_path.write_text("{ not json", encoding="utf-8")
+    time.sleep(0.5)
+    assert assistant.watcher._thread.is_alive()
+    assert assistant.ask("达州年鉴质量")["found"]  # the loaded index keeps answering
+    manifest_path.write_text(json.dumps({**good, "created_at": "2099-01-01T00:00:00+00:00"}), encoding="utf-8")
+    deadline = time.monotonic() + 30
+    while assistant.engine.manifest["created_at"] != "2099-01-01T00:00:00+00:00" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert assistant.engine.manifest["created_at"] == "2099-01-01T00:00:00+00:00"
+    assistant.watcher.stop()
