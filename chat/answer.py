@@ -90,8 +90,8 @@ def extractive_answer(question: str, passages: Sequence[str], scorer: SentenceSc
                 continue
             score = overlap + (LEAD_BONUS if position == 0 else 0.0) - RANK_PENALTY * (number - 1)
             candidates.append(Sentence(number, start, end, text[start:end], score))
-    if not candidates:
-        return Answer(_lead_sentence(passages))
+    if not candidates:  # no sentence shares a word with the question (an English one, say)
+        return Answer(lead_sentences(passages, range(1, len(passages) + 1))[:1])
     chosen: list[Sentence] = []
     per_passage: dict[int, int] = {}
     length = 0
@@ -111,12 +111,13 @@ def extractive_answer(question: str, passages: Sequence[str], scorer: SentenceSc
     return Answer(tuple(sorted(chosen, key=lambda s: (s.passage, s.start))))
 
 
-def _lead_sentence(passages: Sequence[str]) -> tuple[Sentence, ...]:
-    """No sentence shares a word with the question (an English question, say): the top
-    passage's first sentence is still its best summary."""
-    for number, text in enumerate(passages, 1):
-        spans = split_sentences(text)
+def lead_sentences(passages: Sequence[str], numbers: Sequence[int]) -> tuple[Sentence, ...]:
+    """The first sentence of each numbered passage (1-based) that has one: a report's
+    first sentence (who did what, when) is its best summary."""
+    out = []
+    for number in numbers:
+        spans = split_sentences(passages[number - 1])
         if spans:
             start, end = spans[0]
-            return (Sentence(number, start, end, text[start:end]),)
-    return ()
+            out.append(Sentence(number, start, end, passages[number - 1][start:end]))
+    return tuple(out)

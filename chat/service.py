@@ -15,13 +15,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from chat.answer import Answer, SentenceScorer, Sentence, extractive_answer, split_sentences
+from chat.answer import Answer, SentenceScorer, extractive_answer, lead_sentences
 from chat.conversation import follow_up_query
 from chat.llm import LLMConfig, LLMError, cited_sentences, complete
-from index.citation import chinese_date, house_citation
+from index.citation import house_citation
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
 from index.query import expand_query
-from index.retrieval import Filters, Hit
+from index.retrieval import Filters, Hit, place_filters
+from index.query_dates import month_bounds, year_bounds
 from index.store import default_index_dir, try_read_manifest
 
 log = logging.getLogger(__name__)
@@ -89,9 +90,10 @@ class Assistant:
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, llm: LLMConfig | None = None, watch: bool = True,
-             interval: float = 2.0) -> "Assistant":
+             interval: float = 2.0, engine: SearchEngine | None = None) -> "Assistant":
+        """engine: an already opened engine over index_dir (eval), so the model is not loaded twice."""
         index_dir = Path(index_dir) if index_dir else default_index_dir()
-        watcher = IndexWatcher(index_dir, SearchEngine.open(index_dir), interval)
+        watcher = IndexWatcher(index_dir, engine or SearchEngine.open(index_dir), interval)
         if watch:
             watcher.start()
         return cls(watcher, llm)
@@ -190,7 +192,7 @@ class Assistant:
         if not kept:
             return extractive, extractive.text, "extractive", "语言模型的回答没有可核对的引用，以下为原文摘录。"
         cited = {n for s in kept for n in s.passages}
-        highlighted = tuple(s for s in extractive.sentences if s.passage in cited) or _leads(passages, cited)
+        highlighted = tuple(s for s in extractive.sentences if s.passage in cited) or lead_sentences(passages, sorted(cited))
         return Answer(highlighted), "".join(s.text for s in kept), "llm", None
 
     def _precedent_answer(self, engine: SearchEngine, query: str, passages: list[str]) -> Answer:
@@ -219,20 +221,14 @@ class Assistant:
         return scorer
 
     def filters(self, options: AskOptions) -> Filters:
-        gazetteer = self.engine.gazetteer
-        cities, places = [], []
-        for name in options.cities:
-            place = gazetteer.resolve(name)
-            if place is None:
-                raise ValueError(f"不认识的地名“{name}”：请填写四川的市州或区县名，如 达州、大竹县。")
-            if place.level == "city":
-                cities.append(place.name)
-            else:
-                places.append(place.label)
+        try:
+            cities, places = place_filters(options.cities, self.engine.gazetteer)
+        except KeyError as unknown:
+            raise ValueError(f"不认识的地名“{unknown.args[0]}”：请填写四川的市州或区县名，如 达州、大竹县。") from None
         date_from, date_to = date_bound(options.date_from, end=False), date_bound(options.date_to, end=True)
         if date_from and date_to and date_from > date_to:
             raise ValueError(f"起始日期（{options.date_from}）晚于截止日期（{options.date_to}）。")
-        return Filters(tuple(cities), tuple(places), date_from, date_to, tuple(s.strip("【】") for s in options.sections if s))
+        return Filters(cities, places, date_from, date_to, tuple(s.strip("【】") for s in options.sections if s))
 
     def export_files(self, record: dict, folder: Path) -> dict[str, Path]:
         """The answer's passages (or precedent list) as Markdown, CSV and Word files, for download."""
@@ -257,11 +253,11 @@ class Assistant:
     # ---- the full bulletin ------------------------------------------------------------------
     def full_text(self, chunk_id: str) -> dict:
         engine = self.engine
-        chunk = next((c for c in engine.stored.chunks if c.chunk_id == chunk_id), None)
-        if chunk is None:
+        row = next((i for i, c in enumerate(engine.stored.chunks) if c.chunk_id == chunk_id), None)
+        if row is None:
             raise KeyError(f"没有编号为 {chunk_id} 的段落（索引可能已更新，请重新提问）")
+        chunk = engine.stored.chunks[row]
         bulletin = engine.bulletin(chunk.doc_id)
-        row = engine.stored.chunks.index(chunk)
         citation = house_citation(result_dict(Hit(chunk, 0.0, row), 1))
         return {"doc_id": chunk.doc_id, "chunk_id": chunk_id, "citation": citation, "text": bulletin["text_clean"], "start": chunk.start,
                 "end": chunk.end, "date": bulletin.get("date"), "issuer": bulletin.get("issuer"),
@@ -290,15 +286,10 @@ def date_bound(text: str, end: bool) -> str | None:
             raise ValueError
         if day:
             return date(year, month, day).isoformat()
-        if month:
-            first = date(year, month, 1)
-            if not end:
-                return first.isoformat()
-            following = date(year + (month == 12), month % 12 + 1, 1)
-            return date.fromordinal(following.toordinal() - 1).isoformat()
+        low, high = month_bounds(year, month) if month else year_bounds(year)
     except ValueError:
         raise ValueError(f"日期“{text}”不存在。") from None
-    return f"{year}-01-01" if not end else f"{year}-12-31"
+    return (high if end else low).isoformat()
 
 
 def _month(iso: str) -> str:
@@ -309,16 +300,3 @@ def _month(iso: str) -> str:
 def _filters_dict(filters: Filters) -> dict:
     return {"cities": list(filters.cities), "places": list(filters.places), "date_from": filters.date_from,
             "date_to": filters.date_to, "sections": list(filters.sections)}
-
-
-def _leads(passages: list[str], numbers: set[int]) -> tuple[Sentence, ...]:
-    out = []
-    for number in sorted(numbers):
-        spans = split_sentences(passages[number - 1])
-        if spans:
-            start, end = spans[0]
-            out.append(Sentence(number, start, end, passages[number - 1][start:end]))
-    return tuple(out)
-
-
-__all__ = ["Assistant", "AskOptions", "IndexWatcher", "date_bound", "chinese_date"]

@@ -106,12 +106,13 @@ def not_found_rule(engine: SearchEngine, questions) -> dict:
             "wrongly_answered": [q.id for q, v in verdicts if not q.answerable and v.found]}
 
 
-def answer_quality(index_dir: Path, questions) -> dict:
-    """The web chat's extractive reply (chat/service.py): share of answerable questions whose
-    reply carries gold evidence, overall and per kind, and of unanswerable ones given no reply."""
+def answer_quality(engine: SearchEngine, questions) -> dict:
+    """The web chat's extractive reply (chat/service.py) over the engine being evaluated: share of
+    answerable questions whose reply carries gold evidence, overall and per kind, and of
+    unanswerable ones given no reply."""
     from chat.service import Assistant
 
-    assistant = Assistant.open(index_dir, watch=False)
+    assistant = Assistant.open(engine.stored.path, watch=False, engine=engine)
     supported: dict[str, list[bool]] = {}
     silent = []
     for q in questions:
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                                  "latency_ms_p95": percentile(lat, 0.95)}
                           for mode, (o, bk, lat, per_q) in results.items()},
                 "no_answer": no_answer_analysis(engine, questions),
-                "answers": answer_quality(index_dir, questions),
+                "answers": answer_quality(engine, questions),
             }
             answers = summary["answers"]
             print(f"\nweb chat replies: {answers['answer_has_evidence']} of answerable questions carry gold evidence "

@@ -161,11 +161,11 @@ _EN_MONTH = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?
 _EN_NUM = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a)"
 
 
-def _year(y: int) -> tuple[date, date]:
+def year_bounds(y: int) -> tuple[date, date]:
     return date(y, 1, 1), date(y, 12, 31)
 
 
-def _month(y: int, m: int) -> tuple[date, date]:
+def month_bounds(y: int, m: int) -> tuple[date, date]:
     return date(y, m, 1), _month_end(y, m)
 
 
@@ -225,15 +225,15 @@ def _rules(anchor: date):
 
     def month_range(m):
         y, low, high = int(m[1]), int(m[2]), int(m[3])
-        return (_month(y, low)[0], _month(y, high)[1], False) if low <= high else None
+        return (month_bounds(y, low)[0], month_bounds(y, high)[1], False) if low <= high else None
 
     def month_span(m):
-        low, high = _month(int(m[1]), int(m[2]))[0], _month(int(m[3]), int(m[4]))[1]
+        low, high = month_bounds(int(m[1]), int(m[2]))[0], month_bounds(int(m[3]), int(m[4]))[1]
         return (low, high, False) if low <= high else None
 
     def years(m):
         low, high = int(m[1]), int(m[2])
-        return (_year(low)[0], _year(high)[1], False) if low <= high else None
+        return (year_bounds(low)[0], year_bounds(high)[1], False) if low <= high else None
 
     def day_range(m):
         low, high = _day(m[1], m[2], m[3]), _day(m[1], m[2], m[4])
@@ -245,7 +245,7 @@ def _rules(anchor: date):
 
     def rel_month(m):
         month = _cn_number(m[2])
-        return (*_month(rel_offset(m[1]), month), True) if 1 <= month <= 12 else None
+        return (*month_bounds(rel_offset(m[1]), month), True) if 1 <= month <= 12 else None
 
     def recent_years(n):
         return (_minus_years(anchor, n), None, True) if 1 <= n <= 30 else None
@@ -255,7 +255,7 @@ def _rules(anchor: date):
 
     def calendar_month(offset):
         first = _minus_months(anchor.replace(day=1), offset)
-        return (*_month(first.year, first.month), True)
+        return (*month_bounds(first.year, first.month), True)
 
     def en_month(name):
         return _EN_MONTHS[name[:3].lower()]
@@ -263,7 +263,7 @@ def _rules(anchor: date):
     def bare_year(m):
         if re.search(r"yearbook\s*$", m.string[:m.start()], re.IGNORECASE):
             return None  # "Yearbook 2022": a volume
-        return (*_year(int(m[1])), False)
+        return (*year_bounds(int(m[1])), False)
 
     i = re.IGNORECASE
     nd = _NOT_DIGIT_BEFORE
@@ -275,18 +275,18 @@ def _rules(anchor: date):
         ("month_range", nd + _Y + r"年" + _M + r"月?" + _DASH + _M + r"月(?:份)?", month_range),
         ("day_range", nd + _Y + r"年" + _M + r"月" + _D + r"日?" + _DASH + _D + r"日", day_range),
         ("day", nd + _Y + r"年" + _M + r"月" + _D + r"[日号]", lambda m: one_day(m[1], m[2], m[3])),
-        ("month", nd + _Y + r"年" + _M + r"月(?:份)?", lambda m: (*_month(int(m[1]), int(m[2])), False)),
+        ("month", nd + _Y + r"年" + _M + r"月(?:份)?", lambda m: (*month_bounds(int(m[1]), int(m[2])), False)),
         ("half", nd + _Y + r"年度?的?(上|下)半年", lambda m: (*_half(int(m[1]), m[2] == "下"), False)),
         ("quarter", nd + _Y + r"年度?的?" + _QUARTER, lambda m: (*_quarter(int(m[1]), _cn_number(m[2])), False)),
-        ("year", nd + _YEAR_CN + r"(?:度)?", lambda m: (*_year(int(m[1])), False)),
+        ("year", nd + _YEAR_CN + r"(?:度)?", lambda m: (*year_bounds(int(m[1])), False)),
         ("iso_day", nd + r"(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", lambda m: one_day(m[1], m[2], m[3])),
-        ("iso_month", nd + _Y + r"-(1[0-2]|0[1-9])(?![\d-])", lambda m: (*_month(int(m[1]), int(m[2])), False)),
+        ("iso_month", nd + _Y + r"-(1[0-2]|0[1-9])(?![\d-])", lambda m: (*month_bounds(int(m[1]), int(m[2])), False)),
         # Chinese, relative to the anchor
         ("rel_month", _REL_YEAR_CN + r"的?(\d{1,2}|十[一二]?|[一二三四五六七八九])月(?:份)?", rel_month),
         ("rel_half", r"(?:" + _REL_YEAR_CN + r"的?)?(?<!每)(上|下)半年", lambda m: (*_half(rel_offset(m[1]), m[2] == "下"), True)),
         ("rel_quarter", r"(?:" + _REL_YEAR_CN + r"的?)?(?<![每一二三四])" + _QUARTER,
          lambda m: (*_quarter(rel_offset(m[1]), _cn_number(m[2])), True)),
-        ("rel_year", _REL_YEAR_CN, lambda m: (*_year(rel_offset(m[1])), True)),
+        ("rel_year", _REL_YEAR_CN, lambda m: (*year_bounds(rel_offset(m[1])), True)),
         ("recent_years", r"(?:最近|近|过去的?|这)" + _CN_NUM + r"年(?:来|以来|内|中|间)?", lambda m: recent_years(_number(m[1]))),
         ("recent_months", r"(?:最近|近|过去的?)(?:(半年)|" + _CN_NUM + r"个多?月)(?:来|以来|内)?",
          lambda m: recent_months(6 if m[1] else _number(m[2]))),
@@ -297,7 +297,7 @@ def _rules(anchor: date):
          lambda m: one_day(m[3], str(en_month(m[1])), m[2])),
         ("day", r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _EN_MONTH + r",?\s+" + _Y + r"\b",
          lambda m: one_day(m[3], str(en_month(m[2])), m[1])),
-        ("month", r"\b" + _EN_MONTH + r",?\s+(?:of\s+)?" + _Y + r"\b", lambda m: (*_month(int(m[2]), en_month(m[1])), False)),
+        ("month", r"\b" + _EN_MONTH + r",?\s+(?:of\s+)?" + _Y + r"\b", lambda m: (*month_bounds(int(m[2]), en_month(m[1])), False)),
         ("half", r"\b(?:the\s+)?(first|second|1st|2nd)\s+half\s+(?:of\s+)?" + _Y + r"\b",
          lambda m: (*_half(int(m[2]), _EN_ORDINALS[m[1].lower()] == 2), False)),
         ("half", r"\bH([12])\s*" + _Y + r"\b", lambda m: (*_half(int(m[2]), m[1] == "2"), False)),
@@ -309,7 +309,7 @@ def _rules(anchor: date):
          lambda m: (*_half(a_year - (m[2].lower() == "last"), _EN_ORDINALS[m[1].lower()] == 2), True)),
         ("rel_quarter", r"\b(?:the\s+)?(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?:\s+of\s+(this|last)\s+year)?\b",
          lambda m: (*_quarter(a_year - (bool(m[2]) and m[2].lower() == "last"), _EN_ORDINALS[m[1].lower()]), True)),
-        ("rel_year", r"\b(the year before last|this year|last year|next year)\b", lambda m: (*_year(a_year + _EN_REL_YEAR[m[1].lower()]), True)),
+        ("rel_year", r"\b(the year before last|this year|last year|next year)\b", lambda m: (*year_bounds(a_year + _EN_REL_YEAR[m[1].lower()]), True)),
         ("recent_years", r"\b(?:in\s+|over\s+|during\s+)?(?:the\s+)?(?:past|last|recent)\s+" + _EN_NUM + r"\s+years\b",
          lambda m: recent_years(_number(m[1]))),
         ("recent_years", r"\b(?:in\s+|over\s+|during\s+)?the\s+past\s+year\b", lambda m: recent_years(1)),

@@ -48,6 +48,21 @@ class Filters:
         return True
 
 
+def place_filters(names, gazetteer) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names a user gave (达州, 达州市, Dazhou, 大竹县) as Filters' (cities, places): a city by its
+    full name (it includes its counties), a county by its label. KeyError(name) for an unknown one."""
+    cities, places = [], []
+    for name in names:
+        place = gazetteer.resolve(name)
+        if place is None:
+            raise KeyError(name)
+        if place.level == "city":
+            cities.append(place.name)
+        else:
+            places.append(place.label)
+    return tuple(cities), tuple(places)
+
+
 def date_range(chunk: Chunk) -> tuple[str, str] | None:
     """The event dates a chunk reports, else its bulletin's date."""
     dates = chunk.meta.get("event_dates") or ([chunk.meta["date"]] if chunk.meta.get("date") else [])

@@ -35,7 +35,7 @@ from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
 from index.export import export_to, format_for
 from index.precedent import PrecedentList
 from index.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, Verdict
-from index.retrieval import Filters
+from index.retrieval import Filters, place_filters
 from index.store import IndexError_, default_index_dir
 
 
@@ -71,18 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
 def make_filters(args: argparse.Namespace) -> Filters:
     from ingest.places import load_gazetteer
 
-    gazetteer = load_gazetteer()
-    cities, places = [], []
-    for name in args.city:
-        place = gazetteer.resolve(name)
-        if place is None:
-            raise ValueError(f"unknown place {name!r}: give a Sichuan 市州 or county name, e.g. 达州 or 大竹县")
-        (cities if place.level == "city" else places).append(place.name if place.level == "city" else place.label)
+    try:
+        cities, places = place_filters(args.city, load_gazetteer())
+    except KeyError as unknown:
+        raise ValueError(f"unknown place {unknown.args[0]!r}: give a Sichuan 市州 or county name, e.g. 达州 or 大竹县") from None
     for value, flag in ((args.date_from, "--from"), (args.date_to, "--to")):
         if value:
             _check_date(value, flag)
     sections = [s.strip("【】") for s in args.section]
-    return Filters(tuple(cities), tuple(places), args.date_from, args.date_to, tuple(sections))
+    return Filters(cities, places, args.date_from, args.date_to, tuple(sections))
 
 
 def _check_date(value: str, flag: str) -> None:
