@@ -6,10 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean-index browser
-# Browser tests use Debian's Chromium (Playwright's own browser download cannot work offline)
-# and a CJK font so screenshots show Chinese.
-BROWSER_PKGS := chromium chromium-driver fonts-noto-cjk
+.PHONY: setup run test bench clean-index system-packages
+# Debian packages the tests use: Chromium and a CJK font for the browser tests (Playwright's
+# own browser download cannot work offline), Tesseract with its Chinese model for OCR of
+# scanned bulletins, LibreOffice (no GUI) to read legacy .doc/.wps files.
+SYSTEM_PKGS := chromium chromium-driver fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim libreoffice-writer-nogui
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +28,13 @@ data/index/manifest.json: | $(STAMP)
 run: setup data/index/manifest.json
 	$(PY) app.py
 
-browser:
-	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PKGS) >/dev/null; \
-	else echo "note: browser tests need: sudo apt-get install $(BROWSER_PKGS)"; fi
+system-packages:
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q . && command -v tesseract >/dev/null \
+	    && tesseract --list-langs 2>/dev/null | grep -qx chi_sim && command -v soffice >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PKGS) >/dev/null; \
+	else echo "note: some tests need: sudo apt-get install $(SYSTEM_PKGS)"; fi
 
-test: setup browser
+test: setup system-packages
 	$(PY) -m pytest -q
 
 bench: setup

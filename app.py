@@ -178,6 +178,25 @@ def build_app(assistant):
     return page
 
 
+def open_or_build_sample(index_dir: Path, llm):
+    """Open the index; build the bundled sample bulletins into it only when the folder is
+    absent or empty. A folder with files but no usable index is the user's damaged index:
+    the error names it and the repair command (IndexDamagedError), nothing is overwritten."""
+    from chat.service import Assistant
+    from index.store import IndexMissingError, has_content
+
+    try:
+        return Assistant.open(index_dir, llm=llm)
+    except IndexMissingError:
+        if has_content(index_dir):
+            raise
+    print(f"{index_dir} 还没有索引：先为随附的示例简报建立索引（{BUNDLED}）…", flush=True)
+    from index.build import update_index
+
+    update_index([BUNDLED], index_dir)
+    return Assistant.open(index_dir, llm=llm)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python app.py", description="简报助手：网页问答，回答附引用原文。")
     parser.add_argument("--host", default=os.environ.get("BULLETIN_HOST", "127.0.0.1"),
@@ -188,22 +207,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from chat.llm import LLMConfig
     from chat.render import CSS
-    from chat.service import Assistant
     from index.embedders import EmbedderError
-    from index.store import IndexError_, IndexMissingError, default_index_dir
+    from index.store import IndexError_, default_index_dir
 
     index_dir = Path(args.index) if args.index else default_index_dir()
     try:
         auth = parse_auth(os.environ.get("BULLETIN_AUTH"))
         llm = LLMConfig.from_env()
-        try:
-            assistant = Assistant.open(index_dir, llm=llm)
-        except IndexMissingError:
-            print(f"{index_dir} 还没有索引：先为随附的示例简报建立索引（{BUNDLED}）…", flush=True)
-            from index.build import update_index
-
-            update_index([BUNDLED], index_dir)
-            assistant = Assistant.open(index_dir, llm=llm)
+        assistant = open_or_build_sample(index_dir, llm)
     except (IndexError_, EmbedderError, ValueError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2

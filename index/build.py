@@ -24,15 +24,21 @@ from index.embedders import load_embedder
 from index.embedding_cache import EmbeddingCache, embed_passages_cached, text_sha256
 from index.lock import IndexLock
 from index.reports import save_report as save_report_files
+from index.salvage import salvage
 from index.store import (
     PROJECT_ROOT,
     SCHEMA_VERSION,
+    IndexDamagedError,
     IndexMismatchError,
+    IndexMissingError,
+    StoredIndex,
+    check_writable,
+    damaged,
     default_index_dir,
     load_stored,
+    read_manifest_loosely,
     read_tokens,
     recover_interrupted,
-    try_read_manifest,
     write_index,
 )
 from index.tokenizer import make_tokenizer
@@ -41,7 +47,7 @@ from ingest.errors import IngestError
 from ingest.limits import max_file_bytes
 from ingest.loading import read_file_bytes
 from ingest.model import Chunk
-from ingest.pipeline import discover, parse_file
+from ingest.pipeline import discover, parse_file, unsupported_files
 from ingest.places import load_gazetteer
 
 DEFAULT_TOKENIZER = "jieba"
@@ -49,19 +55,22 @@ GAZETTEER_PATH = PROJECT_ROOT / "data" / "gazetteer" / "sichuan_divisions.json"
 PARSER_VERSION = 2  # bump when cleaning/parsing/chunking output changes: forces a re-parse
 STATUS_CN = {
     "added": "新增", "updated": "已更新", "unchanged": "未变", "kept": "保留", "removed": "已移除",
-    "duplicate": "重复跳过", "failed": "失败",
+    "duplicate": "重复跳过", "failed": "失败", "unavailable": "暂不可读（保留）", "skipped": "不支持（跳过）",
 }
 
 
 @dataclass
 class FileReport:
     path: str
-    status: str  # added | updated | unchanged | kept | removed | duplicate | failed
+    # added | updated | unchanged | kept | removed | duplicate | failed | skipped (not a supported
+    # format) | unavailable (cannot be read now: the indexed version is kept)
+    status: str
     doc_id: str | None = None
     items: int = 0
     chunks: int = 0
     seconds: float = 0.0
     reason: str | None = None
+    warnings: list[str] = field(default_factory=list)  # indexed, but the user should look (garbled page, OCR)
 
 
 @dataclass
@@ -84,12 +93,14 @@ class IngestReport:
     index_write_seconds: float = 0.0
     lock_wait_seconds: float = 0.0
     recovered: list[str] = field(default_factory=list)  # leftovers of a killed ingest, tidied
+    repaired: list[str] = field(default_factory=list)  # damage found in the index and rebuilt
     saved_to: str | None = None  # the JSON report file beside the index
     report_error: str | None = None  # why it could not be saved
 
     @property
     def failed(self) -> list[FileReport]:
-        return [f for f in self.files if f.status == "failed"]
+        """Files that need the user's attention (exit status 1); an unavailable one kept its indexed version."""
+        return [f for f in self.files if f.status in ("failed", "unavailable")]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -146,6 +157,7 @@ def update_index(
     lock_timeout: float | None = None,
     on_lock_wait: Callable[[int | None], None] | None = None,
     save_report: bool = True,
+    prune: bool = False,
 ) -> IngestReport:
     """paths: files and folders. embedder: an Embedder object (tests) instead of a spec.
     max_file_mb: larger files are reported, not read (None: $BULLETIN_MAX_FILE_MB or 50).
@@ -153,16 +165,25 @@ def update_index(
     lock_timeout: seconds to wait while another process updates this index (None:
     wait for it, 0: raise IndexBusyError at once); on_lock_wait(pid) is called once
     if we have to wait. save_report: write the report to DIR.reports/.
+
+    A damaged index is repaired on the way (index/salvage.py). Without paths, the
+    files the index already lists are checked (--repair) or all re-read (--rebuild).
+    prune: drop bulletins whose file cannot be reached (normally kept: a missing
+    folder may be a share that is not mounted).
     """
     began = time.perf_counter()
     max_bytes = max_file_bytes(max_file_mb)
     index_dir = Path(index_dir) if index_dir else default_index_dir()
     report = IngestReport(str(index_dir), started_at=datetime.now().astimezone().isoformat(timespec="seconds"))
+    check_writable(index_dir)
     with IndexLock(index_dir, lock_timeout, on_lock_wait) as lock:
         report.lock_wait_seconds = lock.waited
         report.recovered = recover_interrupted(index_dir)
+        if not paths and rebuild:
+            paths = list((read_manifest_loosely(index_dir) or {}).get("files") or {})
         _update_locked(report, paths, index_dir, embedder_spec=embedder_spec, tokenizer=tokenizer, params=params,
-                       rebuild=rebuild, cache_path=cache_path, embedder=embedder, progress=progress, max_bytes=max_bytes)
+                       rebuild=rebuild, cache_path=cache_path, embedder=embedder, progress=progress,
+                       max_bytes=max_bytes, prune=prune)
         report.seconds = time.perf_counter() - began
         if save_report:
             try:
@@ -173,17 +194,52 @@ def update_index(
     return report
 
 
-def _update_locked(report: IngestReport, paths, index_dir: Path, *, embedder_spec, tokenizer, params, rebuild,
-                   cache_path, embedder, progress, max_bytes: int) -> None:
-    old_manifest = None if rebuild else try_read_manifest(index_dir)
+@dataclass
+class _Previous:
+    """The index as it stands before this update (possibly repaired from a damaged one)."""
 
-    spec = embedder_spec or (old_manifest["embedder"]["spec"] if old_manifest else None)
-    if old_manifest and embedder is None and embedder_spec and embedder_spec != old_manifest["embedder"]["spec"]:
+    manifest: dict | None = None  # None: there is no index yet (or --rebuild found nothing to keep)
+    stored: StoredIndex | None = None
+    chunks_by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
+    damage: list[str] = field(default_factory=list)  # what was repaired
+    incomplete: set[str] = field(default_factory=set)  # doc_ids whose passages were damaged: parse again
+
+    @property
+    def files(self) -> dict[str, dict]:
+        return dict(self.manifest["files"]) if self.manifest else {}
+
+    def content(self, doc_id: str) -> tuple[dict, list[Chunk]] | None:
+        """A bulletin's record and passages as indexed, if they survived."""
+        if self.stored is None or doc_id not in self.stored.bulletins or not self.chunks_by_doc.get(doc_id):
+            return None
+        return self.stored.bulletins[doc_id], self.chunks_by_doc[doc_id]
+
+
+@dataclass
+class _Plan:
+    """What the new version will hold, filled in file by file."""
+
+    docs: dict[str, tuple[dict, list[Chunk]]] = field(default_factory=dict)  # doc_id -> (bulletin dict, chunks)
+    files: dict[str, dict] = field(default_factory=dict)  # path -> manifest entry
+    seen_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> path (duplicates)
+
+    def keep(self, path: str, meta: dict, content: tuple[dict, list[Chunk]]) -> None:
+        self.docs[meta["doc_id"]] = content
+        self.files[path] = meta
+        self.seen_sha[meta["sha256"]] = path
+
+
+def _update_locked(report: IngestReport, paths, index_dir: Path, *, embedder_spec, tokenizer, params, rebuild,
+                   cache_path, embedder, progress, max_bytes: int, prune: bool = False) -> None:
+    cache_path = cache_path or cache_path_for(index_dir)
+    recorded = read_manifest_loosely(index_dir)
+    spec = embedder_spec or (recorded or {}).get("embedder", {}).get("spec")
+    if recorded and not rebuild and embedder is None and embedder_spec and embedder_spec != recorded["embedder"].get("spec"):
         raise IndexMismatchError(
-            f"index at {index_dir} was built with embedder {old_manifest['embedder']['spec']!r}, not {embedder_spec!r}; "
+            f"index at {index_dir} was built with embedder {recorded['embedder'].get('spec')!r}, not {embedder_spec!r}; "
             f"to switch, add --rebuild (everything is re-embedded)"
         )
-    tokenizer = tokenizer or (old_manifest["pipeline"]["tokenizer"] if old_manifest else DEFAULT_TOKENIZER)
+    tokenizer = tokenizer or ((recorded or {}).get("pipeline", {}).get("tokenizer") if not rebuild else None) or DEFAULT_TOKENIZER
     fingerprint = json.loads(json.dumps(pipeline_fingerprint(params, tokenizer)))  # as stored
     _embedder = embedder
 
@@ -195,111 +251,194 @@ def _update_locked(report: IngestReport, paths, index_dir: Path, *, embedder_spe
             report.model_load_seconds = time.perf_counter() - started
         return _embedder
 
-    if old_manifest and embedder is not None and old_manifest["embedder"]["id"] != embedder.id:
-        old_manifest = None  # a different model: nothing old can be reused
-    reusable = old_manifest is not None and old_manifest.get("pipeline") == fingerprint
-    old = load_stored(index_dir) if old_manifest else None
-    old_files: dict[str, dict] = dict(old_manifest["files"]) if old_manifest else {}
-
+    previous = _open_previous(index_dir, recorded, rebuild, cache_path, get_embedder)
+    report.repaired = list(previous.damage)
+    manifest = previous.manifest
+    same_model = manifest is not None and (embedder is None or manifest["embedder"].get("id") == embedder.id)
+    reusable = not rebuild and same_model and manifest.get("pipeline") == fingerprint
+    plan = _Plan()
     files, problems = discover(paths)
     for path, reason in problems:
         report.files.append(FileReport(path, "failed", reason=reason))
-
-    kept_docs: dict[str, tuple[dict, list[Chunk]]] = {}  # doc_id -> (bulletin dict, chunks)
-    files_meta: dict[str, dict] = {}
-    seen_sha: dict[str, str] = {}
-    old_chunks_by_doc: dict[str, list[Chunk]] = {}
-    if old:
-        for chunk in old.chunks:
-            old_chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk)
-
-    # Files already in the index and not given now: kept while they exist on disk.
+    for path, reason in unsupported_files(paths):
+        report.files.append(FileReport(path, "skipped", reason=reason))
     given = {str(p) for p in files}
-    for path, meta in old_files.items():
+    files += _carry_over(report, previous, plan, given, reusable, prune)
+    _parse_files(report, files, previous, plan, reusable, params, max_bytes, progress)
+    report.parse_seconds = sum(f.seconds for f in report.files)
+
+    if manifest and not report.changed and reusable and not previous.damage:
+        report.total_chunks = manifest["counts"]["chunks"]
+        report.total_bulletins = manifest["counts"]["bulletins"]
+        return  # nothing to do: the live index stays as it is
+    if not plan.docs and not manifest:
+        return  # nothing indexable and no index to update
+    report.changed = True
+    _write(report, index_dir, plan, previous, get_embedder, tokenizer, fingerprint, spec, embedder, reusable,
+           cache_path, progress)
+
+
+def _open_previous(index_dir: Path, recorded: dict | None, rebuild: bool, cache_path: Path, get_embedder) -> _Previous:
+    """The live index, checked; when it is damaged (or of an old schema, for --rebuild),
+    what can be read of it. A folder that is not an index is never built over."""
+    try:
+        stored = load_stored(index_dir)
+    except IndexMissingError:
+        return _Previous()
+    except IndexMismatchError:
+        if not rebuild:
+            raise
+        stored = None  # an older schema: --rebuild re-parses, keeping what cannot be read now
+    except IndexDamagedError:
+        stored = None
+    if stored is not None:
+        return _Previous(stored.manifest, stored, _by_doc(stored.chunks))
+    embedder_id = recorded["embedder"]["id"] if recorded and recorded.get("embedder") else get_embedder().id
+    found = salvage(index_dir, embedder_id, cache_path)
+    if not found.stored.bulletins and not found.stored.chunks and not found.stored.manifest.get("files"):
+        raise damaged(index_dir, "; ".join(found.damage) + "; nothing of it could be read (没有可恢复的内容)")
+    manifest = found.stored.manifest
+    if found.manifest_rebuilt:
+        model = get_embedder()
+        manifest.update({"schema_version": SCHEMA_VERSION,
+                         "embedder": {**model.describe(), "id": model.id, "dim": int(model.dim), "spec": model.id}})
+    return _Previous(manifest, found.stored, _by_doc(found.stored.chunks), found.damage, found.incomplete)
+
+
+def _by_doc(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
+    grouped: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        grouped.setdefault(chunk.doc_id, []).append(chunk)
+    return grouped
+
+
+def _carry_over(report: IngestReport, previous: _Previous, plan: _Plan, given: set[str], reusable: bool,
+                prune: bool) -> list[Path]:
+    """Bulletins indexed before whose files were not given now: kept while their file
+    exists, and also while it cannot be reached (an unmounted share, a missing or empty
+    folder): only a file gone from a folder that is there leaves the index. Returns the
+    files to parse again (pipeline changed, or passages damaged)."""
+    again = []
+    for path, meta in previous.files.items():
         if path in given:
             continue
-        if not Path(path).exists():
-            report.files.append(FileReport(path, "removed", meta["doc_id"]))
+        doc_id = meta["doc_id"]
+        absent = _absence(Path(path))
+        if absent == "removed" or (absent and prune):
+            report.files.append(FileReport(path, "removed", doc_id, reason=None if absent == "removed" else PRUNED))
             report.changed = True
-            continue
-        if reusable and old is not None:
-            kept_docs[meta["doc_id"]] = (old.bulletins[meta["doc_id"]], old_chunks_by_doc.get(meta["doc_id"], []))
-            files_meta[path] = meta
-            seen_sha[meta["sha256"]] = path
-            report.files.append(FileReport(path, "kept", meta["doc_id"], meta.get("items", 0), meta.get("chunks", 0)))
+        elif absent:
+            content = previous.content(doc_id)
+            if content is None:
+                report.files.append(FileReport(path, "failed", doc_id, reason=absent + "；其内容也无法从索引恢复 / its passages could not be recovered either"))
+                report.changed = True
+                continue
+            plan.keep(path, meta, content)
+            report.files.append(FileReport(path, "unavailable", doc_id, meta.get("items", 0), len(content[1]), reason=absent))
+        elif reusable and doc_id not in previous.incomplete and previous.content(doc_id):
+            plan.keep(path, meta, previous.content(doc_id))
+            report.files.append(FileReport(path, "kept", doc_id, meta.get("items", 0), meta.get("chunks", 0)))
         else:
-            files.append(Path(path))  # pipeline changed: parse it again too
+            again.append(Path(path))
+    return again
 
+
+PRUNED = "--prune：文件不可访问，按要求移出索引 / --prune: the file cannot be reached; removed as asked"
+
+
+def _absence(path: Path) -> str | None:
+    """None when the file is there; otherwise "removed" when its folder is there and
+    has other files (it was deleted or moved), else why it is out of reach."""
+    if path.exists():
+        return None
+    folder = path.parent
+    try:
+        has_entries = any(folder.iterdir())
+    except FileNotFoundError:
+        return (f"文件夹 {folder} 不存在（共享盘未挂载？），保留已索引的内容 / folder missing (share not mounted?); "
+                "the indexed copy is kept (--prune removes it)")
+    except OSError as exc:
+        return f"无法访问文件夹 {folder}（{exc.strerror}），保留已索引的内容 / folder unreadable; the indexed copy is kept"
+    if not has_entries:
+        return (f"文件夹 {folder} 是空的（共享盘未挂载？），保留已索引的内容 / folder is empty (share not mounted?); "
+                "the indexed copy is kept (--prune removes it)")
+    return "removed"
+
+
+def _parse_files(report: IngestReport, files: list[Path], previous: _Previous, plan: _Plan, reusable: bool,
+                 params: ChunkingParams, max_bytes: int, progress) -> None:
     gazetteer = load_gazetteer()
-    used_ids = {doc_id for doc_id in kept_docs}
+    old_files = previous.files
+    used_ids = set(plan.docs)
     for n, path in enumerate(files):
         if progress:
             progress("parse", n, len(files))
         started = time.perf_counter()
         key = str(path)
+        before = old_files.get(key)
         try:
             sha = hashlib.sha256(read_file_bytes(path, max_bytes)).hexdigest()
         except IngestError as exc:
-            report.files.append(FileReport(key, "failed", reason=exc.reason))
-            if key in old_files:
-                report.changed = True  # an unreadable file leaves the index, like a removed one
+            _keep_unreadable(report, previous, plan, key, before, exc.reason)
             continue
-        if sha in seen_sha and seen_sha[sha] != key:
-            report.files.append(FileReport(key, "duplicate", reason=f"与 {seen_sha[sha]} 内容相同，只索引一次 / same content as {seen_sha[sha]}"))
+        if sha in plan.seen_sha and plan.seen_sha[sha] != key:
+            report.files.append(FileReport(key, "duplicate", reason=f"与 {plan.seen_sha[sha]} 内容相同，只索引一次 / same content as {plan.seen_sha[sha]}"))
             continue
-        previous = old_files.get(key)
-        if reusable and old is not None and previous and previous["sha256"] == sha:
-            doc_id = previous["doc_id"]
-            kept_docs[doc_id] = (old.bulletins[doc_id], old_chunks_by_doc.get(doc_id, []))
-            files_meta[key] = previous
-            seen_sha[sha] = key
-            used_ids.add(doc_id)
-            report.files.append(FileReport(key, "unchanged", doc_id, previous.get("items", 0), previous.get("chunks", 0)))
+        if (reusable and before and before["sha256"] == sha and before["doc_id"] not in previous.incomplete
+                and previous.content(before["doc_id"])):
+            plan.keep(key, before, previous.content(before["doc_id"]))
+            used_ids.add(before["doc_id"])
+            report.files.append(FileReport(key, "unchanged", before["doc_id"], before.get("items", 0), before.get("chunks", 0)))
             continue
-        doc_id = previous["doc_id"] if previous else _new_doc_id(path, used_ids)
+        doc_id = before["doc_id"] if before else _new_doc_id(path, used_ids)
         try:
             parsed = parse_file(path, doc_id, gazetteer, params, max_bytes)
         except IngestError as exc:
-            report.files.append(FileReport(key, "failed", doc_id, reason=exc.reason, seconds=time.perf_counter() - started))
-            if previous:
-                report.changed = True
+            _keep_unreadable(report, previous, plan, key, before, exc.reason, time.perf_counter() - started)
             continue
         if parsed.bulletin.sha256 != sha:
             report.files.append(FileReport(key, "failed", doc_id, reason="文件在读取过程中被修改，请重新导入 / file changed while it was being read; run the ingest again"))
             continue
         used_ids.add(doc_id)
-        seen_sha[sha] = key
-        bulletin = _bulletin_record(parsed.bulletin)
-        kept_docs[doc_id] = (bulletin, parsed.chunks)
-        files_meta[key] = {"sha256": sha, "doc_id": doc_id, "items": len(parsed.bulletin.items), "chunks": len(parsed.chunks)}
-        status = "updated" if previous else "added"
+        meta = {"sha256": sha, "doc_id": doc_id, "items": len(parsed.bulletin.items), "chunks": len(parsed.chunks)}
+        plan.keep(key, meta, (_bulletin_record(parsed.bulletin), parsed.chunks))
         report.changed = True
-        report.files.append(FileReport(key, status, doc_id, len(parsed.bulletin.items), len(parsed.chunks), time.perf_counter() - started))
+        report.files.append(FileReport(key, "updated" if before else "added", doc_id, len(parsed.bulletin.items),
+                                       len(parsed.chunks), time.perf_counter() - started, warnings=list(parsed.warnings)))
     if progress and files:
         progress("parse", len(files), len(files))
-    report.parse_seconds = sum(f.seconds for f in report.files)
 
-    if old_manifest and not report.changed and reusable:
-        report.total_chunks = old_manifest["counts"]["chunks"]
-        report.total_bulletins = old_manifest["counts"]["bulletins"]
-        return  # nothing to do: the live index stays as it is
-    if not kept_docs and not old_manifest:
-        return  # nothing indexable and no index to update
 
-    report.changed = True
-    chunks, bulletins = _renumber(kept_docs)
+def _keep_unreadable(report: IngestReport, previous: _Previous, plan: _Plan, key: str, before: dict | None,
+                     reason: str, seconds: float = 0.0) -> None:
+    """A file that was indexed and cannot be read today keeps its indexed version."""
+    content = previous.content(before["doc_id"]) if before else None
+    if content is None:
+        report.files.append(FileReport(key, "failed", before["doc_id"] if before else None, reason=reason, seconds=seconds))
+        if before:
+            report.changed = True  # it was indexed, but nothing of it survives to keep
+        return
+    plan.keep(key, before, content)
+    report.files.append(FileReport(key, "unavailable", before["doc_id"], before.get("items", 0), len(content[1]), seconds,
+                                   reason=f"{reason}；保留上次索引的内容 / the previously indexed version is kept"))
+
+
+def _write(report: IngestReport, index_dir: Path, plan: _Plan, previous: _Previous, get_embedder, tokenizer: str,
+           fingerprint: dict, spec: str | None, embedder, reusable: bool, cache_path: Path, progress) -> None:
+    chunks, bulletins = _renumber(plan.docs)
     timed = _TimedEmbedder(get_embedder())
     report.embedder = timed.id
     callback = (lambda done: progress("embed", done, len(chunks))) if progress else None
     known_tokens = None
-    if reusable and old is not None:  # same tokenizer and gazetteer: kept chunks keep their tokens
-        old_tokens = read_tokens(old)
+    if reusable and previous.stored is not None:  # same tokenizer and gazetteer: kept chunks keep their tokens
+        old_tokens = read_tokens(previous.stored)
         if old_tokens is not None:
-            known_tokens = {c.embed_text: t for c, t in zip(old.chunks, old_tokens)}
+            known_tokens = {c.embed_text: t for c, t in zip(previous.stored.chunks, old_tokens)}
     started = time.perf_counter()
-    cache_path = cache_path or cache_path_for(index_dir)
-    if old is not None and old.manifest["embedder"]["id"] == timed.id:
-        _remember_vectors(old, cache_path)  # kept chunks are never re-embedded, even if the cache was lost
+    stored = previous.stored
+    if stored is not None and stored.faiss_index is not None and stored.manifest["embedder"]["id"] == timed.id:
+        _remember_vectors(stored, cache_path)  # kept chunks are never re-embedded, even if the cache was lost
+    files_meta = {path: {**meta, "chunks": len(plan.docs[meta["doc_id"]][1])} for path, meta in plan.files.items()}
     report.embedded = write_chunks_index(
         index_dir, chunks, bulletins, timed, tokenizer,
         cache_path=cache_path,
@@ -311,7 +450,7 @@ def _update_locked(report: IngestReport, paths, index_dir: Path, *, embedder_spe
     report.total_chunks, report.total_bulletins = len(chunks), len(bulletins)
 
 
-def _remember_vectors(old, cache_path: Path) -> None:
+def _remember_vectors(old: StoredIndex, cache_path: Path) -> None:
     """Put the live index's vectors into the embedding cache (a no-op when they are there):
     the cache is a convenience that can be deleted or not copied with the index."""
     if not old.chunks:

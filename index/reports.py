@@ -78,9 +78,12 @@ def format_markdown(report) -> str:
         lines.append(f"- 向量模型 embedder: `{report.embedder}`")
     for note in report.recovered:
         lines.append(f"- 清理 tidied: {note}")
+    for note in report.repaired:
+        lines.append(f"- 已修复 repaired: {note}")
     lines += ["", "| 状态 status | 条目 items | 片段 chunks | 秒 s | 文件 file | 原因 reason |", "|---|---:|---:|---:|---|---|"]
     for f in report.files:
-        cells = [STATUS_CN.get(f.status, f.status), str(f.items), str(f.chunks), f"{f.seconds:.2f}", f"`{f.path}`", f.reason or ""]
+        cells = [STATUS_CN.get(f.status, f.status), str(f.items), str(f.chunks), f"{f.seconds:.2f}", f"`{f.path}`",
+                 "；".join(filter(None, [f.reason, *(f"注意 note: {w}" for w in f.warnings)]))]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

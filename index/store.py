@@ -9,6 +9,10 @@
                           reuses them instead of re-segmenting every kept chunk
                           (optional: an index without it is simply re-tokenized)
 
+The manifest records each file's size and sha256 ("checksums"): loading checks
+them, so a truncated or overwritten file is named instead of failing somewhere
+deep in FAISS or JSON (`python -m ingest --repair` rebuilds what can be rebuilt).
+
 A new version is written to a temporary sibling (DIR.building-*) and
 swapped in with os.replace, so readers never see a half-written index and a
 crash mid-build leaves the previous one in place. Writers hold DIR.lock
@@ -17,6 +21,8 @@ crash mid-build leaves the previous one in place. Writers hold DIR.lock
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import shutil
@@ -48,13 +54,65 @@ class IndexMismatchError(IndexError_):
     pass
 
 
+class IndexDamagedError(IndexError_):
+    """A file of the index is missing, truncated or not what was written."""
+
+
+class IndexWriteError(IndexError_):
+    """The index could not be written (disk full, no permission, read-only folder)."""
+
+
 def default_index_dir() -> Path:
     return Path(os.environ.get("BULLETIN_INDEX_DIR") or DEFAULT_INDEX_DIR)
 
 
+def _index_flag(index_dir: Path) -> str:
+    return "" if Path(index_dir).resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
+
+
 def rebuild_command(index_dir: Path) -> str:
-    target = "" if Path(index_dir).resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
-    return f"python -m ingest --rebuild data/bulletins{target}"
+    """Re-reads the files the index lists (no folder to name: never the sample bulletins)."""
+    return f"python -m ingest --rebuild{_index_flag(index_dir)}"
+
+
+def repair_command(index_dir: Path) -> str:
+    return f"python -m ingest --repair{_index_flag(index_dir)}"
+
+
+def build_command(index_dir: Path) -> str:
+    """For a folder with no index at all: the sample corpus only for the default (sample) index."""
+    if Path(index_dir).resolve() == DEFAULT_INDEX_DIR.resolve():
+        return "python -m ingest data/bulletins"
+    return f"python -m ingest 简报文件夹/your-bulletins-folder --index {index_dir}"
+
+
+def damaged(index_dir: Path, what: str) -> IndexDamagedError:
+    return IndexDamagedError(f"索引已损坏 / the index at {index_dir} is damaged: {what}; "
+                             f"修复 / repair it with: {repair_command(index_dir)}")
+
+
+def write_error(exc: OSError, path: Path | str | None = None) -> IndexWriteError:
+    """One line in Chinese and English that names the path and the cause."""
+    where = exc.filename or path or "?"
+    if exc.errno == errno.ENOSPC:
+        why = "磁盘空间不足 / no space left on device"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        why = "没有写入权限 / permission denied"
+    elif exc.errno == errno.EROFS:
+        why = "文件系统只读 / read-only file system"
+    else:
+        why = f"无法写入 / cannot write: {exc.strerror or exc}"
+    return IndexWriteError(f"{why}: {where}")
+
+
+def has_content(folder: Path) -> bool:
+    """True when the folder exists and holds anything: not a place to build a fresh index into."""
+    try:
+        return any(Path(folder).iterdir())
+    except FileNotFoundError:
+        return False
+    except NotADirectoryError:
+        return True
 
 
 @dataclass
@@ -78,6 +136,7 @@ def building_prefix(index_dir: Path) -> str:
 
 
 TOKENS = "bm25_tokens.jsonl"
+CHECKSUMS = "checksums"  # manifest key: {relative path: {"bytes": n, "sha256": hex}}
 
 
 def write_index(index_dir: Path, manifest: dict, chunks: list[Chunk], bulletins: list[dict], vectors: np.ndarray, bm25,
@@ -98,13 +157,50 @@ def write_index(index_dir: Path, manifest: dict, chunks: list[Chunk], bulletins:
             _write_jsonl(tmp / TOKENS, tokens)
         if chunks:
             bm25.save(str(tmp / "bm25"), show_progress=False)
+        manifest = {**manifest, CHECKSUMS: file_checksums(tmp)}
         # The manifest goes last: a directory without one was never finished.
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync_dir(tmp)
         swap_in(tmp, index_dir)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise write_error(exc, tmp) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def file_checksums(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and sha256 of every file under folder but the manifest, by relative path."""
+    sums = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        sums[path.relative_to(folder).as_posix()] = {"bytes": path.stat().st_size, "sha256": _sha256_file(path)}
+    return sums
+
+
+def verify_checksums(live: Path, manifest: dict[str, Any]) -> list[str]:
+    """Files that are missing or differ from what the manifest recorded (none recorded: none checked)."""
+    problems = []
+    for name, expected in (manifest.get(CHECKSUMS) or {}).items():
+        path = live / name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            problems.append(f"{name} 缺失 / missing")
+            continue
+        if size != expected["bytes"]:
+            problems.append(f"{name} 大小不符 / size {size} bytes, expected {expected['bytes']} (truncated or replaced)")
+        elif _sha256_file(path) != expected["sha256"]:
+            problems.append(f"{name} 内容被改动 / content differs from what was written")
+    return problems
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def swap_in(new_dir: Path, index_dir: Path) -> None:
@@ -112,7 +208,7 @@ def swap_in(new_dir: Path, index_dir: Path) -> None:
     one, so the live one steps aside to DIR.previous for the moment between."""
     aside = previous_dir(index_dir)
     if aside.exists():
-        shutil.rmtree(aside)
+        shutil.rmtree(aside)  # an OSError here names the path (write_error)
     if index_dir.exists():
         os.replace(index_dir, aside)
     os.replace(new_dir, index_dir)
@@ -150,15 +246,35 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
     import faiss
 
     index_dir = Path(index_dir) if index_dir else default_index_dir()
-    live = _live_dir(index_dir)
+    live = live_dir(index_dir)
     manifest = read_manifest(live, index_dir)
-    chunks = [Chunk.from_dict(d) for d in _read_jsonl(live / "chunks.jsonl")]
-    bulletins = {d["doc_id"]: d for d in _read_jsonl(live / "bulletins.jsonl")}
-    faiss_index = faiss.read_index(str(live / "faiss.index"))
-    bm25 = bm25s.BM25.load(str(live / "bm25"), show_progress=False, verbosity=0) if chunks else None
+    problems = verify_checksums(live, manifest)
+    if problems:
+        raise damaged(index_dir, "; ".join(problems))
+    try:
+        chunks = [Chunk.from_dict(d) for d in _read_jsonl(live / "chunks.jsonl")]
+    except (OSError, ValueError, TypeError) as exc:
+        raise damaged(index_dir, f"chunks.jsonl 无法读取 / unreadable ({first_line(exc)})") from None
+    try:
+        bulletins = {d["doc_id"]: d for d in _read_jsonl(live / "bulletins.jsonl")}
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise damaged(index_dir, f"bulletins.jsonl 无法读取 / unreadable ({first_line(exc)})") from None
+    try:
+        faiss_index = faiss.read_index(str(live / "faiss.index"))
+    except (RuntimeError, OSError) as exc:
+        raise damaged(index_dir, f"faiss.index 无法读取 / unreadable ({first_line(exc)})") from None
+    try:
+        bm25 = bm25s.BM25.load(str(live / "bm25"), show_progress=False, verbosity=0) if chunks else None
+    except (OSError, ValueError, KeyError) as exc:
+        raise damaged(index_dir, f"bm25/ 无法读取 / unreadable ({first_line(exc)})") from None
     if faiss_index.ntotal != len(chunks):
-        raise IndexMismatchError(f"index at {index_dir} is inconsistent ({faiss_index.ntotal} vectors, {len(chunks)} chunks); rebuild it: {rebuild_command(index_dir)}")
+        raise damaged(index_dir, f"{faiss_index.ntotal} vectors but {len(chunks)} passages")
     return StoredIndex(live, manifest, chunks, bulletins, faiss_index, bm25)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception (FAISS errors carry a C++ backtrace)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def read_tokens(stored: StoredIndex) -> list[list[str]] | None:
@@ -174,9 +290,11 @@ def read_manifest(live: Path, index_dir: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((live / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IndexMissingError(f"no index at {index_dir}; build it with: {rebuild_command(index_dir)}") from None
+        if has_content(index_dir):  # files without a manifest: damaged, never "no index" (that invites a build over it)
+            raise damaged(index_dir, f"{MANIFEST} 缺失 / {MANIFEST} is missing") from None
+        raise IndexMissingError(f"还没有索引 / no index at {index_dir}; build it with: {build_command(index_dir)}") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise IndexMismatchError(f"the index manifest at {live / MANIFEST} is damaged; rebuild with: {rebuild_command(index_dir)}") from None
+        raise damaged(index_dir, f"{MANIFEST} 无法读取 / {MANIFEST} is unreadable") from None
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise IndexMismatchError(
             f"index at {index_dir} has schema version {manifest.get('schema_version')}, this program needs {SCHEMA_VERSION}; "
@@ -185,14 +303,39 @@ def read_manifest(live: Path, index_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+def read_manifest_loosely(index_dir: Path) -> dict[str, Any] | None:
+    """The manifest as written, whatever its schema; None when absent or unreadable."""
+    try:
+        data = json.loads((live_dir(Path(index_dir)) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def check_writable(index_dir: Path) -> None:
+    """Refuse up front to update an index folder that is read-only: the swap would
+    rename it aside, fail to delete it, and leave DIR.previous blocking later updates.
+    A folder nobody may write to counts as read-only even for root."""
+    index_dir = Path(index_dir)
+    parent = index_dir.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    folders = [parent] + ([index_dir, *(p for p in index_dir.rglob("*") if p.is_dir())] if index_dir.is_dir() else [])
+    for folder in folders:
+        if not os.access(folder, os.W_OK | os.X_OK) or not folder.stat().st_mode & 0o222:
+            raise IndexWriteError(
+                f"索引文件夹只读，无法更新 / read-only, cannot update the index: {folder}; "
+                f"make it writable (chmod u+w) or choose another folder with --index")
+
+
 def try_read_manifest(index_dir: Path) -> dict[str, Any] | None:
     try:
-        return read_manifest(_live_dir(index_dir), index_dir)
+        return read_manifest(live_dir(index_dir), index_dir)
     except IndexMissingError:
         return None
 
 
-def _live_dir(index_dir: Path) -> Path:
+def live_dir(index_dir: Path) -> Path:
     """The directory to read; during a swap (or after a crash inside one) the
     previous version waits at DIR.previous."""
     for _ in range(20):

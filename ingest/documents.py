@@ -31,6 +31,9 @@ class SourceDocument:
     paragraphs: list[Paragraph]
     raw_text: str | None = None  # the hard-wrapped text the cleaner read (TXT, PDF)
     raw_page_starts: tuple[int, ...] | None = None  # PDF: offsets in raw_text where pages begin
+    # Indexed, but the user should know ("page 3 looks garbled", "read by OCR"): the
+    # ingest report lists these beside the file.
+    warnings: tuple[str, ...] = ()
 
 
 def load_document(path: str | Path, max_bytes: int | None = None) -> SourceDocument:
@@ -43,7 +46,8 @@ def load_document(path: str | Path, max_bytes: int | None = None) -> SourceDocum
         from ingest.formats.pdf import read_pdf
 
         pdf = read_pdf(data, name)
-        return SourceDocument(name, sha, "pdf", "pdf", clean_paragraphs(pdf.text), pdf.text, pdf.page_starts)
+        return SourceDocument(name, sha, "pdf", "pdf", clean_paragraphs(pdf.text), pdf.text, pdf.page_starts,
+                              tuple(pdf.warnings))
     if source_format == "docx":
         from ingest.formats.word import read_docx
 

@@ -56,6 +56,8 @@ def read_file_bytes(path: str | Path, max_bytes: int | None = None) -> bytes:
         raise IngestError(str(path), f"无法读取 / cannot read: {exc.strerror or exc}") from None
     if max_bytes is not None and len(data) > max_bytes:
         raise FileTooLargeError(str(path), too_large_reason(len(data), max_bytes))
+    if not data:
+        raise EmptyFileError(str(path), "文件为空 / file is empty")
     return data
 
 

@@ -19,6 +19,37 @@ SUPPORTED_SUFFIXES = tuple(FORMATS)
 class ParsedFile:
     bulletin: Bulletin
     chunks: list[Chunk]
+    warnings: tuple[str, ...] = ()  # from the format reader: indexed, but worth a look
+
+
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini"}  # Windows writes these into folders by itself
+_HINTS = {  # what a user can do with a file we cannot read
+    ".xls": "表格文件 / a spreadsheet", ".xlsx": "表格文件 / a spreadsheet", ".et": "表格文件 / a spreadsheet",
+    ".rtf": "请另存为 .docx / save it as .docx", ".zip": "压缩包：请先解压 / an archive: extract it first",
+    ".rar": "压缩包：请先解压 / an archive: extract it first", ".7z": "压缩包：请先解压 / an archive: extract it first",
+}
+
+
+def _listed(path: Path, root: Path) -> bool:
+    """Not hidden, not Word's "~$name.docx" lock file (left beside an open document), not a system file."""
+    return (not path.name.startswith("~$") and path.name.lower() not in _SYSTEM_FILES
+            and not any(part.startswith(".") for part in path.relative_to(root).parts))
+
+
+def unsupported_files(paths: list[str | Path]) -> list[tuple[str, str]]:
+    """(path, reason) for files inside the given folders that no reader handles: the
+    report lists them as skipped, so nobody assumes they were indexed."""
+    skipped = []
+    for raw in paths:
+        root = Path(raw)
+        if not root.is_dir():
+            continue  # a file given by name is checked by discover()
+        for path in sorted(root.rglob("*")):
+            suffix = path.suffix.lower()
+            if path.is_file() and suffix not in SUPPORTED_SUFFIXES and _listed(path, root):
+                hint = _HINTS.get(suffix, f"supported: {', '.join(SUPPORTED_SUFFIXES)}")
+                skipped.append((str(path), f"不支持的文件类型 {suffix or '（无扩展名）'}，未索引 / unsupported file type, not indexed; {hint}"))
+    return skipped
 
 
 def discover(paths: list[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -28,10 +59,8 @@ def discover(paths: list[str | Path]) -> tuple[list[Path], list[tuple[str, str]]
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            # Skip hidden files and Word's "~$name.docx" lock files (left beside an open document).
-            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-                         and not p.name.startswith("~$")
-                         and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            files.extend(p for p in sorted(path.rglob("*"))
+                         if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and _listed(p, path))
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append(path)
@@ -58,4 +87,4 @@ def parse_file(path: str | Path, doc_id: str, gazetteer: Gazetteer | None = None
     chunks = chunk_bulletin(bulletin, params)
     if not chunks:
         raise NoContentError(str(path), "没有找到简报条目（不是简报？）/ no news items found (is it a bulletin?)")
-    return ParsedFile(bulletin, chunks)
+    return ParsedFile(bulletin, chunks, document.warnings)

@@ -40,6 +40,7 @@ class PdfText:
     text: str  # the body lines of all pages, "\n"-separated
     page_starts: tuple[int, ...]  # offset in text where each page (1, 2, ...) begins
     pages: int
+    warnings: tuple[str, ...] = ()  # e.g. a page that still looks garbled: indexed, but reported
 
 
 def read_pdf(data: bytes, name: str) -> PdfText:
