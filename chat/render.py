@@ -72,6 +72,8 @@ def card_html(result: dict, number: int) -> str:
     if result.get("pages"):
         pages = result["pages"]
         head.append(f'<span class="pages">第{esc(pages[0])}{"—" + esc(pages[-1]) if pages[-1] != pages[0] else ""}页</span>')
+    if result.get("ocr"):  # read from a scan: a character may be misread, so check the original
+        head.append('<span class="ocr" title="此段文字由OCR从扫描件识别，可能有识别错误，请核对原件">OCR识别</span>')
     meta = []
     if result.get("source_org"):
         meta.append(f'来源：{esc(result["source_org"])}')
@@ -172,6 +174,7 @@ CSS = """
 .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; background: #fff; }
 .card-head { color: #57606a; font-size: 0.9em; }
 .card-head .num { font-weight: 700; color: #0969da; }
+.card-head .ocr { font-size: 0.85em; color: #9a6700; border: 1px solid #d4a72c; border-radius: 4px; padding: 0 4px; }
 .card-title { font-weight: 600; margin: 4px 0; }
 .card-meta { font-size: 0.85em; color: #57606a; margin-bottom: 4px; }
 .tag { display: inline-block; background: #ddf4ff; color: #0550ae; border-radius: 10px; padding: 0 8px; margin-right: 4px; }

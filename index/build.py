@@ -23,7 +23,7 @@ import numpy as np
 from index.embedders import load_embedder
 from index.embedding_cache import EmbeddingCache, embed_passages_cached, text_sha256
 from index.lock import IndexLock
-from index.reports import save_report as save_report_files
+from index.reports import STATUS_CN, save_report as save_report_files  # noqa: F401 (STATUS_CN: re-exported)
 from index.salvage import salvage
 from index.store import (
     PROJECT_ROOT,
@@ -47,16 +47,13 @@ from ingest.errors import IngestError
 from ingest.limits import max_file_bytes
 from ingest.loading import read_file_bytes
 from ingest.model import Chunk
-from ingest.pipeline import discover, parse_file, unsupported_files
+from ingest.archives import archive_of, is_archive, read_archive
+from ingest.pipeline import SUPPORTED_SUFFIXES, discover, parse_file, unsupported_files
 from ingest.places import load_gazetteer
 
 DEFAULT_TOKENIZER = "jieba"
 GAZETTEER_PATH = PROJECT_ROOT / "data" / "gazetteer" / "sichuan_divisions.json"
 PARSER_VERSION = 2  # bump when cleaning/parsing/chunking output changes: forces a re-parse
-STATUS_CN = {
-    "added": "新增", "updated": "已更新", "unchanged": "未变", "kept": "保留", "removed": "已移除",
-    "duplicate": "重复跳过", "failed": "失败", "unavailable": "暂不可读（保留）", "skipped": "不支持（跳过）",
-}
 
 
 @dataclass
@@ -262,9 +259,13 @@ def _update_locked(report: IngestReport, paths, index_dir: Path, *, embedder_spe
         report.files.append(FileReport(path, "failed", reason=reason))
     for path, reason in unsupported_files(paths):
         report.files.append(FileReport(path, "skipped", reason=reason))
-    given = {str(p) for p in files}
-    files += _carry_over(report, previous, plan, given, reusable, prune)
-    _parse_files(report, files, previous, plan, reusable, params, max_bytes, progress)
+    sources, opened = _expand_archives(report, files, previous, plan, max_bytes)
+    given = {source.key for source in sources}
+    again = _carry_over(report, previous, plan, given, reusable, prune, opened)
+    archives = list(dict.fromkeys(a for a in map(archive_of, again) if a is not None))  # re-read whole
+    sources += [Source(str(p), p) for p in again if archive_of(p) is None]
+    sources += _expand_archives(report, archives, previous, plan, max_bytes)[0]
+    _parse_files(report, sources, previous, plan, reusable, params, max_bytes, progress)
     report.parse_seconds = sum(f.seconds for f in report.files)
 
     if manifest and not report.changed and reusable and not previous.damage:
@@ -313,17 +314,17 @@ def _by_doc(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
 
 
 def _carry_over(report: IngestReport, previous: _Previous, plan: _Plan, given: set[str], reusable: bool,
-                prune: bool) -> list[Path]:
+                prune: bool, opened: set[str]) -> list[Path]:
     """Bulletins indexed before whose files were not given now: kept while their file
     exists, and also while it cannot be reached (an unmounted share, a missing or empty
     folder): only a file gone from a folder that is there leaves the index. Returns the
     files to parse again (pipeline changed, or passages damaged)."""
     again = []
     for path, meta in previous.files.items():
-        if path in given:
+        if path in given or path in plan.files:
             continue
         doc_id = meta["doc_id"]
-        absent = _absence(Path(path))
+        absent = _absence(Path(path), opened)
         if absent == "removed" or (absent and prune):
             report.files.append(FileReport(path, "removed", doc_id, reason=None if absent == "removed" else PRUNED))
             report.changed = True
@@ -346,9 +347,16 @@ def _carry_over(report: IngestReport, previous: _Previous, plan: _Plan, given: s
 PRUNED = "--prune：文件不可访问，按要求移出索引 / --prune: the file cannot be reached; removed as asked"
 
 
-def _absence(path: Path) -> str | None:
+def _absence(path: Path, opened: set[str] = frozenset()) -> str | None:
     """None when the file is there; otherwise "removed" when its folder is there and
-    has other files (it was deleted or moved), else why it is out of reach."""
+    has other files (it was deleted or moved), else why it is out of reach. A member
+    of a .zip is there while the archive is, and removed when the archive was read
+    this time without it (opened)."""
+    archive = archive_of(path)
+    if archive is not None:
+        if str(archive) in opened:
+            return "removed"
+        return None if archive.is_file() else _absence(archive)
     if path.exists():
         return None
     folder = path.parent
@@ -365,19 +373,53 @@ def _absence(path: Path) -> str | None:
     return "removed"
 
 
-def _parse_files(report: IngestReport, files: list[Path], previous: _Previous, plan: _Plan, reusable: bool,
+@dataclass(frozen=True)
+class Source:
+    """One bulletin to read: a file on disk, or a member of a .zip (its bytes already read)."""
+
+    key: str  # the path the index records: a file path, or "ARCHIVE.zip/member"
+    path: Path
+    data: bytes | None = None
+
+
+def _expand_archives(report: IngestReport, files: list[Path], previous: _Previous, plan: _Plan,
+                     max_bytes: int) -> tuple[list[Source], set[str]]:
+    """Files as sources, each .zip opened into its members. Returns the sources and the
+    archives read whole (a member indexed before and not in them now was removed)."""
+    sources: list[Source] = []
+    opened: set[str] = set()
+    for path in files:
+        if not is_archive(path):
+            sources.append(Source(str(path), path))
+            continue
+        try:
+            contents = read_archive(path, SUPPORTED_SUFFIXES, max_bytes)
+        except IngestError as exc:
+            report.files.append(FileReport(str(path), "failed", reason=exc.reason))
+            continue  # its members indexed before stay (the archive is there: _absence)
+        opened.add(str(path))
+        sources += [Source(member.key, Path(member.key), member.data) for member in contents.members]
+        for key, reason in contents.problems:
+            _keep_unreadable(report, previous, plan, key, previous.files.get(key), reason)
+        for key, reason in contents.skipped:
+            report.files.append(FileReport(key, "skipped", reason=reason))
+    return sources, opened
+
+
+def _parse_files(report: IngestReport, sources: list[Source], previous: _Previous, plan: _Plan, reusable: bool,
                  params: ChunkingParams, max_bytes: int, progress) -> None:
     gazetteer = load_gazetteer()
     old_files = previous.files
     used_ids = set(plan.docs)
-    for n, path in enumerate(files):
+    for n, source in enumerate(sources):
         if progress:
-            progress("parse", n, len(files))
+            progress("parse", n, len(sources))
         started = time.perf_counter()
-        key = str(path)
+        key, path = source.key, source.path
         before = old_files.get(key)
         try:
-            sha = hashlib.sha256(read_file_bytes(path, max_bytes)).hexdigest()
+            data = source.data if source.data is not None else read_file_bytes(path, max_bytes)
+            sha = hashlib.sha256(data).hexdigest()
         except IngestError as exc:
             _keep_unreadable(report, previous, plan, key, before, exc.reason)
             continue
@@ -392,7 +434,7 @@ def _parse_files(report: IngestReport, files: list[Path], previous: _Previous, p
             continue
         doc_id = before["doc_id"] if before else _new_doc_id(path, used_ids)
         try:
-            parsed = parse_file(path, doc_id, gazetteer, params, max_bytes)
+            parsed = parse_file(path, doc_id, gazetteer, params, max_bytes, data=source.data)
         except IngestError as exc:
             _keep_unreadable(report, previous, plan, key, before, exc.reason, time.perf_counter() - started)
             continue
@@ -405,8 +447,8 @@ def _parse_files(report: IngestReport, files: list[Path], previous: _Previous, p
         report.changed = True
         report.files.append(FileReport(key, "updated" if before else "added", doc_id, len(parsed.bulletin.items),
                                        len(parsed.chunks), time.perf_counter() - started, warnings=list(parsed.warnings)))
-    if progress and files:
-        progress("parse", len(files), len(files))
+    if progress and sources:
+        progress("parse", len(sources), len(sources))
 
 
 def _keep_unreadable(report: IngestReport, previous: _Previous, plan: _Plan, key: str, before: dict | None,

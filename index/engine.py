@@ -110,4 +110,5 @@ def result_dict(hit: Hit, rank: int) -> dict[str, Any]:
         "event_dates": meta.get("event_dates") or [],
         "cities": meta.get("cities") or [],
         "pages": meta.get("pages"),  # printed PDF pages the passage spans; null for other formats
+        "ocr": bool(meta.get("ocr")),  # read by OCR from a scan: may hold recognition errors
     }

@@ -16,6 +16,11 @@ from datetime import datetime
 from pathlib import Path
 
 KEEP_REPORTS = 30
+# Each file's status in the report, in Chinese.
+STATUS_CN = {
+    "added": "新增", "updated": "已更新", "unchanged": "未变", "kept": "保留", "removed": "已移除",
+    "duplicate": "重复跳过", "failed": "失败", "unavailable": "暂不可读（保留）", "skipped": "不支持（跳过）",
+}
 _PREFIX = "ingest-"
 
 
@@ -59,7 +64,6 @@ def prune_reports(folder: Path, keep: int) -> None:
 
 
 def format_markdown(report) -> str:
-    from index.build import STATUS_CN
 
     counts = "，".join(f"{STATUS_CN.get(k, k)} {v}" for k, v in report.counts.items()) or "无文件"
     state = "已更新" if report.changed else "无变化，未重建"

@@ -83,6 +83,8 @@ def chunk_bulletin(bulletin: Bulletin, params: ChunkingParams = ChunkingParams()
                 title = item.title + (f"——{item.subtitle}" if item.subtitle else "")
                 meta = _meta(bulletin, item, report, r_index, p_index, len(pieces), places, cities, dates)
                 meta["pages"] = bulletin.pages_between(start, end)  # PDF pages it spans; None for TXT etc.
+                if bulletin.ocr:
+                    meta["ocr"] = True  # text read by OCR: the card says so (absent otherwise)
                 chunks.append(
                     Chunk(
                         chunk_id=f"{bulletin.doc_id}#{len(chunks)}",

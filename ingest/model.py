@@ -67,9 +67,13 @@ class Bulletin:
     text_clean: str
     items: tuple[Item, ...]
     metadata: dict[str, Any] = field(default_factory=dict)  # distribution block etc.
-    source_format: str = "txt"  # txt | pdf | docx | html | md
+    source_format: str = "txt"  # txt | pdf | docx | html | md | image
     # PDF only: offset in text_clean where each printed page (1, 2, ...) begins.
     page_starts: tuple[int, ...] | None = None
+    # Text read by OCR from scanned pages or pictures: may hold recognition errors, so
+    # the passage cards say so. Bulletin dicts of an older index lack the key: read it
+    # with .get("ocr", False).
+    ocr: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

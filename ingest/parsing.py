@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.cleaning import SECTION_MARKER, TERMINALS, URL_LINE, Paragraph
-from ingest.dates import event_dates, latest_year_reported, parse_cn_date
+from ingest.dates import event_dates, iso, latest_year_reported, parse_cn_date
 from ingest.model import Bulletin, Item, Report, Span
 from ingest.places import Gazetteer
 
@@ -295,3 +295,207 @@ class BulletinParser:
         labels = tuple(dict.fromkeys(p.label for p in places))
         cities = tuple(dict.fromkeys(p.city for p in places))
         return labels, cities
+
+
+# -- documents that are not bulletins ------------------------------------------
+# A notice (通知), a letter (函), a policy text (办法/意见), a yearbook chapter: no
+# masthead, no trailing source lines. They are indexed as plain documents in the
+# same Bulletin/Item/Report types, so chunking, the index and the UI need nothing new.
+
+PLAIN_DOCUMENT_WARNING = ("不是简报格式，已按普通文档索引（标题取首行）/ "
+                          "not a bulletin: indexed as a plain document (title from its first line)")
+DOC_TITLE_MAX = 60  # 公文 titles run long: "关于印发《…办法》的通知"
+ITEM_TARGET = 400  # characters: short paragraphs run together up to this, so chunks stay readable
+# Headings that start a new item: 第一章 / 第二节 / 第三条, 一、, 附件1：, a yearbook entry's 【概况】.
+_ITEM_START = re.compile(r"^(第[一二三四五六七八九十百零〇两\d]+[编章节条]|[一二三四五六七八九十]{1,3}[、．.]|附件\s*\d*\s*[:：]?"
+                         r"|【[^】]{1,20}】)")
+# Red-header lines printed above a 公文's title: "四川省人民政府文件", "川府发〔2023〕5号".
+_MASTHEAD = re.compile(r"^\S{2,30}文件$|[〔\[［(（]\d{4}[〕\]］)）]\s*第?\d+\s*号$")
+# The second half of a title printed on two lines ends in the kind of document.
+_DOC_KIND = re.compile(r"(通知|通报|函|办法|意见|规定|决定|方案|报告|纪要|批复|请示|细则|规则|制度|公告|通告|决议|条例|章程"
+                       r"|要点|计划|规划|总结|讲话|指引|指南|标准|说明)(（[^（）]{1,10}）)?$")
+_CN_DIGIT = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+             "九": 9}
+_FULL_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+_CN_FULL_DATE = re.compile(r"([〇零○Ｏ一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日")
+_DATE_LINE_TAIL = ("", "印发", "发布", "签发")
+_SIGNATURE_SCAN = 6  # paragraphs at the end searched for the signature date (落款), then at the start
+_CLAUSE_MARKS = "。！？；，、：:"
+
+
+def looks_like_bulletin(bulletin: Bulletin) -> bool:
+    """Marks only a bulletin has: an item's trailing source office, or a masthead with the
+    issue date, an issue number or "简报". Section markers alone are not enough:
+    yearbooks use 【…】 too."""
+    header = bulletin.metadata.get("header_lines") or []
+    return bool(any(item.source_org for item in bulletin.items) or bulletin.issue_no
+                or bulletin.date_source == "header" or any("简报" in line for line in header))
+
+
+def _cn_number(text: str) -> int:
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_DIGIT[tens] if tens else 1) * 10 + (_CN_DIGIT[ones] if ones else 0)
+    return _CN_DIGIT[text]
+
+
+def _find_full_date(text: str) -> tuple[str, int, int] | None:
+    """(ISO date, start, end) of the first full date: "2023年5月6日" or "二〇二三年五月六日"."""
+    for match in _FULL_DATE.finditer(text):
+        value = parse_cn_date(match[0])
+        if value:
+            return value, match.start(), match.end()
+    for match in _CN_FULL_DATE.finditer(text):
+        try:
+            year = int("".join(str(_CN_DIGIT[c]) for c in match[1]))
+            value = iso(year, _cn_number(match[2]), _cn_number(match[3]))
+        except KeyError:
+            value = None
+        if value:
+            return value, match.start(), match.end()
+    return None
+
+
+def date_line(text: str) -> tuple[str, str | None] | None:
+    """(ISO date, signing office or None) when the paragraph is a date line: "2023年5月6日",
+    "四川省地方志工作办公室 2023年5月6日", "（2023年5月6日省政府第10次常务会议通过）".
+    A date inside a sentence ("请于2023年6月30日前报送。") is not the document's date."""
+    found = _find_full_date(text)
+    if not found or len(text) > 60:
+        return None
+    value, start, end = found
+    if text[0] in "（(" and text[-1] in "）)":
+        return value, None
+    head, tail = text[:start].strip(), text[end:].strip()
+    if tail not in _DATE_LINE_TAIL or len(head) > 30 or any(c in head for c in _CLAUSE_MARKS):
+        return None
+    return value, head or None
+
+
+def _is_heading_line(text: str) -> bool:
+    """A standalone heading ("一、检查内容", "第一章 总则"), not an article with its text."""
+    return bool(_ITEM_START.match(text)) and len(text) <= TITLE_MAX and text[-1] not in _SENTENCE_END
+
+
+def _is_doc_title(text: str) -> bool:
+    return (len(text) <= DOC_TITLE_MAX and text[-1] not in _SENTENCE_END and not URL_LINE.match(text)
+            and not _ITEM_START.match(text) and date_line(text) is None)
+
+
+class DocumentParser:
+    """A document that is not a bulletin -> one Bulletin of plain items.
+
+    Title: the first paragraph when it is short (after any red-header lines; a title
+    printed on two lines is joined). Items: a paragraph, or a run of short paragraphs
+    up to ITEM_TARGET characters; a heading ("一、", "第一条", "第一章") starts a new
+    one. Every paragraph but the title lies in some item's body. Date: only a full
+    date on a date line near the end (the signature, 落款) or the start; never a guess.
+    """
+
+    def __init__(self, gazetteer: Gazetteer):
+        self.gazetteer = gazetteer
+
+    def parse(self, paragraphs: list[Paragraph], *, doc_id: str, path: str, sha256: str, encoding: str) -> Bulletin:
+        texts = [p.text for p in paragraphs if p.text.strip()]
+        at = next((i for i, t in enumerate(texts) if not _MASTHEAD.search(t)), len(texts))
+        title_at = at if at < len(texts) and _is_doc_title(texts[at]) else None
+        if title_at is not None and title_at + 1 < len(texts):
+            first, second = texts[title_at], texts[title_at + 1]
+            if (_is_doc_title(second) and _DOC_KIND.search(second) and not _DOC_KIND.search(first)
+                    and len(first) + len(second) <= DOC_TITLE_MAX):
+                texts[title_at : title_at + 2] = [first + second]  # a title printed on two lines: one line
+
+        blocks: list[_Block] = []
+        offset = 0
+        for text in texts:
+            blocks.append(_Block(text, offset, 1))
+            offset += len(text) + 1
+        text_clean = "\n".join(texts)
+        title_block = blocks[title_at] if title_at is not None else _Block("", 0, 0)
+        body = [b for i, b in enumerate(blocks) if i != title_at] or ([title_block] if title_block.text else [])
+
+        date = date_source = issuer = None
+        tail = [i for i in range(len(blocks) - 1, max(-1, len(blocks) - 1 - _SIGNATURE_SCAN), -1) if i != title_at]
+        head = [i for i in range(min(len(blocks), _SIGNATURE_SCAN)) if i != title_at and i not in tail]
+        for where, indexes in (("footer", tail), ("header", head)):
+            found = [(i, date_line(texts[i])) for i in indexes]
+            found = [(i, d) for i, d in found if d]
+            # The signing date beats a later "…印发" (printed) line in the 版记.
+            found.sort(key=lambda f: texts[f[0]].endswith(("印发", "发布")))
+            if found:
+                i, (date, issuer) = found[0]
+                date_source = where
+                if issuer is None and where == "footer" and i > 0 and i - 1 != title_at:
+                    issuer = self._signing_office(texts[i - 1])
+                break
+
+        items = [self._item(n, group, title_block, date) for n, group in enumerate(self._group(body))]
+        return Bulletin(
+            doc_id=doc_id,
+            path=path,
+            sha256=sha256,
+            encoding=encoding,
+            issuer=issuer,
+            date=date,
+            date_source=date_source,
+            date_estimate=None,  # never a guess for a document
+            date_estimate_basis=None,
+            issue_no=None,
+            text_clean=text_clean,
+            items=tuple(items),
+            metadata={"kind": "document", "title": title_block.text or None},
+        )
+
+    @staticmethod
+    def _signing_office(text: str) -> str | None:
+        """The office signed above the date ("四川省地方志工作办公室"), if the line is one."""
+        if len(text) <= 30 and not any(c in text for c in _CLAUSE_MARKS + "。") and _ORG_WORDS.search(text):
+            return text
+        return None
+
+    @staticmethod
+    def _group(body: list[_Block]) -> list[list[_Block]]:
+        groups: list[list[_Block]] = []
+        current: list[_Block] = []
+        for block in body:
+            if current and not all(_is_heading_line(b.text) for b in current):
+                size = sum(len(b.text) for b in current)
+                if _ITEM_START.match(block.text) or size + len(block.text) > ITEM_TARGET:
+                    groups.append(current)
+                    current = []
+            current.append(block)
+        if current:
+            groups.append(current)
+        return groups
+
+    def _item(self, index: int, group: list[_Block], title_block: _Block, date: str | None) -> Item:
+        # The first item may begin above the title (red-header lines): its body then spans the title line.
+        body = Span(group[0].start, group[-1].end)
+        headings = []
+        for block in group:
+            if not _is_heading_line(block.text) or block is group[-1]:
+                break
+            headings.append(block.text)
+        body_text = "\n".join(b.text for b in group)
+        whole = f"{title_block.text} {body_text}" if index == 0 else body_text
+        labels, cities = self._places(whole)
+        dates = tuple(event_dates(whole, date))
+        return Item(
+            index=index,
+            section=None,
+            title=title_block.text,
+            subtitle=" ".join(headings) or None,
+            title_span=Span(title_block.start, title_block.end),
+            body_span=body,
+            source_org=None,
+            source_span=None,
+            combined=False,
+            reports=(Report(span=body, places=labels, cities=cities, event_dates=dates),),
+            places=labels,
+            cities=cities,
+            event_dates=dates,
+        )
+
+    def _places(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        places = self.gazetteer.places_in(text)
+        return tuple(dict.fromkeys(p.label for p in places)), tuple(dict.fromkeys(p.city for p in places))

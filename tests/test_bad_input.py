@@ -179,10 +179,10 @@ def test_file_deleted_during_the_run_is_reported(tmp_path, fake_embedder, monkey
     else:
         real_parse = build_module.parse_file
 
-        def delete_then_parse(path, *args):
+        def delete_then_parse(path, *args, **kwargs):
             if path.name == "vanishes.txt":
                 path.unlink()
-            return real_parse(path, *args)
+            return real_parse(path, *args, **kwargs)
 
         monkeypatch.setattr(build_module, "parse_file", delete_then_parse)
     report = build([folder], tmp_path / "index", fake_embedder)
@@ -201,10 +201,10 @@ def test_file_changed_while_being_read_is_reported(tmp_path, fake_embedder, monk
     shutil.copy(B2022, folder / "edited.txt")
     real_parse = build_module.parse_file
 
-    def edit_then_parse(path, *args):
+    def edit_then_parse(path, *args, **kwargs):
         if path.name == "edited.txt":  # someone saves the file after its hash was taken
             path.write_text(B2022.read_text(encoding="utf-8") + "\n补充一段。", encoding="utf-8")
-        return real_parse(path, *args)
+        return real_parse(path, *args, **kwargs)
 
     monkeypatch.setattr(build_module, "parse_file", edit_then_parse)
     status = by_name(build([folder], tmp_path / "index", fake_embedder))

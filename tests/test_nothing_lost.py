@@ -302,9 +302,10 @@ def test_unsupported_files_are_listed_as_skipped(tmp_path, share, fake_embedder)
     (share / ".hidden.xlsx").write_bytes(b"x")
     report = build([share], tmp_path / "index", fake_embedder)
     skipped = {Path(f.path).name: f.reason for f in report.files if f.status == "skipped"}
-    assert set(skipped) == {"预算.xlsx", "旧简报.rtf", "简报合集.zip"}
-    assert "表格" in skipped["预算.xlsx"] and "解压" in skipped["简报合集.zip"]
-    assert not report.failed
+    assert set(skipped) == {"预算.xlsx", "旧简报.rtf"}
+    assert "表格" in skipped["预算.xlsx"] and ".docx" in skipped["旧简报.rtf"]
+    assert [(Path(f.path).name, f.status) for f in report.failed] == [("简报合集.zip", "failed")]
+    assert "ZIP" in report.failed[0].reason
 
 
 def test_empty_pdf_says_the_file_is_empty(tmp_path, fake_embedder):
@@ -323,3 +324,70 @@ def test_permission_error_on_reports_names_the_path(tmp_path, share, fake_embedd
     report = build([share], index_dir, fake_embedder)
     assert report.report_error and "index.reports" in report.report_error
     assert len(load_stored(index_dir).bulletins) == 5
+
+
+# --- a .zip of bulletins -------------------------------------------------------------------
+
+def write_zip(path: Path, members: dict[str, bytes], gbk_names: bool = False) -> Path:
+    import zipfile
+
+    class GbkName(zipfile.ZipInfo):
+        """Names in GBK without the UTF-8 flag, as Windows' "send to compressed folder" writes them."""
+
+        def _encodeFilenameFlags(self):
+            return self.filename.encode("gbk"), self.flag_bits
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            info = GbkName(name) if gbk_names else zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return path
+
+
+def test_zip_members_are_indexed_one_by_one(tmp_path, fake_embedder):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    members = {f"2024/第{n}期.txt": path.read_bytes() for n, path in enumerate(ALL[:3], start=1)}
+    members["说明.xlsx"] = b"PK not a bulletin"
+    members["../../escape.txt"] = ALL[3].read_bytes()
+    write_zip(folder / "简报合集.zip", members, gbk_names=True)
+    report = build([folder], tmp_path / "index", fake_embedder)
+    by_key = {f.path: f for f in report.files}
+    zipped = folder / "简报合集.zip"
+    assert [by_key[f"{zipped}/2024/第{n}期.txt"].status for n in (1, 2, 3)] == ["added"] * 3
+    assert by_key[f"{zipped}/说明.xlsx"].status == "skipped"
+    assert any("不安全" in f.reason for f in report.files if f.status == "failed")
+    assert not (tmp_path / "escape.txt").exists()
+    stored = load_stored(tmp_path / "index")
+    assert sorted(b["path"] for b in stored.bulletins.values()) == sorted(f"{zipped}/2024/第{n}期.txt" for n in (1, 2, 3))
+
+    # Unchanged archive: nothing re-parsed; a member taken out of the archive leaves the index.
+    report = build([folder], tmp_path / "index", fake_embedder)
+    assert sorted(f.status for f in report.files if f.path.endswith(".txt") and "escape" not in f.path) == ["unchanged"] * 3
+    del members["2024/第3期.txt"]
+    write_zip(zipped, members, gbk_names=True)
+    report = build([folder], tmp_path / "index", fake_embedder)
+    assert {f.path: f.status for f in report.files}[f"{zipped}/2024/第3期.txt"] == "removed"
+    assert len(load_stored(tmp_path / "index").bulletins) == 2
+
+
+def test_damaged_zip_keeps_its_indexed_members(tmp_path, fake_embedder):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    zipped = write_zip(folder / "a.zip", {"x.txt": B2020.read_bytes(), "y.txt": B2022.read_bytes()})
+    build([folder], tmp_path / "index", fake_embedder)
+    zipped.write_bytes(zipped.read_bytes()[:100])  # a broken copy
+    report = build([folder], tmp_path / "index", fake_embedder)
+    assert {f.path: f.status for f in report.files}[str(zipped)] == "failed"
+    assert len(load_stored(tmp_path / "index").bulletins) == 2
+
+
+def test_zip_bomb_member_is_refused_by_the_size_limit(tmp_path, fake_embedder):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_zip(folder / "bomb.zip", {"big.txt": b"0" * (3 * 2**20), "ok.txt": B2020.read_bytes()})
+    report = build([folder], tmp_path / "index", fake_embedder, max_file_mb=1)
+    status = {Path(f.path).name: (f.status, f.reason) for f in report.files}
+    assert status["big.txt"][0] == "failed" and "文件过大" in status["big.txt"][1]
+    assert status["ok.txt"][0] == "added"

@@ -40,9 +40,19 @@ def split_lines(blocks: list[Block]) -> list[Block]:
     return out
 
 
+def looks_hard_wrapped(lines: list[str]) -> bool:
+    """Pasted PDF text: most lines share one width and (almost) none is far wider. A short
+    notice's lines can share a width too, but its real paragraphs run far past it."""
+    full = full_width(lines)
+    if full is None:
+        return False
+    wide = sum(1 for line in lines if display_width(line) > full * 1.5)
+    return wide <= max(1, len(lines) // 10) if len(lines) >= 20 else wide == 0
+
+
 def paragraphs_from_blocks(blocks: list[Block]) -> list[Paragraph]:
     blocks = split_lines(blocks)
-    if full_width(physical_lines("\n".join(b.text for b in blocks))) is not None:
+    if looks_hard_wrapped(physical_lines("\n".join(b.text for b in blocks))):
         return clean_paragraphs("\n".join(b.text for b in blocks))  # hard-wrapped PDF text
     paragraphs = []
     for block in blocks:
