@@ -5,7 +5,7 @@
 
 Environment: BULLETIN_HOST, BULLETIN_PORT, BULLETIN_INDEX_DIR; BULLETIN_AUTH="user:password"
 (several: comma-separated) requires a login; BULLETIN_LLM_* configure an optional language
-model (chat/llm.py); BULLETIN_FEEDBACK_FILE is where 👍/👎 go (chat/feedback.py).
+model (answer/llm.py); BULLETIN_FEEDBACK_FILE is where 👍/👎 go (chat/feedback.py).
 The page is thin: answering lives in chat/service.py, HTML in chat/render.py.
 """
 
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", metavar="DIR", help="index folder (default data/index, or $BULLETIN_INDEX_DIR)")
     args = parser.parse_args(argv)
 
-    from chat.llm import LLMConfig
+    from answer.llm import LLMConfig
     from chat.render import CSS
     from index.embedders import EmbedderError
     from index.store import IndexError_, default_index_dir

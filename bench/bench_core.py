@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index.build import update_index  # noqa: E402
+from answer.ask import ask  # noqa: E402
 from index.engine import MODES, SearchEngine  # noqa: E402
 from eval.report import percentile  # noqa: E402
 
@@ -79,14 +80,14 @@ def main() -> int:
             print(f"search {mode:<6}: p50 {percentile(times, 0.5):6.1f} ms  p95 {percentile(times, 0.95):6.1f} ms  "
                   f"({len(times)} searches, k=5)")
         # The web chat's call: places, time and list intent understood; precedent lists when asked.
-        engine.ask(queries[0], 5)
+        ask(engine, queries[0], 5)
         for label, wanted in (("ask (understood)", lambda a: True), ("ask, precedent lists", lambda a: a.precedent is not None)):
             times = []
             for _ in range(args.repeats):
                 for query in queries:
                     forget_queries()
                     started = time.perf_counter()
-                    answer = engine.ask(query, 5)
+                    answer = ask(engine, query, 5)
                     elapsed = (time.perf_counter() - started) * 1000
                     if wanted(answer):
                         times.append(elapsed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from index.citation import chinese_date
+from answer.citation import chinese_date
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 

@@ -15,14 +15,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from chat.answer import Answer, SentenceScorer, extractive_answer, lead_sentences
+from answer.ask import ask
+from answer.relevance import judge_question
+from answer.sentences import Reply, SentenceScorer, extractive_answer, lead_sentences
 from chat.conversation import follow_up_query
-from chat.llm import LLMConfig, LLMError, cited_sentences, complete
-from index.citation import house_citation
+from answer.llm import LLMConfig, LLMError, cited_sentences, complete
+from answer.citation import house_citation
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
-from index.query import expand_query
+from index.expand import expand_query
 from index.retrieval import Filters, Hit, place_filters
-from index.query_dates import month_bounds, year_bounds
+from answer.dates import month_bounds, year_bounds
 from index.store import default_index_dir, try_read_manifest
 
 log = logging.getLogger(__name__)
@@ -134,8 +136,8 @@ class Assistant:
             notices.append(f"接上一个问题，按“{query}”检索。")
         filters = self.filters(options)
         k = max(1, min(int(options.k), MAX_PASSAGES))
-        asked = engine.ask(query, k, options.mode, filters, drop=options.drop, precedent=options.precedent)
-        verdict = engine.judge(asked.understanding.search_text() if asked.understanding else query)
+        asked = ask(engine, query, k, options.mode, filters, drop=options.drop, precedent=options.precedent)
+        verdict = judge_question(engine, asked.understanding.search_text() if asked.understanding else query)
         plist = asked.precedent
         if plist is not None:  # a list of every matching report, grouped by 市州
             results = [{**entry.result, "rank": n, "passage": entry.text, "group": entry.group, "entry_date": entry.date}
@@ -145,7 +147,7 @@ class Assistant:
         found = verdict.found and bool(results)
         reason = verdict.reason if not verdict.found else (None if results else "所选条件下没有段落")
         notices += asked.notes
-        answer, text, source = Answer(()), "", "none"
+        answer, text, source = Reply(()), "", "none"
         passages = [r.get("passage") or r["text"] for r in results]
         if found and plist is not None:
             answer = self._precedent_answer(engine, query, passages)
@@ -179,7 +181,7 @@ class Assistant:
         why = f"（{reason}）" if reason else ""
         return f"在{self.corpus_summary()}中未找到“{question}”的答案{why}。以下段落可能相关，仅供参考。"
 
-    def _answer(self, engine: SearchEngine, query: str, passages: list[str]) -> tuple[Answer, str, str, str | None]:
+    def _answer(self, engine: SearchEngine, query: str, passages: list[str]) -> tuple[Reply, str, str, str | None]:
         """(highlighted sentences, answer text, "extractive" | "llm", notice). The extractive
         answer gives the highlights; a model's reply replaces its text when it cites."""
         extractive = extractive_answer(expand_query(query, engine.gazetteer), passages, self._scorer(engine))
@@ -193,9 +195,9 @@ class Assistant:
             return extractive, extractive.text, "extractive", "语言模型的回答没有可核对的引用，以下为原文摘录。"
         cited = {n for s in kept for n in s.passages}
         highlighted = tuple(s for s in extractive.sentences if s.passage in cited) or lead_sentences(passages, sorted(cited))
-        return Answer(highlighted), "".join(s.text for s in kept), "llm", None
+        return Reply(highlighted), "".join(s.text for s in kept), "llm", None
 
-    def _precedent_answer(self, engine: SearchEngine, query: str, passages: list[str]) -> Answer:
+    def _precedent_answer(self, engine: SearchEngine, query: str, passages: list[str]) -> Reply:
         """One sentence per listed report: its best match for the question, verbatim."""
         scorer = self._scorer(engine)
         text = expand_query(query, engine.gazetteer)
@@ -203,7 +205,7 @@ class Assistant:
         for number, passage in enumerate(passages, 1):
             best = extractive_answer(text, [passage], scorer, max_sentences=1).sentences
             chosen += [replace(s, passage=number) for s in best]
-        return Answer(tuple(chosen))
+        return Reply(tuple(chosen))
 
     @staticmethod
     def _scorer(engine: SearchEngine) -> SentenceScorer:
@@ -232,7 +234,7 @@ class Assistant:
 
     def export_files(self, record: dict, folder: Path) -> dict[str, Path]:
         """The answer's passages (or precedent list) as Markdown, CSV and Word files, for download."""
-        from index.export import export
+        from answer.export import export
 
         asked = record.get("_answer")
         if asked is None or not record["results"]:

@@ -11,7 +11,7 @@ Examples:
 Prints Recall@1/5/10, MRR@10 and nDCG@10 per mode, overall, per question kind and per tag
 (county, english_place, relative_date…), and the median query latency. Unanswerable questions
 are left out of these metrics (they have no gold passage). A mode "X+u" is X with the
-question's places and time understood (index/ask.py). Precedent questions also get a
+question's places and time understood (answer/ask.py). Precedent questions also get a
 completeness figure: the share of gold reports the precedent list returns, and how many
 returned reports are not gold, against the plain top 10 and over a threshold sweep.
 """
@@ -29,7 +29,8 @@ from eval.gold import QUESTIONS, answer_supports, evidence_found, load_questions
 from eval.metrics import mean, question_metrics
 from eval.precedent import PRECEDENT_SWEEP, intent_detection, precedent_completeness
 from eval.report import METRICS, best_threshold, compare, distribution, percentile, write_report
-from index.ask import DEFAULT_POLICY, Policy
+from answer.ask import DEFAULT_POLICY, Policy, ask
+from answer.relevance import judge_question, min_bm25_from_env
 from index.build import cache_path_for, update_index
 from index.engine import DEFAULT_FUSION, MODES, SearchEngine
 from index.store import DEFAULT_INDEX_DIR, IndexError_, default_index_dir
@@ -45,7 +46,7 @@ DEFAULT_MODES = (*MODES, "hybrid" + UNDERSTOOD)
 
 def ranked_hits(engine: SearchEngine, query: str, mode: str, depth: int, policy: Policy = DEFAULT_POLICY):
     if mode.endswith(UNDERSTOOD):
-        return engine.ask(query, depth, mode[:-len(UNDERSTOOD)], policy=policy).ranked()[:depth]
+        return ask(engine, query, depth, mode[:-len(UNDERSTOOD)], policy=policy).ranked()[:depth]
     return engine.search(query, depth, mode)
 
 
@@ -96,12 +97,13 @@ def no_answer_analysis(engine: SearchEngine, questions) -> dict:
 
 
 def not_found_rule(engine: SearchEngine, questions) -> dict:
-    """How the search's own found/not-found verdict (index/relevance.py) does on the dev set."""
-    verdicts = [(q, engine.judge(q.query)) for q in questions]
+    """How the search's own found/not-found verdict (answer/relevance.py) does on the dev set."""
+    min_bm25 = min_bm25_from_env()
+    verdicts = [(q, judge_question(engine, q.query, min_bm25)) for q in questions]
     kept = [v.found for q, v in verdicts if q.answerable]
     refused = [not v.found for q, v in verdicts if not q.answerable]
     share = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
-    return {"min_bm25": engine.min_bm25, "answerable_kept": share(kept), "unanswerable_refused": share(refused),
+    return {"min_bm25": min_bm25, "answerable_kept": share(kept), "unanswerable_refused": share(refused),
             "wrongly_refused": [q.id for q, v in verdicts if q.answerable and not v.found],
             "wrongly_answered": [q.id for q, v in verdicts if not q.answerable and v.found]}
 
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-overlap", type=int, help="… and this overlap")
     parser.add_argument("--fusion", default=DEFAULT_FUSION, choices=("rrf", "weighted"), help=f"hybrid fusion (default {DEFAULT_FUSION})")
     parser.add_argument("--modes", default=",".join(DEFAULT_MODES), help=f"comma-separated modes to run (default {','.join(DEFAULT_MODES)}; X+u = X with the question understood)")
-    parser.add_argument("--policy", default="", metavar="K=V,…", help="place/date policy for the +u modes, e.g. place=filter,date=boost,undated=separate (index/ask.py Policy)")
+    parser.add_argument("--policy", default="", metavar="K=V,…", help="place/date policy for the +u modes, e.g. place=filter,date=boost,undated=separate (answer/ask.py Policy)")
     parser.add_argument("--beir", metavar="DIR", help="evaluate on a BEIR-layout dataset instead (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
     parser.add_argument("--distractors", metavar="DIR", help="add these documents (.txt folder or BEIR corpus) to the bulletins before indexing")
     parser.add_argument("--out", metavar="DIR", help="report folder (default reports/eval-YYYYmmdd-HHMMSS)")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from eval.gold import Question, squeeze
-from index.ask import Policy, precedent_list, precedent_pool
+from answer.ask import Policy, precedent_list, precedent_pool, understand_for
 from index.engine import SearchEngine
-from index.precedent import report_key
+from answer.precedent import report_key
 
 PRECEDENT_SWEEP = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 BASELINE_K = 10
@@ -39,7 +39,7 @@ def precedent_completeness(engine: SearchEngine, questions: list[Question], mode
     rows, sweep_totals = [], {t: [0, 0, 0] for t in sweep}  # found, returned, non-gold
     base_found = base_returned = base_non_gold = 0
     for q in asked:
-        u = engine.understand(q.query).with_precedent(True)
+        u = understand_for(engine, q.query).with_precedent(True)
         pool = precedent_pool(engine, u, mode, None, policy)
         plist = precedent_list(engine, u, pool, policy)
         found, non_gold = judge_entries([e.text for e in plist.entries], q.evidence)
@@ -74,7 +74,7 @@ def precedent_completeness(engine: SearchEngine, questions: list[Question], mode
 
 def intent_detection(engine: SearchEngine, questions: list[Question]) -> dict:
     """Does the wording alone switch precedent mode on for list questions, and off for the rest?"""
-    detected = {q.id: engine.understand(q.query).precedent for q in questions}
+    detected = {q.id: understand_for(engine, q.query).precedent for q in questions}
     listy = [q for q in questions if is_precedent(q)]
     return {"recall": round(sum(detected[q.id] for q in listy) / len(listy), 4) if listy else 0.0,
             "missed": [q.id for q in listy if not detected[q.id]],

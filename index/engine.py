@@ -1,14 +1,13 @@
 """A loaded index with its retrievers: what the CLI, the web chat and eval use."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from index.embedders import load_embedder
-from index.query import expand_query
-from index.relevance import Verdict, judge, min_bm25_from_env
+from index.expand import expand_query
 from ingest.places import Gazetteer, load_gazetteer
 from index.retrieval import BM25Retriever, DenseRetriever, Filters, Hit, HybridRetriever, Retriever
 from index.store import IndexMismatchError, StoredIndex, load_stored, rebuild_command
@@ -24,7 +23,6 @@ class SearchEngine:
     stored: StoredIndex
     retrievers: dict[str, Retriever]
     gazetteer: Gazetteer
-    min_bm25: float = field(default_factory=min_bm25_from_env)
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, embedder=None, fusion: str = DEFAULT_FUSION) -> "SearchEngine":
@@ -61,25 +59,6 @@ class SearchEngine:
         dense = self.retrievers["dense"].scores(query, None, 1)
         bm25 = self.retrievers["bm25"].scores(query, None, 1)
         return {"dense_top_cosine": max(dense.values(), default=0.0), "bm25_top_score": max(bm25.values(), default=0.0)}
-
-    def judge(self, query: str) -> Verdict:
-        """Found or not found, with the reason (index/relevance.py explains the rule)."""
-        places = [m.place for m in self.gazetteer.find_in_query(query)]
-        return judge(self.top_scores(query), places, self.indexed_cities, self.min_bm25)
-
-    def ask(self, query: str, k: int = 5, mode: str = DEFAULT_MODE, filters: Filters | None = None,
-            understand: bool = True, drop=(), precedent: bool | None = None, policy=None):
-        """Search with the question's places and time understood (index/ask.py): -> Answer with
-        .understanding (parts to show and drop), .hits, .undated and, for "哪些市州…", .precedent."""
-        from index.ask import ask
-
-        return ask(self, query, k, mode, filters, understand, drop, precedent, policy)
-
-    def understand(self, query: str):
-        """What the question asks about (places, time, list intent), read against the newest bulletin."""
-        from index.ask import understand_for
-
-        return understand_for(self, query)
 
     @cached_property
     def indexed_cities(self) -> set[str]:

@@ -10,14 +10,14 @@ Examples:
   python -m index.search --drop date "去年达州的年鉴工作"           # ignore the time the question names
 
 The question's places (达州 includes its counties), time (2022年, 去年, 2023年下半年, last year)
-and list intent (哪些市州…, 各地…, which cities…) are understood (index/understand.py) and
+and list intent (哪些市州…, 各地…, which cities…) are understood (answer/understand.py) and
 shown on the first line; --drop removes a part, --no-understand searches the words only.
 --export FILE.md|.csv|.docx writes the precedent list (or the results) with house citations.
 
 --json prints the search contract (DESIGN.md): {"query", "results": [{"rank", "chunk_id",
 "doc_id", "text", "score", "title", "date", "section", "places", "source_org", "start", "end"}]},
 plus "relevance": {"found", "reason", ...}: whether any passage passes the "not found" rule
-(index/relevance.py). Results are listed either way: when not found they are only near misses.
+(answer/relevance.py). Results are listed either way: when not found they are only near misses.
 Extra keys: "understood" (what was read from the question, with droppable "parts"), "undated"
 (passages of unknown date kept apart, when a time was asked and the policy separates them),
 "precedent" (the grouped list, in precedent mode) and "notes".
@@ -29,12 +29,12 @@ import json
 import sys
 from pathlib import Path
 
-from index.ask import Answer, Policy
+from answer.ask import Policy, UnderstoodSearch, ask
 from index.embedders import EmbedderError
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
-from index.export import export_to, format_for
-from index.precedent import PrecedentList
-from index.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, Verdict
+from answer.export import export_to, format_for
+from answer.precedent import PrecedentList
+from answer.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, Verdict, judge_question
 from index.retrieval import Filters, place_filters
 from index.store import IndexError_, default_index_dir
 
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-precedent", dest="precedent", action="store_const", const=False,
                         help="never precedent mode, even for 哪些市州… questions")
     parser.add_argument("--export", metavar="FILE", help="write the precedent list (or the results) to FILE.md, .csv or .docx")
-    parser.add_argument("--policy", default="", metavar="K=V,…", help="place/date policy, e.g. place=filter,date=filter (index/ask.py)")
+    parser.add_argument("--policy", default="", metavar="K=V,…", help="place/date policy, e.g. place=filter,date=filter (answer/ask.py)")
     return parser
 
 
@@ -121,8 +121,6 @@ def run(args: argparse.Namespace, out=sys.stdout) -> int:
     if args.export:
         format_for(args.export)  # a bad suffix fails before the index is loaded
     engine = SearchEngine.open(args.index)
-    if args.min_bm25 is not None:
-        engine.min_bm25 = args.min_bm25
     if args.queries:
         for number, line in enumerate(Path(args.queries).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
@@ -139,10 +137,10 @@ def run(args: argparse.Namespace, out=sys.stdout) -> int:
 
 
 def answer(engine: SearchEngine, query: str, args: argparse.Namespace, filters: Filters, query_id=None) -> str:
-    found = engine.ask(query, args.k, args.mode, filters, understand=not args.no_understand, drop=args.drop,
-                       precedent=args.precedent, policy=args.policy)
+    found = ask(engine, query, args.k, args.mode, filters, understand=not args.no_understand, drop=args.drop,
+                precedent=args.precedent, policy=args.policy)
     results = [result_dict(h, i) for i, h in enumerate(found.hits, 1)]
-    verdict = engine.judge(query)
+    verdict = judge_question(engine, query, args.min_bm25)
     if args.export and query_id is None:
         path = export_to(found, args.export)
         print(f"已导出 / exported: {path}", file=sys.stderr)
@@ -161,7 +159,7 @@ def answer(engine: SearchEngine, query: str, args: argparse.Namespace, filters: 
     return f"## {query_id}\n{text}" if query_id is not None else text
 
 
-def format_answer(found: Answer, results: list[dict], verdict: Verdict | None = None) -> str:
+def format_answer(found: UnderstoodSearch, results: list[dict], verdict: Verdict | None = None) -> str:
     """The headline, the understood line under it, then the precedent list (in precedent mode)
     or the passages."""
     body = format_precedent(found.precedent) if found.precedent is not None else format_text(found.query, results, verdict)

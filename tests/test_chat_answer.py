@@ -1,9 +1,9 @@
 """The web chat's logic without a server: answers, follow-ups, dates, rendering, the LLM filter."""
 import pytest
 
-from chat.answer import Answer, SentenceScorer, extractive_answer, split_sentences
+from answer.sentences import Reply, SentenceScorer, extractive_answer, split_sentences
 from chat.conversation import follow_up_query
-from chat.llm import build_messages, cited_sentences
+from answer.llm import build_messages, cited_sentences
 from chat.render import cards_html, esc_markdown, full_text_html, marked, reply_markdown
 from chat.service import date_bound
 from ingest.places import load_gazetteer
@@ -55,7 +55,7 @@ def test_no_shared_word_falls_back_to_the_top_passage_lead():
 
 
 def test_empty_passages_give_an_empty_answer():
-    assert extractive_answer(DAZHOU_Q, [], scorer([P1])) == Answer(())
+    assert extractive_answer(DAZHOU_Q, [], scorer([P1])) == Reply(())
 
 
 @pytest.mark.parametrize("question, expected", [

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from chat.llm import LLMConfig
+from answer.llm import LLMConfig
 from chat.service import Assistant
 
 pytestmark = pytest.mark.slow

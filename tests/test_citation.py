@@ -1,5 +1,5 @@
 """House citation format: every known field in place, unknown fields left out."""
-from index.citation import chinese_date, house_citation
+from answer.citation import chinese_date, house_citation
 
 COMBINED = {"date": "2022-11-02", "section": "市州动态", "title": "成都、泸州等地积极推进精品年鉴品读季活动走深走实",
             "source_org": "综合成都市、泸州市、德阳市、遂宁市、资阳市、阿坝州信息", "issue_no": None}

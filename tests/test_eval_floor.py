@@ -14,7 +14,7 @@ from eval.gold import load_questions
 from eval.metrics import mrr_at, ndcg_at, recall_at
 from eval.precedent import precedent_completeness
 from eval.report import best_threshold
-from index.ask import DEFAULT_POLICY
+from answer.ask import DEFAULT_POLICY
 from index.engine import SearchEngine
 
 pytestmark = pytest.mark.slow

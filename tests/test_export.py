@@ -1,4 +1,4 @@
-"""Exports of precedent lists and result lists (index/export.py): Markdown, CSV, DOCX."""
+"""Exports of precedent lists and result lists (answer/export.py): Markdown, CSV, DOCX."""
 from __future__ import annotations
 
 import csv
@@ -10,9 +10,10 @@ from docx import Document
 from conftest import ALL
 from fakes import FakeEmbedder
 from index.build import update_index
-from index.citation import house_citation
+from answer.citation import house_citation
 from index.engine import SearchEngine, result_dict
-from index.export import CSV_COLUMNS, export, export_to
+from answer.ask import ask
+from answer.export import CSV_COLUMNS, export, export_to
 
 PLAN_QUESTION = "哪些市州印发了精品年鉴品读季活动实施方案?"
 
@@ -26,7 +27,7 @@ def engine(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def listed(engine):
-    answer = engine.ask(PLAN_QUESTION, k=5)
+    answer = ask(engine, PLAN_QUESTION, k=5)
     assert answer.precedent is not None
     return answer
 
@@ -80,7 +81,7 @@ def test_docx_opens_with_python_docx_and_holds_the_list(listed, tmp_path):
 
 
 def test_result_list_export_uses_house_citations(engine, tmp_path):
-    answer = engine.ask("大竹县 批示", k=3)
+    answer = ask(engine, "大竹县 批示", k=3)
     assert answer.precedent is None
     results = [result_dict(h, i) for i, h in enumerate(answer.hits, 1)]
     text = export(answer, "md").decode("utf-8")

@@ -1,5 +1,5 @@
 """English questions get Chinese place names and terms; tokenizers keep Chinese words."""
-from index.query import expand_query
+from index.expand import expand_query
 from index.tokenizer import BigramTokenizer, make_tokenizer
 from ingest.places import load_gazetteer
 

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from conftest import cli
-from index.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, judge, min_bm25_from_env
+from answer.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, judge, min_bm25_from_env
 from ingest.places import load_gazetteer
 
 GAZ = load_gazetteer()

@@ -1,4 +1,4 @@
-"""Query understanding (index/understand.py, index/query_dates.py): pure, no index, no model.
+"""Query understanding (answer/understand.py, answer/dates.py): pure, no index, no model.
 
 Anchor for relative words: 2024-03-13, the newest bundled bulletin (as the engine passes it).
 """
@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from index.query_dates import TODAY, DateRange, find_date_ranges, merge, normalise, span_label
-from index.understand import understand
+from answer.dates import TODAY, DateRange, find_date_ranges, merge, normalise, span_label
+from answer.understand import understand
 from ingest.places import load_gazetteer
 
 ANCHOR = date(2024, 3, 13)

@@ -32,7 +32,7 @@ class Sentence:
 
 
 @dataclass(frozen=True)
-class Answer:
+class Reply:
     sentences: tuple[Sentence, ...]
 
     @property
@@ -79,7 +79,7 @@ class SentenceScorer:
 
 
 def extractive_answer(question: str, passages: Sequence[str], scorer: SentenceScorer,
-                      max_sentences: int = MAX_SENTENCES) -> Answer:
+                      max_sentences: int = MAX_SENTENCES) -> Reply:
     """Pick the sentences that answer best, from passages in rank order (passage 1 first)."""
     weights = scorer.weights(question)
     candidates: list[Sentence] = []
@@ -91,7 +91,7 @@ def extractive_answer(question: str, passages: Sequence[str], scorer: SentenceSc
             score = overlap + (LEAD_BONUS if position == 0 else 0.0) - RANK_PENALTY * (number - 1)
             candidates.append(Sentence(number, start, end, text[start:end], score))
     if not candidates:  # no sentence shares a word with the question (an English one, say)
-        return Answer(lead_sentences(passages, range(1, len(passages) + 1))[:1])
+        return Reply(lead_sentences(passages, range(1, len(passages) + 1))[:1])
     chosen: list[Sentence] = []
     per_passage: dict[int, int] = {}
     length = 0
@@ -108,7 +108,7 @@ def extractive_answer(question: str, passages: Sequence[str], scorer: SentenceSc
         per_passage[sentence.passage] = per_passage.get(sentence.passage, 0) + 1
         length += len(sentence.text)
     # Read in passage order, then text order, as the sources tell it.
-    return Answer(tuple(sorted(chosen, key=lambda s: (s.passage, s.start))))
+    return Reply(tuple(sorted(chosen, key=lambda s: (s.passage, s.start))))
 
 
 def lead_sentences(passages: Sequence[str], numbers: Sequence[int]) -> tuple[Sentence, ...]:

@@ -5,7 +5,7 @@
     "March 2024"    -> 2024-03-01 … 2024-03-31
 
 Relative words (今年/去年/近两年/last year…) are read against an *anchor* date that the caller
-chooses (index/understand.py explains the choice) and the label always says which anchor.
+chooses (answer/understand.py explains the choice) and the label always says which anchor.
 
 Precision first: a question that is not read as a date loses nothing (its words still go to
 the retrievers), while a wrong date range hides the right answer. So yearbook volumes

@@ -4,7 +4,7 @@
     -> places 达州市 (with its counties), 2022-01-01…2022-12-31 ("2022年"), precedent False,
        topic "在年鉴质量上做了什么"
 
-Pure: no index, no model. The engine decides what to do with it (index/ask.py).
+Pure: no index, no model. The engine decides what to do with it (answer/ask.py).
 
 Relative time words (今年/去年/近两年/last year) are read against the newest bulletin in the
 index, not today's date, because the index is an archive: staff asking "去年各地…" of a
@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from index.query_dates import NEWEST_BULLETIN, TODAY, DateRange, find_date_ranges, merge, normalise
+from answer.dates import NEWEST_BULLETIN, TODAY, DateRange, find_date_ranges, merge, normalise
 from ingest.places import Gazetteer, Place
 
 # Asking for a list over places ("哪些市州…", "各地…", "which cities…"). 哪个/which one asks for one

@@ -6,7 +6,7 @@
 
 One entry per report, not per chunk: a combined item ("综合成都市、泸州市…信息") holds one
 report per place and staff cite "the 达州 item", while a long report split into several chunks
-is still one precedent. Pure functions over scored hits; index/ask.py picks the hits.
+is still one precedent. Pure functions over scored hits; answer/ask.py picks the hits.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from index.citation import house_citation
+from answer.citation import house_citation
 from index.retrieval import Hit
 from ingest.places import Gazetteer, Place
 

@@ -1,12 +1,12 @@
 """Understanding-aware retrieval: the call behind the web chat and `python -m index.search`.
 
-    answer = engine.ask("达州2022年在年鉴质量上做了什么", k=5)
+    answer = ask(engine, "达州2022年在年鉴质量上做了什么", k=5)
     answer.understanding.parts()   # [地点：达州市（含所辖县市区）, 时间：2022年] — each droppable
     answer.hits                    # ranked passages (Hit), best first
     answer.undated                 # passages of unknown date, shown apart (policy "separate")
     answer.precedent               # PrecedentList when the question asks "哪些市州…" (or the switch is on)
-    engine.ask(query, drop=("date",))          # the user removed the time
-    engine.ask(query, precedent=True)          # the UI switch / CLI --precedent
+    ask(engine, query, drop=("date",))          # the user removed the time
+    ask(engine, query, precedent=True)          # the UI switch / CLI --precedent
 
 How places and dates act on the ranking is a `Policy`, chosen by measurement (README,
 "Place- and date-aware questions"): a *boost* adds a bonus to matching passages and keeps the
@@ -20,19 +20,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
+from answer.dates import NEWEST_BULLETIN, TODAY, find_date_ranges, normalise
+from answer.precedent import PrecedentList, build_precedent_list
+from answer.understand import Understanding, understand
+from index.engine import SearchEngine, result_dict
+from index.expand import expand_query
 from index.fusion import FUSIONS
-from index.precedent import PrecedentList, build_precedent_list
-from index.query import expand_query
-from index.query_dates import NEWEST_BULLETIN, TODAY, find_date_ranges, normalise
 from index.retrieval import Filters, Hit, allowed_rows
-from index.understand import Understanding, understand
-
-if TYPE_CHECKING:
-    from index.engine import SearchEngine
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ DEFAULT_POLICY = Policy()
 
 
 @dataclass
-class Answer:
+class UnderstoodSearch:
     query: str
     understanding: Understanding | None  # None when understanding was switched off
     hits: list[Hit]
@@ -97,35 +95,35 @@ class Answer:
                 "precedent": self.precedent.to_dict() if self.precedent else None, "notes": self.notes}
 
 
-def anchor_of(engine: "SearchEngine") -> tuple[date, str]:
-    """The newest bulletin's date (index/understand.py says why), else today."""
+def anchor_of(engine: SearchEngine) -> tuple[date, str]:
+    """The newest bulletin's date (answer/understand.py says why), else today."""
     dates = [b.get("date") for b in engine.stored.bulletins.values() if b.get("date")]
     return (date.fromisoformat(max(dates)), NEWEST_BULLETIN) if dates else (date.today(), TODAY)
 
 
-def understand_for(engine: "SearchEngine", query: str) -> Understanding:
+def understand_for(engine: SearchEngine, query: str) -> Understanding:
     anchor, source = anchor_of(engine)
     return understand(query, engine.gazetteer, anchor, source)
 
 
-def ask(engine: "SearchEngine", query: str, k: int = 5, mode: str = "hybrid", filters: Filters | None = None,
+def ask(engine: SearchEngine, query: str, k: int = 5, mode: str = "hybrid", filters: Filters | None = None,
         understand: bool = True, drop: Sequence[str] = (), precedent: bool | None = None,
-        policy: Policy | None = None) -> Answer:
+        policy: Policy | None = None) -> UnderstoodSearch:
     """Search with the question's places and time applied (see the module docstring)."""
     if mode not in engine.retrievers:
         raise ValueError(f"unknown mode {mode!r}; choose one of: {', '.join(engine.retrievers)}")
     policy = policy or DEFAULT_POLICY
     if not query.strip():
-        return Answer(query, None, [], mode=mode)
+        return UnderstoodSearch(query, None, [], mode=mode)
     if not understand:
         hits = engine.search(query, k, mode, filters)
-        return Answer(query, None, hits, mode=mode)
+        return UnderstoodSearch(query, None, hits, mode=mode)
     u = understand_for(engine, query).without(*drop)
     if precedent is not None:
         u = u.with_precedent(precedent)
     scoring = _prepare(engine, u, _search_text(engine, u, policy), mode, filters, policy)
     scored = _ranked(engine, scoring, policy, policy.depth)
-    answer = Answer(query, u, [], mode=mode)
+    answer = UnderstoodSearch(query, u, [], mode=mode)
     main = [h for h in scored if not (u.dates and policy.undated == "separate" and _status(h) == "unknown")]
     answer.hits = main[:k]
     if u.dates and policy.undated == "separate":
@@ -138,7 +136,7 @@ def ask(engine: "SearchEngine", query: str, k: int = 5, mode: str = "hybrid", fi
     return answer
 
 
-def precedent_pool(engine: "SearchEngine", u: Understanding, mode: str = "hybrid", filters: Filters | None = None,
+def precedent_pool(engine: SearchEngine, u: Understanding, mode: str = "hybrid", filters: Filters | None = None,
                    policy: Policy | None = None) -> list[Hit]:
     """Every candidate passage for a precedent list, scored (deeper than a top-k search)."""
     policy = policy or DEFAULT_POLICY
@@ -146,14 +144,12 @@ def precedent_pool(engine: "SearchEngine", u: Understanding, mode: str = "hybrid
     return _ranked(engine, scoring, policy, policy.precedent_depth)
 
 
-def _search_text(engine: "SearchEngine", u: Understanding, policy: Policy) -> str:
+def _search_text(engine: SearchEngine, u: Understanding, policy: Policy) -> str:
     return expand_query(u.search_text(topic_only=policy.text == "topic"), engine.gazetteer)
 
 
-def precedent_list(engine: "SearchEngine", u: Understanding, scored: list[Hit], policy: Policy) -> PrecedentList:
+def precedent_list(engine: SearchEngine, u: Understanding, scored: list[Hit], policy: Policy) -> PrecedentList:
     """Every passage relevant enough (retrieval score >= threshold) that fits the place and time asked."""
-    from index.engine import result_dict
-
     def fits(hit: Hit) -> bool:
         why = hit.why["understanding"]
         return (not u.places or why["place"] > 0) and why["date"] != "out"
@@ -165,7 +161,7 @@ def precedent_list(engine: "SearchEngine", u: Understanding, scored: list[Hit], 
         entry_date=lambda h: entry_date(u, h), understood=u.summary, level=u.precedent_level)
 
 
-def report_text(engine: "SearchEngine", hits: list[Hit]) -> str:
+def report_text(engine: SearchEngine, hits: list[Hit]) -> str:
     """The matching chunks of one report as one passage: overlapping chunks merged, gaps marked."""
     text_clean = engine.bulletin(hits[0].chunk.doc_id).get("text_clean")
     if not text_clean:
@@ -252,7 +248,7 @@ class _Scoring:
     full: list[dict[int, float]]  # per retriever: raw score of every allowed row
 
 
-def _prepare(engine: "SearchEngine", u: Understanding, text: str, mode: str, filters: Filters | None,
+def _prepare(engine: SearchEngine, u: Understanding, text: str, mode: str, filters: Filters | None,
              policy: Policy) -> _Scoring:
     chunks = engine.stored.chunks
     hard = allowed_rows(chunks, filters)
@@ -272,7 +268,7 @@ def _prepare(engine: "SearchEngine", u: Understanding, text: str, mode: str, fil
     return _Scoring(u, mode, place_of, date_of, soft, full)
 
 
-def _ranked(engine: "SearchEngine", scoring: _Scoring, policy: Policy, depth: int) -> list[Hit]:
+def _ranked(engine: SearchEngine, scoring: _Scoring, policy: Policy, depth: int) -> list[Hit]:
     chunks, u = engine.stored.chunks, scoring.u
     base = _base_scores(engine, scoring, depth)
     hits = []
@@ -291,7 +287,7 @@ def _ranked(engine: "SearchEngine", scoring: _Scoring, policy: Policy, depth: in
     return [h for *_, h in hits]
 
 
-def _base_scores(engine: "SearchEngine", scoring: _Scoring, depth: int) -> dict[int, float]:
+def _base_scores(engine: SearchEngine, scoring: _Scoring, depth: int) -> dict[int, float]:
     """Retrieval scores fused like the plain search, min-max normalised to 0..1.
 
     Candidates per retriever: its top `depth` allowed rows, plus every row that earns a

@@ -3,7 +3,7 @@
     data = export(answer, "docx")                 # bytes, for the web UI's download button
     path = export_to(answer, "先例.csv")           # format from the suffix (.md, .csv, .docx)
 
-Every entry carries its house-format citation (index/citation.py). CSV is UTF-8 with a BOM
+Every entry carries its house-format citation (answer/citation.py). CSV is UTF-8 with a BOM
 so that Excel on Chinese Windows opens it without mojibake. DOCX is written with python-docx;
 body text uses 宋体 for Chinese so it pastes into a draft without font fallback boxes.
 """
@@ -13,13 +13,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
-from index.citation import chinese_date, house_citation
-from index.precedent import PrecedentList
-
-if TYPE_CHECKING:
-    from index.ask import Answer
+from answer.ask import UnderstoodSearch
+from answer.citation import chinese_date, house_citation
+from answer.precedent import PrecedentList
+from index.engine import result_dict
 
 FORMATS = {".md": "md", ".markdown": "md", ".csv": "csv", ".docx": "docx"}
 
@@ -56,8 +55,8 @@ class ExportDoc:
     groups: tuple[ExportGroup, ...] = field(default=())
 
 
-def document_of(source: "Answer | PrecedentList | list[dict]", query: str | None = None) -> ExportDoc:
-    """The rows to export: an Answer's precedent list when it has one, else its results;
+def document_of(source: "UnderstoodSearch | PrecedentList | list[dict]", query: str | None = None) -> ExportDoc:
+    """The rows to export: an UnderstoodSearch's precedent list when it has one, else its results;
     a PrecedentList; or a list of search-contract result dicts."""
     if isinstance(source, PrecedentList):
         return _precedent_doc(source)
@@ -65,8 +64,6 @@ def document_of(source: "Answer | PrecedentList | list[dict]", query: str | None
         return _results_doc(query or "", source, ())
     if source.precedent is not None:
         return _precedent_doc(source.precedent)
-    from index.engine import result_dict
-
     results = [result_dict(h, i) for i, h in enumerate(source.hits, 1)]
     undated = [result_dict(h, i) for i, h in enumerate(source.undated, len(results) + 1)]
     lines = (f"检索理解：{source.understanding.summary}",) if source.understanding and source.understanding.summary else ()
@@ -168,7 +165,7 @@ def to_docx(doc: ExportDoc) -> bytes:
 
 
 def export(source, fmt: str, query: str | None = None) -> bytes:
-    """Bytes of `source` (Answer, PrecedentList or result dicts) as "md", "csv" or "docx"."""
+    """Bytes of `source` (UnderstoodSearch, PrecedentList or result dicts) as "md", "csv" or "docx"."""
     doc = document_of(source, query)
     if fmt == "md":
         return to_markdown(doc).encode("utf-8")

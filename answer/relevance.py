@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from index.engine import SearchEngine
 from ingest.places import Place
 
 # Chosen with `python -m eval` (README, "Not found"): a floor that refuses off-topic questions
@@ -56,3 +57,10 @@ def judge(top_scores: dict[str, float], query_places: Iterable[Place], indexed_c
     if top_scores.get("bm25_top_score", 0.0) < min_bm25:
         return Verdict(False, "没有与问题用词足够接近的段落", missing, signals)
     return Verdict(True, None, missing, signals)
+
+
+def judge_question(engine: SearchEngine, query: str, min_bm25: float | None = None) -> Verdict:
+    """Found or not found for a question over this index (min_bm25: None reads $BULLETIN_MIN_BM25)."""
+    places = [m.place for m in engine.gazetteer.find_in_query(query)]
+    floor = min_bm25_from_env() if min_bm25 is None else min_bm25
+    return judge(engine.top_scores(query), places, engine.indexed_cities, floor)
