@@ -12,10 +12,13 @@ The page is thin: answering lives in chat/service.py, HTML in chat/render.py.
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
-ROOT = Path(__file__).resolve().parent
-BUNDLED = ROOT / "data" / "bulletins"
+from ingest.errors import UsageError
+from ingest.paths import SAMPLE_BULLETINS as BUNDLED
+
 EXAMPLES = [
     "达州在年鉴质量方面做了什么决定？",
     "哪些市州印发了精品年鉴品读季活动实施方案？",
@@ -33,84 +36,35 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
     for item in value.split(","):
         user, sep, password = item.strip().partition(":")
         if not sep or not user or not password:
-            raise ValueError("BULLETIN_AUTH must look like user:password (several separated by commas)")
+            raise UsageError("BULLETIN_AUTH must look like user:password (several separated by commas)")
         pairs.append((user, password))
     return pairs
 
 
-def build_app(assistant):
-    """The Gradio page over an Assistant (chat/service.py)."""
-    import tempfile
+EMPTY_STATE = {"previous": None, "records": {}, "last": None}  # a conversation's state before its first question
 
+
+def build_app(assistant):
+    """The Gradio page over an Assistant (chat/service.py): its handlers, its layout, their events."""
     import gradio as gr
 
+    handlers = page_handlers(assistant, gr)
+    with gr.Blocks(title="简报助手 · 四川省地方志工作简报") as page:
+        ui = page_layout(assistant, gr, handlers.full_text_html)
+        wire_events(ui, handlers)
+    return page
+
+
+def page_handlers(assistant, gr) -> SimpleNamespace:
+    """What the page calls: answering (respond, refine), 查看全文, 👍/👎, 新对话 and the /ask API."""
     from chat.feedback import record_vote
-    from chat.render import CARDS_JS, cards_html, esc_markdown, reply_markdown
+    from chat.render import cards_html
     from chat.render import full_text_html as render_full_text
     from chat.service import AskOptions, public
-
-    exports_root = Path(tempfile.mkdtemp(prefix="bulletin-exports-"))
-    empty_state = {"previous": None, "records": {}, "last": None}
 
     def full_text_html(chunk_id: str) -> str:
         """Called from the cards' 查看全文 button (CARDS_JS: server.full_text_html)."""
         return render_full_text(assistant.full_text(chunk_id))
-
-    def options_of(k, mode, cities, date_from, date_to, sections, precedent, drop=()):
-        return AskOptions(int(k), mode, tuple(cities or ()), date_from or "", date_to or "", tuple(sections or ()),
-                          tuple(drop), True if precedent else None)
-
-    def outputs_of(record, history, state):
-        """What every answer updates: chat, cards, the understood parts, downloads, state."""
-        files = assistant.export_files(record, Path(tempfile.mkdtemp(dir=exports_root)))
-        record = public(record)
-        records = dict(state.get("records") or {})
-        records[len(history) - 1] = record
-        parts = (record.get("understood") or {}).get("parts") or []
-        last = dict(state.get("last") or {})
-        known = {key: label for label, key in last.get("parts", [])}
-        known.update({part["key"]: part["label"] for part in parts})
-        choices = [(label, key) for key, label in known.items()]
-        understood = gr.update(choices=choices, value=[p["key"] for p in parts], visible=bool(choices))
-        downloads = [gr.update(value=str(files[f]), visible=True) if f in files else gr.update(visible=False)
-                     for f in ("md", "csv", "docx")]
-        last["parts"] = choices
-        state = {**state, "previous": record["query"], "records": records, "last": last}
-        return [history, cards_html(record), understood, *downloads, state]
-
-    def respond(question, history, state, cities, date_from, date_to, sections, k, mode, precedent):
-        history = list(history or [])
-        state = dict(state or empty_state)
-        question = (question or "").strip()
-        if not question:
-            return [history] + [gr.skip()] * 5 + ["", state]
-        previous = state.get("previous")
-        try:
-            record = assistant.ask(question, options_of(k, mode, cities, date_from, date_to, sections, precedent), previous=previous)
-        except ValueError as exc:
-            history += [{"role": "user", "content": esc_markdown(question)}, {"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"}]
-            state = {**state, "last": None}  # the ticked parts belonged to the previous answer
-            return [history, gr.skip(), gr.update(choices=[], value=[], visible=False)] + [gr.skip()] * 3 + [question, state]
-        history += [{"role": "user", "content": esc_markdown(record["question"])}, {"role": "assistant", "content": reply_markdown(record)}]
-        state = {**state, "last": {"question": question, "previous": previous, "parts": []}}
-        *shown, state = outputs_of(record, history, state)
-        return [*shown, "", state]
-
-    def refine(kept, history, state, cities, date_from, date_to, sections, k, mode, precedent):
-        """The user unticked (or ticked again) an understood part: answer the same question again."""
-        last = (state or {}).get("last")
-        if not last or not history:
-            return [gr.skip()] * 6 + [state]
-        drop = [key for _, key in last["parts"] if key not in (kept or [])]
-        try:
-            record = assistant.ask(last["question"], options_of(k, mode, cities, date_from, date_to, sections, precedent, drop),
-                                   previous=last["previous"])
-        except ValueError as exc:
-            gr.Warning(str(exc))
-            return [gr.skip()] * 6 + [state]
-        history = list(history)
-        history[-1] = {"role": "assistant", "content": reply_markdown(record)}
-        return outputs_of(record, history, state)
 
     def vote(data: gr.LikeData, state):
         record = (state or {}).get("records", {}).get(data.index if isinstance(data.index, int) else data.index[0])
@@ -121,7 +75,7 @@ def build_app(assistant):
 
     def new_conversation():
         hidden = gr.update(visible=False)
-        return [], cards_html(None), gr.update(choices=[], value=[], visible=False), hidden, hidden, hidden, "", dict(empty_state)
+        return [], cards_html(None), gr.update(choices=[], value=[], visible=False), hidden, hidden, hidden, "", dict(EMPTY_STATE)
 
     def ask_api(question: str, k: int = 5, cities: list[str] | None = None, date_from: str = "", date_to: str = "",
                 sections: list[str] | None = None, mode: str = "hybrid", previous: str = "",
@@ -133,49 +87,140 @@ def build_app(assistant):
                              tuple(drop or ()), precedent)
         return public(assistant.ask(question, options, previous=previous or None))
 
+    respond, refine = answer_handlers(assistant, gr)
+    return SimpleNamespace(respond=respond, refine=refine, full_text_html=full_text_html, vote=vote,
+                           new_conversation=new_conversation, ask_api=ask_api)
+
+
+def answer_handlers(assistant, gr):
+    """respond (a new question) and refine (an understood part unticked or ticked again)."""
+    from chat.render import esc_markdown, reply_markdown
+
+    exports_root = Path(tempfile.mkdtemp(prefix="bulletin-exports-"))
+
+    def respond(question, history, state, cities, date_from, date_to, sections, k, mode, precedent):
+        history = list(history or [])
+        state = dict(state or EMPTY_STATE)
+        question = (question or "").strip()
+        if not question:
+            return [history] + [gr.skip()] * 5 + ["", state]
+        previous = state.get("previous")
+        try:
+            record = assistant.ask(question, ask_options(k, mode, cities, date_from, date_to, sections, precedent), previous=previous)
+        except ValueError as exc:
+            history += [{"role": "user", "content": esc_markdown(question)}, {"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"}]
+            state = {**state, "last": None}  # the ticked parts belonged to the previous answer
+            return [history, gr.skip(), gr.update(choices=[], value=[], visible=False)] + [gr.skip()] * 3 + [question, state]
+        history += [{"role": "user", "content": esc_markdown(record["question"])}, {"role": "assistant", "content": reply_markdown(record)}]
+        state = {**state, "last": {"question": question, "previous": previous, "parts": []}}
+        *shown, state = answer_outputs(assistant, gr, exports_root, record, history, state)
+        return [*shown, "", state]
+
+    def refine(kept, history, state, cities, date_from, date_to, sections, k, mode, precedent):
+        """The user unticked (or ticked again) an understood part: answer the same question again."""
+        last = (state or {}).get("last")
+        if not last or not history:
+            return [gr.skip()] * 6 + [state]
+        drop = [key for _, key in last["parts"] if key not in (kept or [])]
+        try:
+            record = assistant.ask(last["question"], ask_options(k, mode, cities, date_from, date_to, sections, precedent, drop),
+                                   previous=last["previous"])
+        except ValueError as exc:
+            gr.Warning(str(exc))
+            return [gr.skip()] * 6 + [state]
+        history = list(history)
+        history[-1] = {"role": "assistant", "content": reply_markdown(record)}
+        return answer_outputs(assistant, gr, exports_root, record, history, state)
+
+    return respond, refine
+
+
+def ask_options(k, mode, cities, date_from, date_to, sections, precedent, drop=()):
+    """The page's settings as the Assistant's AskOptions."""
+    from chat.service import AskOptions
+
+    return AskOptions(int(k), mode, tuple(cities or ()), date_from or "", date_to or "", tuple(sections or ()),
+                      tuple(drop), True if precedent else None)
+
+
+def answer_outputs(assistant, gr, exports_root: Path, record, history, state):
+    """What every answer updates: chat, cards, the understood parts, downloads, state."""
+    from chat.render import cards_html
+    from chat.service import public
+
+    files = assistant.export_files(record, Path(tempfile.mkdtemp(dir=exports_root)))
+    record = public(record)
+    records = dict(state.get("records") or {})
+    records[len(history) - 1] = record
+    parts = (record.get("understood") or {}).get("parts") or []
+    last = dict(state.get("last") or {})
+    known = {key: label for label, key in last.get("parts", [])}
+    known.update({part["key"]: part["label"] for part in parts})
+    choices = [(label, key) for key, label in known.items()]
+    understood = gr.update(choices=choices, value=[p["key"] for p in parts], visible=bool(choices))
+    downloads = [gr.update(value=str(files[f]), visible=True) if f in files else gr.update(visible=False)
+                 for f in ("md", "csv", "docx")]
+    last["parts"] = choices
+    state = {**state, "previous": record["query"], "records": records, "last": last}
+    return [history, cards_html(record), understood, *downloads, state]
+
+
+def page_layout(assistant, gr, full_text_html) -> SimpleNamespace:
+    """The page's components (inside gr.Blocks): the chat and its settings on the left, the
+    passage cards and the export buttons on the right."""
+    from chat.render import CARDS_JS, cards_html
+
     summary = assistant.corpus_summary()
-    with gr.Blocks(title="简报助手 · 四川省地方志工作简报") as page:
-        gr.Markdown(f"## 简报助手 · 《四川省地方志工作简报》\n{summary}。回答只摘录简报原文，每句标注出处 [n]，对应右侧的原文段落。")
-        state = gr.State(dict(empty_state))
-        with gr.Row():
-            with gr.Column(scale=5):
-                chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", buttons=["copy"],
-                                     feedback_options=("Like", "Dislike"), sanitize_html=True)
-                understood = gr.CheckboxGroup([], label="理解为（取消勾选即去掉该条件，重新检索）", visible=False, elem_id="understood")
+    gr.Markdown(f"## 简报助手 · 《四川省地方志工作简报》\n{summary}。回答只摘录简报原文，每句标注出处 [n]，对应右侧的原文段落。")
+    ui = SimpleNamespace(state=gr.State(dict(EMPTY_STATE)))
+    with gr.Row():
+        with gr.Column(scale=5):
+            ui.chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", buttons=["copy"],
+                                    feedback_options=("Like", "Dislike"), sanitize_html=True)
+            ui.understood = gr.CheckboxGroup([], label="理解为（取消勾选即去掉该条件，重新检索）", visible=False, elem_id="understood")
+            with gr.Row():
+                ui.question = gr.Textbox(label="问题", placeholder="例如：达州在年鉴质量方面做了什么决定？", scale=5,
+                                         lines=1, max_lines=4, elem_id="question", autofocus=True)
+                ui.send = gr.Button("提问", variant="primary", scale=1, elem_id="send")
+            ui.precedent = gr.Checkbox(label="查先例：列出全部相关条目，按市州分组（问“哪些市州…”时自动开启）", elem_id="precedent")
+            gr.Examples(EXAMPLES, inputs=ui.question, label="示例问题")
+            with gr.Accordion("筛选", open=False):
+                ui.cities = gr.Dropdown(assistant.cities(), multiselect=True, label="市州（含所辖县市区）")
                 with gr.Row():
-                    question = gr.Textbox(label="问题", placeholder="例如：达州在年鉴质量方面做了什么决定？", scale=5,
-                                          lines=1, max_lines=4, elem_id="question", autofocus=True)
-                    send = gr.Button("提问", variant="primary", scale=1, elem_id="send")
-                precedent = gr.Checkbox(label="查先例：列出全部相关条目，按市州分组（问“哪些市州…”时自动开启）", elem_id="precedent")
-                gr.Examples(EXAMPLES, inputs=question, label="示例问题")
-                with gr.Accordion("筛选", open=False):
-                    cities = gr.Dropdown(assistant.cities(), multiselect=True, label="市州（含所辖县市区）")
-                    with gr.Row():
-                        date_from = gr.Textbox(label="起始日期", placeholder="2022 或 2022-11 或 2022-11-02")
-                        date_to = gr.Textbox(label="截止日期", placeholder="2024-03")
-                    sections = gr.Dropdown(assistant.sections(), multiselect=True, label="栏目")
-                    k = gr.Slider(1, 10, value=5, step=1, label="段落数")
-                    with gr.Accordion("高级", open=False):
-                        mode = gr.Radio(["hybrid", "bm25", "dense"], value="hybrid", label="检索方式",
-                                        info="hybrid：关键词与语义融合（推荐）；bm25：关键词；dense：语义向量")
-                clear = gr.Button("新对话", size="sm")
-            with gr.Column(scale=6):
-                with gr.Row():
-                    download_md = gr.DownloadButton("导出 Markdown", visible=False, size="sm", elem_id="export-md")
-                    download_csv = gr.DownloadButton("导出 CSV", visible=False, size="sm", elem_id="export-csv")
-                    download_docx = gr.DownloadButton("导出 Word", visible=False, size="sm", elem_id="export-docx")
-                cards = gr.HTML(cards_html(None), elem_id="cards", js_on_load=CARDS_JS, server_functions=[full_text_html])
-        settings = [cities, date_from, date_to, sections, k, mode, precedent]
-        shown = [chatbot, cards, understood, download_md, download_csv, download_docx]
-        # One limit for everything that searches (2 cores): the page's questions and the API share it.
-        answering = {"concurrency_limit": 4, "concurrency_id": "answer"}
-        send.click(respond, [question, chatbot, state, *settings], [*shown, question, state], api_visibility="private", **answering)
-        question.submit(respond, [question, chatbot, state, *settings], [*shown, question, state], api_visibility="private", **answering)
-        understood.input(refine, [understood, chatbot, state, *settings], [*shown, state], api_visibility="private", **answering)
-        chatbot.like(vote, [state], None, api_visibility="private")
-        clear.click(new_conversation, None, [*shown, question, state], api_visibility="private")
-        gr.api(ask_api, api_name="ask", **answering)
-    return page
+                    ui.date_from = gr.Textbox(label="起始日期", placeholder="2022 或 2022-11 或 2022-11-02")
+                    ui.date_to = gr.Textbox(label="截止日期", placeholder="2024-03")
+                ui.sections = gr.Dropdown(assistant.sections(), multiselect=True, label="栏目")
+                ui.k = gr.Slider(1, 10, value=5, step=1, label="段落数")
+                with gr.Accordion("高级", open=False):
+                    ui.mode = gr.Radio(["hybrid", "bm25", "dense"], value="hybrid", label="检索方式",
+                                       info="hybrid：关键词与语义融合（推荐）；bm25：关键词；dense：语义向量")
+            ui.clear = gr.Button("新对话", size="sm")
+        with gr.Column(scale=6):
+            with gr.Row():
+                ui.download_md = gr.DownloadButton("导出 Markdown", visible=False, size="sm", elem_id="export-md")
+                ui.download_csv = gr.DownloadButton("导出 CSV", visible=False, size="sm", elem_id="export-csv")
+                ui.download_docx = gr.DownloadButton("导出 Word", visible=False, size="sm", elem_id="export-docx")
+            ui.cards = gr.HTML(cards_html(None), elem_id="cards", js_on_load=CARDS_JS, server_functions=[full_text_html])
+    return ui
+
+
+def wire_events(ui: SimpleNamespace, handlers: SimpleNamespace) -> None:
+    """Connect the components to the handlers (inside gr.Blocks)."""
+    import gradio as gr
+
+    settings = [ui.cities, ui.date_from, ui.date_to, ui.sections, ui.k, ui.mode, ui.precedent]
+    shown = [ui.chatbot, ui.cards, ui.understood, ui.download_md, ui.download_csv, ui.download_docx]
+    # One limit for everything that searches (2 cores): the page's questions and the API share it.
+    answering = {"concurrency_limit": 4, "concurrency_id": "answer"}
+    ui.send.click(handlers.respond, [ui.question, ui.chatbot, ui.state, *settings], [*shown, ui.question, ui.state],
+                  api_visibility="private", **answering)
+    ui.question.submit(handlers.respond, [ui.question, ui.chatbot, ui.state, *settings], [*shown, ui.question, ui.state],
+                       api_visibility="private", **answering)
+    ui.understood.input(handlers.refine, [ui.understood, ui.chatbot, ui.state, *settings], [*shown, ui.state],
+                        api_visibility="private", **answering)
+    ui.chatbot.like(handlers.vote, [ui.state], None, api_visibility="private")
+    ui.clear.click(handlers.new_conversation, None, [*shown, ui.question, ui.state], api_visibility="private")
+    gr.api(handlers.ask_api, api_name="ask", **answering)
 
 
 def open_or_build_sample(index_dir: Path, llm):
@@ -207,17 +252,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from answer.llm import LLMConfig
     from chat.render import CSS
-    from index.embedders import EmbedderError
-    from index.store import IndexError_, default_index_dir
+    from index.store import default_index_dir
+    from ingest.cli_errors import exit_on_error
 
     index_dir = Path(args.index) if args.index else default_index_dir()
-    try:
+    with exit_on_error(ValueError):  # index, embedder and settings problems: one line on stderr, status 2
         auth = parse_auth(os.environ.get("BULLETIN_AUTH"))
         llm = LLMConfig.from_env()
         assistant = open_or_build_sample(index_dir, llm)
-    except (IndexError_, EmbedderError, ValueError) as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
-        return 2
     page = build_app(assistant)
     page.queue(default_concurrency_limit=4)
     print(f"简报助手：{assistant.corpus_summary()}" + ("；已启用语言模型 " + llm.model if llm else ""), flush=True)

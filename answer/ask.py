@@ -29,8 +29,8 @@ from answer.precedent import PrecedentList, build_precedent_list
 from answer.understand import Understanding, understand
 from index.engine import SearchEngine, result_dict
 from index.expand import expand_query
-from index.fusion import FUSIONS
-from index.retrieval import Filters, Hit, allowed_rows
+from index.retrieval import Filters, Hit, Retriever, allowed_rows
+from ingest.model import ChunkMeta
 
 
 @dataclass(frozen=True)
@@ -179,12 +179,11 @@ def report_text(engine: SearchEngine, hits: list[Hit]) -> str:
 
 def entry_date(u: Understanding, hit: Hit) -> str | None:
     meta = hit.chunk.meta
-    events = meta.get("event_dates") or []
     if u.dates:
-        inside = [d for d in events if u.dates.contains(d)]
+        inside = [d for d in meta.known_dates if u.dates.contains(d)]
         if inside:
             return inside[0]
-    return events[0] if events else meta.get("date")
+    return meta.first_date
 
 
 # ---- scoring -----------------------------------------------------------------------------
@@ -193,7 +192,7 @@ def _status(hit: Hit) -> str:
     return hit.why["understanding"]["date"]
 
 
-def date_status(u: Understanding, meta: dict, text: str = "") -> str:
+def date_status(u: Understanding, meta: ChunkMeta, text: str = "") -> str:
     """"in" / "out" of the asked range, "unknown", "mentioned", or "any" when no time was asked.
 
     The item's event dates decide, else its bulletin's date. A passage outside (or without)
@@ -202,8 +201,7 @@ def date_status(u: Understanding, meta: dict, text: str = "") -> str:
     this way, and a March meeting summing up last year is about last year."""
     if not u.dates:
         return "any"
-    events = meta.get("event_dates") or []
-    known = events or ([meta["date"]] if meta.get("date") else [])
+    known = meta.known_dates
     if any(u.dates.contains(d) for d in known):
         return "in"
     if text and any(_inside(u.dates, low, high) for low, high in text_times(text)):
@@ -223,14 +221,14 @@ def text_times(text: str) -> tuple[tuple[str | None, str | None], ...]:
     return tuple((r.date_from, r.date_to) for r in found if not r.relative)
 
 
-def place_match(u: Understanding, meta: dict, parent_share: float) -> float:
+def place_match(u: Understanding, meta: ChunkMeta, parent_share: float) -> float:
     """1 when the item is about an asked place (a city includes its counties), a share when
     a county (or a city's counties) was asked and the item is only the city's, else 0."""
     if not u.places:
         return 0.0
     if any(p.matches(meta) for p in u.places):
         return 1.0
-    cities = set(meta.get("cities") or ())
+    cities = set(meta.cities)
     if any((not p.includes_counties or p.counties_only) and p.place.city in cities for p in u.places):
         return parent_share
     return 0.0
@@ -238,14 +236,15 @@ def place_match(u: Understanding, meta: dict, parent_share: float) -> float:
 
 @dataclass
 class _Scoring:
-    """One question's candidates and raw retriever scores; ranked at any depth without
-    scoring (or embedding the query) again, so a precedent list costs one search."""
+    """One question's candidates, ranked at any depth by the retriever's scores (the query
+    is embedded once: the dense retriever keeps it, so a precedent list embeds nothing more)."""
     u: Understanding
-    mode: str
+    retriever: Retriever
+    text: str  # what the retriever reads (the expanded question)
+    rows: np.ndarray | None  # the allowed rows (None: every row)
     place_of: dict[int, float]
     date_of: dict[int, str]
     soft: set[int]  # rows that earn a bonus: kept as candidates below any depth cut
-    full: list[dict[int, float]]  # per retriever: raw score of every allowed row
 
 
 def _prepare(engine: SearchEngine, u: Understanding, text: str, mode: str, filters: Filters | None,
@@ -260,17 +259,12 @@ def _prepare(engine: SearchEngine, u: Understanding, text: str, mode: str, filte
             and not (policy.date == "filter" and date_of[int(r)] == "out")]
     rows = np.array(keep, dtype=np.int64) if (hard is not None or len(keep) < len(chunks)) else None
     soft = {r for r in keep if (policy.place == "boost" and place_of[r] > 0) or (policy.date == "boost" and date_of[r] == "in")}
-    retriever = engine.retrievers[mode]
-    parts = [retriever.bm25, retriever.dense] if mode == "hybrid" else [retriever]
-    # Each retriever scores every allowed row once (one query embedding; the flat index
-    # ranks all vectors cheaply); depth cuts are applied afterwards.
-    full = [part.scores(text, rows, len(chunks)) for part in parts]
-    return _Scoring(u, mode, place_of, date_of, soft, full)
+    return _Scoring(u, engine.retrievers[mode], text, rows, place_of, date_of, soft)
 
 
 def _ranked(engine: SearchEngine, scoring: _Scoring, policy: Policy, depth: int) -> list[Hit]:
     chunks, u = engine.stored.chunks, scoring.u
-    base = _base_scores(engine, scoring, depth)
+    base = _base_scores(scoring, depth)
     hits = []
     for row, score in base.items():
         place, when = scoring.place_of[row], scoring.date_of[row]
@@ -287,23 +281,14 @@ def _ranked(engine: SearchEngine, scoring: _Scoring, policy: Policy, depth: int)
     return [h for *_, h in hits]
 
 
-def _base_scores(engine: SearchEngine, scoring: _Scoring, depth: int) -> dict[int, float]:
-    """Retrieval scores fused like the plain search, min-max normalised to 0..1.
+def _base_scores(scoring: _Scoring, depth: int) -> dict[int, float]:
+    """The retriever's scores (hybrid: fused like the plain search), min-max normalised to 0..1.
 
     Candidates per retriever: its top `depth` allowed rows, plus every row that earns a
-    bonus, so a boosted passage is never lost below the cut."""
-    runs = []
-    for full in scoring.full:
-        run = dict(sorted(full.items(), key=lambda kv: (-kv[1], kv[0]))[:depth])
-        run.update({r: full[r] for r in scoring.soft if r in full})
-        runs.append(run)
-    retriever = engine.retrievers[scoring.mode]
-    if scoring.mode == "hybrid":
-        fused = FUSIONS[retriever.fusion](runs, weights=retriever.weights)
-    else:
-        fused = FUSIONS["weighted"](runs)  # one run: plain min-max
-    if not fused:
+    bonus (Retriever.scores' keep), so a boosted passage is never lost below the cut."""
+    scores = scoring.retriever.scores(scoring.text, scoring.rows, depth, keep=scoring.soft)
+    if not scores:
         return {}
-    low, high = min(s for _, s in fused), max(s for _, s in fused)
+    low, high = min(scores.values()), max(scores.values())
     span = high - low
-    return {row: ((s - low) / span if span > 0 else 1.0) for row, s in fused}
+    return {row: ((s - low) / span if span > 0 else 1.0) for row, s in scores.items()}

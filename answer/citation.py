@@ -24,6 +24,17 @@ def chinese_date(iso: str | None) -> str | None:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def unknown_date_label(estimate: str | None) -> str:
+    """How a passage of unknown date is dated for reading (cards, full text, exports, the CLI):
+    "日期不详（约2024年）" with the labelled estimate, else "日期不详". Never in a citation."""
+    return f"日期不详（约{estimate}年）" if estimate else "日期不详"
+
+
+def date_label(iso: str | None, estimate: str | None = None) -> str:
+    """"2022年11月2日", else the unknown-date label."""
+    return chinese_date(iso) or unknown_date_label(estimate)
+
+
 def house_citation(result: dict) -> str:
     head = PUBLICATION
     if result.get("issue_no"):

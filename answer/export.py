@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Iterable
 
 from answer.ask import UnderstoodSearch
-from answer.citation import chinese_date, house_citation
+from answer.citation import chinese_date, house_citation, unknown_date_label
 from answer.precedent import PrecedentList
 from index.engine import result_dict
+from ingest.model import known_dates
 
 FORMATS = {".md": "md", ".markdown": "md", ".csv": "csv", ".docx": "docx"}
 
@@ -39,7 +40,7 @@ class ExportRow:
     def when(self) -> str:
         if self.date:
             return chinese_date(self.date) or self.date
-        return f"日期不详（估计{self.date_estimate}年）" if self.date_estimate else "日期不详"
+        return unknown_date_label(self.date_estimate)
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,8 @@ def _results_doc(query: str, results: list[dict], lines: Iterable[str]) -> Expor
 
 
 def _row_of_result(result: dict, number: int) -> ExportRow:
-    events = result.get("event_dates") or []
-    return ExportRow(number, events[0] if events else result.get("date"), "、".join(result.get("places") or []),
+    when = next(iter(known_dates(result.get("event_dates"), result.get("date"))), None)
+    return ExportRow(number, when, "、".join(result.get("places") or []),
                      result.get("title") or "", result.get("source_org") or "", house_citation(result), result.get("text") or "",
                      result.get("chunk_id") or "", result.get("date_estimate"))
 

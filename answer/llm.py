@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 import httpx
 
+from answer.sentences import reply_sentences
+
 SYSTEM_PROMPT = (
     "你是四川省地方志工作办公室的简报助手。只根据用户提供的编号段落回答问题，不得使用段落以外的知识。"
     "每一句话末尾都必须用[编号]标明出处，例如“……。[1]”。段落中没有答案时，只回答“简报中没有相关内容”。"
     "用简洁的中文回答，不超过四句话。"
 )
 _CITATION = re.compile(r"\[(\d{1,2})\]")
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*(?:\s*\[\d{1,2}\])*")
 
 
 class LLMError(Exception):
@@ -84,8 +85,7 @@ class CitedSentence:
 def cited_sentences(reply: str, n_passages: int) -> list[CitedSentence]:
     """The reply's sentences that cite at least one shown passage; invalid [n] are removed."""
     kept = []
-    for match in _SENTENCE.finditer(reply):
-        sentence = match.group().strip()
+    for sentence in reply_sentences(reply):
         cites = tuple(dict.fromkeys(int(n) for n in _CITATION.findall(sentence)))
         valid = tuple(n for n in cites if 1 <= n <= n_passages)
         if not valid:

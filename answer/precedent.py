@@ -16,6 +16,7 @@ from typing import Callable
 
 from answer.citation import house_citation
 from index.retrieval import Hit
+from ingest.model import ChunkMeta
 from ingest.places import Gazetteer, Place
 
 PROVINCE = "省级"
@@ -101,30 +102,30 @@ class PrecedentList:
 
 def report_key(hit: Hit) -> str:
     meta = hit.chunk.meta
-    return f"{meta.get('item_id') or hit.chunk.doc_id}#{meta.get('report_index') or 0}"
+    return f"{meta.item_id or hit.chunk.doc_id}#{meta.report_index or 0}"
 
 
-def report_place(meta: dict, gazetteer: Gazetteer) -> Place | str | None:
+def report_place(meta: ChunkMeta, gazetteer: Gazetteer) -> Place | str | None:
     """Whose report this is: the office named for it in the source line, else the first place.
 
     A combined item's source line lists one office per report, in order ("综合省地方志办、乐山市、
     广安市、雅安市信息": report 0 is the province's). Returns a Place, PROVINCE, or None."""
-    org = meta.get("source_org") or ""
-    combined = _COMBINED.match(org) if meta.get("combined") else None
+    org = meta.source_org or ""
+    combined = _COMBINED.match(org) if meta.combined else None
     if combined:
         offices = [o for o in re.split(r"[、，,]", combined.group(1)) if o]
-        index = meta.get("report_index") or 0
+        index = meta.report_index or 0
         org = offices[index] if index < len(offices) else ""
     if org:
         found = gazetteer.find(org)
         if found:
             counties = [m.place for m in found if m.place.level == "county"]
             place = (counties or [m.place for m in found])[-1]
-            if not meta.get("cities") or place.city in meta["cities"]:
+            if not meta.cities or place.city in meta.cities:
                 return place
         elif org.startswith(("省", "四川省")):
             return PROVINCE
-    labels = meta.get("places") or []
+    labels = list(meta.places)
     counties = [label for label in labels if "›" in label]
     for label in counties + labels:  # the most specific place the item names
         place = gazetteer.resolve(label)
@@ -159,10 +160,10 @@ def build_precedent_list(query: str, hits: list[Hit], result_of: Callable[[Hit, 
         if isinstance(place, Place):
             group, where = place.city, place.label
         elif place == PROVINCE:
-            group, where = PROVINCE, best.chunk.meta.get("source_org") or PROVINCE
+            group, where = PROVINCE, best.chunk.meta.source_org or PROVINCE
         else:
             group, where = UNPLACED, UNPLACED
-        date = entry_date(best) if entry_date else (best.chunk.meta.get("event_dates") or [best.chunk.meta.get("date")])[0]
+        date = entry_date(best) if entry_date else best.chunk.meta.first_date
         entry = PrecedentEntry(
             key=key, group=group, place=where, date=date, score=best.score,
             text=text_of(in_order) if text_of else "\n".join(h.chunk.text for h in in_order),

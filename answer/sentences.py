@@ -13,8 +13,14 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-# A sentence ends at 。！？； (or a line break), keeping a closing quote or bracket.
-_SENTENCE = re.compile(r"[^。！？；!?\n]+(?:[。！？；!?]+[”’」』）)]*|(?=\n)|$)")
+# The one home of sentence splitting. In a passage a sentence ends at 。！？； (or a line
+# break), keeping a closing quote or bracket. A model's reply is cited per full sentence
+# ("……；……。[1]"): there only 。！？ end one, and the [n] markers that follow belong to it.
+_ENDS = "。！？；!?"
+_CLOSERS = "”’」』）)"
+_FULL_STOPS = _ENDS.replace("；", "")
+_SENTENCE = re.compile(rf"[^{_ENDS}\n]+(?:[{_ENDS}]+[{_CLOSERS}]*|(?=\n)|$)")
+_CITED_SENTENCE = re.compile(rf"[^{_FULL_STOPS}\n]+[{_FULL_STOPS}]*(?:\s*\[\d{{1,2}}\])*")
 MAX_SENTENCES = 3
 MAX_PER_PASSAGE = 2
 MAX_CHARS = 360
@@ -42,6 +48,11 @@ class Reply:
 
     def highlights(self, passage: int) -> list[tuple[int, int]]:
         return [(s.start, s.end) for s in self.sentences if s.passage == passage]
+
+
+def reply_sentences(reply: str) -> list[str]:
+    """A model's reply cut into sentences, each with the [n] markers that follow it, stripped."""
+    return [match.group().strip() for match in _CITED_SENTENCE.finditer(reply)]
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

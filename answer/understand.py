@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from answer.dates import NEWEST_BULLETIN, TODAY, DateRange, find_date_ranges, merge, normalise
+from ingest.model import ChunkMeta
 from ingest.places import Gazetteer, Place
 
 # Asking for a list over places ("哪些市州…", "各地…", "which cities…"). 哪个/which one asks for one
@@ -66,13 +67,13 @@ class PlacePart:
             return f"{self.place.name}所辖县（市、区）"
         return f"{self.place.name}（含所辖县市区）" if self.includes_counties else self.place.label
 
-    def matches(self, meta: dict) -> bool:
+    def matches(self, meta: ChunkMeta) -> bool:
         """An item is about this place: a city's items include its counties' and its offices'."""
         if self.counties_only:
-            return any(label.startswith(f"{self.place.name} › ") for label in meta.get("places") or ())
+            return any(label.startswith(f"{self.place.name} › ") for label in meta.places)
         if self.includes_counties:
-            return self.place.name in (meta.get("cities") or ())
-        return self.place.label in (meta.get("places") or ())
+            return self.place.name in meta.cities
+        return self.place.label in meta.places
 
     def to_dict(self) -> dict:
         return {"key": self.key, "name": self.place.name, "label": self.label, "level": self.place.level,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import statistics
 import sys
 import tempfile
@@ -22,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+from eval.gold import load_questions  # noqa: E402
 from eval.report import percentile  # noqa: E402
 
 
@@ -66,7 +66,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--questions", type=int, default=20, help="questions per user")
     args = parser.parse_args()
-    questions = [json.loads(line)["query"] for line in (ROOT / "eval" / "questions" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [q.query for q in load_questions()]
     with contextlib.ExitStack() as stack:
         url = args.url
         if not url:

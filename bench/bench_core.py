@@ -13,7 +13,6 @@ Targets on the 2-core reference machine: re-ingest unchanged <= 3 s, hybrid p50 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -28,10 +27,9 @@ sys.path.insert(0, str(ROOT))
 from index.build import update_index  # noqa: E402
 from answer.ask import ask  # noqa: E402
 from index.engine import MODES, SearchEngine  # noqa: E402
+from eval.gold import load_questions  # noqa: E402
 from eval.report import percentile  # noqa: E402
-
-CORPUS = ROOT / "data" / "bulletins"
-QUESTIONS = ROOT / "eval" / "questions" / "dev.jsonl"
+from ingest.paths import SAMPLE_BULLETINS as CORPUS  # noqa: E402
 
 
 def main() -> int:
@@ -67,7 +65,7 @@ def main() -> int:
         print(f"index load: {time.perf_counter() - started:.2f} s")
         # Every timed call embeds its question, as a new question from a user would.
         forget_queries = engine.retrievers["dense"].query_vector.cache_clear
-        queries = [json.loads(line)["query"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+        queries = [q.query for q in load_questions()]
         for mode in MODES:
             engine.search(queries[0], 5, mode)  # warm-up (first dense call loads nothing more, but caches)
             times = []

@@ -48,8 +48,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from ingest.formats.ocr import tidy_ocr_text  # noqa: E402
+from ingest.paths import SAMPLE_BULLETINS as CORPUS  # noqa: E402
 
-CORPUS = ROOT / "data" / "bulletins"
 _SPACE = re.compile(r"\s+")
 # (name, scan dpi, degraded, OCR render dpi)
 VARIANTS = [

@@ -23,8 +23,9 @@ import random
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = sorted((ROOT / "data" / "bulletins").glob("*.txt"))
+from ingest.paths import SAMPLE_BULLETINS
+
+SAMPLES = sorted(SAMPLE_BULLETINS.glob("*.txt"))
 CITIES = ["成都", "自贡", "泸州", "德阳", "绵阳", "广元", "遂宁", "内江", "乐山", "南充", "眉山", "宜宾", "广安", "达州", "雅安", "巴中"]
 SYNONYMS = [("推进", "推动"), ("加强", "强化"), ("开展", "组织"), ("提升", "提高"), ("召开", "举行"),
             ("要求", "强调"), ("积极", "主动"), ("做好", "抓好"), ("各级", "各地")]

@@ -13,7 +13,9 @@ import threading
 import time
 from pathlib import Path
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "feedback" / "votes.jsonl"
+from ingest.paths import DATA_DIR
+
+DEFAULT_PATH = DATA_DIR / "feedback" / "votes.jsonl"
 _lock = threading.Lock()
 
 

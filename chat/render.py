@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from answer.citation import chinese_date
+from answer.citation import date_label
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 
@@ -55,16 +55,9 @@ def reply_markdown(record: dict) -> str:
     return "\n\n".join(lines)
 
 
-def date_label(result: dict) -> str:
-    when = chinese_date(result.get("date"))
-    if when:
-        return when
-    estimate = result.get("date_estimate")
-    return f"日期不详（约{estimate}年）" if estimate else "日期不详"  # escaped by the caller
-
-
 def card_html(result: dict, number: int) -> str:
-    head = [f'<span class="num">[{number}]</span>', f'<span class="date">{esc(date_label(result))}</span>']
+    when = date_label(result.get("date"), result.get("date_estimate"))
+    head = [f'<span class="num">[{number}]</span>', f'<span class="date">{esc(when)}</span>']
     if result.get("issue_no"):
         head.append(f'<span class="issue">{esc(result["issue_no"])}</span>')
     if result.get("section"):
@@ -125,7 +118,7 @@ def _panel() -> str:
 
 def full_text_html(full: dict) -> str:
     """The whole cleaned bulletin with the cited passage marked (id="cited-passage")."""
-    when = chinese_date(full.get("date")) or (f"日期不详（约{full['date_estimate']}年）" if full.get("date_estimate") else "日期不详")
+    when = date_label(full.get("date"), full.get("date_estimate"))
     title = " ".join(x for x in (full.get("issuer"), full.get("issue_no"), when) if x)
     body = marked(full["text"], [(full["start"], full["end"])], css="cited", first_id="cited-passage")
     return (

@@ -116,7 +116,7 @@ class Assistant:
         return [p.name for p in self.engine.gazetteer.cities()]
 
     def sections(self) -> list[str]:
-        return sorted({c.meta.get("section") for c in self.engine.stored.chunks if c.meta.get("section")})
+        return sorted({c.meta.section for c in self.engine.stored.chunks if c.meta.section})
 
     # ---- answering ------------------------------------------------------------------------
     def ask(self, question: str, options: AskOptions = AskOptions(), previous: str | None = None) -> dict:

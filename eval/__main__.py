@@ -33,11 +33,13 @@ from answer.ask import DEFAULT_POLICY, Policy, ask
 from answer.relevance import judge_question, min_bm25_from_env
 from index.build import cache_path_for, update_index
 from index.engine import DEFAULT_FUSION, MODES, SearchEngine
-from index.store import DEFAULT_INDEX_DIR, IndexError_, default_index_dir
+from index.store import DEFAULT_INDEX_DIR, default_index_dir
 from ingest.chunking import ChunkingParams
+from ingest.cli_errors import exit_on_error
+from ingest.paths import PROJECT_ROOT, SAMPLE_BULLETINS
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "bulletins"
-REPORTS = Path(__file__).resolve().parent.parent / "reports"
+CORPUS = SAMPLE_BULLETINS
+REPORTS = PROJECT_ROOT / "reports"
 
 
 UNDERSTOOD = "+u"  # "hybrid+u": hybrid with the question's places and time understood
@@ -62,7 +64,7 @@ def evaluate(engine: SearchEngine, questions, mode: str, depth: int = 10,
         scores = question_metrics(found, len(q.evidence)) if q.answerable else {m: 0.0 for m in METRICS}
         per_question.append({
             "mode": mode, "id": q.id, "kind": q.kind, "tags": list(q.tags), "query": q.query, "answerable": q.answerable, **scores,
-            "results": [{"rank": i, "chunk_id": h.chunk.chunk_id, "title": h.chunk.meta.get("title"), "date": h.chunk.meta.get("date"),
+            "results": [{"rank": i, "chunk_id": h.chunk.chunk_id, "title": h.chunk.meta.title, "date": h.chunk.meta.date,
                          "score": round(h.score, 6), "evidence": sorted(f)} for i, (h, f) in enumerate(zip(hits, found), 1)],
         })
     answered = [r for r in per_question if r["answerable"]]
@@ -162,13 +164,9 @@ def precedent_table(data: dict) -> str:
 
 def run_beir(args: argparse.Namespace) -> int:
     """A BEIR dataset with our embedder, tokenizer and fusion (no bulletin parsing)."""
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            result = evaluate_beir(Path(args.beir), Path(tmp) / "beir", tokenizer=args.tokenizer or "jieba",
-                                   cache_path=cache_path_for(DEFAULT_INDEX_DIR), modes=tuple(args.modes.split(",")))
-    except ValueError as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
-        return 2
+    with exit_on_error(ValueError), tempfile.TemporaryDirectory() as tmp:
+        result = evaluate_beir(Path(args.beir), Path(tmp) / "beir", tokenizer=args.tokenizer or "jieba",
+                               cache_path=cache_path_for(DEFAULT_INDEX_DIR), modes=tuple(args.modes.split(",")))
     print(f"BEIR {args.beir}: {result.passages} passages, {result.queries} queries, embedded {result.embedded} new\n")
     print(f"{'mode':<8} " + " ".join(f"{m:>9}" for m in METRICS) + f" {'p50 ms':>8}")
     for mode, values in result.metrics.items():
@@ -176,7 +174,7 @@ def run_beir(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__.split("\n\n")[0],
                                      epilog=__doc__.split("\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", metavar="DIR", help="evaluate this index (default data/index)")
@@ -191,8 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--distractors", metavar="DIR", help="add these documents (.txt folder or BEIR corpus) to the bulletins before indexing")
     parser.add_argument("--out", metavar="DIR", help="report folder (default reports/eval-YYYYmmdd-HHMMSS)")
     parser.add_argument("--compare", metavar="OLD_REPORT", help="print differences against an earlier report folder")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.beir:
         return run_beir(args)
     try:
@@ -200,75 +202,100 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     questions = load_questions(Path(args.questions))
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            index_dir = Path(args.index) if args.index else default_index_dir()
-            if args.distractors:
-                target = Path(tmp) / "index"
-                built = index_with_distractors(CORPUS, Path(args.distractors), target, cache_path=cache_path_for(DEFAULT_INDEX_DIR),
-                                               tokenizer=args.tokenizer or "jieba")
-                print(f"with distractors from {args.distractors}: {built['chunks']} chunks, {built['distractors']} distractor documents"
-                      + (f", {len(built['failed'])} files failed" if built["failed"] else ""))
-                index_dir = target
-            elif args.tokenizer or args.chunk_size or args.chunk_overlap:
-                defaults = ChunkingParams()
-                params = ChunkingParams(args.chunk_size or defaults.chunk_size, args.chunk_overlap or defaults.chunk_overlap)
-                target = Path(tmp) / "index"
-                update_index([CORPUS], target, tokenizer=args.tokenizer, params=params,
-                             cache_path=cache_path_for(DEFAULT_INDEX_DIR))
-                index_dir = target
-            elif not (index_dir / "manifest.json").exists():
-                update_index([CORPUS], index_dir)
-            engine = SearchEngine.open(index_dir, fusion=args.fusion)
-            pipeline = engine.manifest["pipeline"]
-            chunking = pipeline.get("chunking") or {}
-            print(f"{len(questions)} questions ({sum(q.answerable for q in questions)} answerable) · "
-                  f"tokenizer {pipeline['tokenizer']} · chunks {chunking.get('chunk_size')}/{chunking.get('chunk_overlap')} · "
-                  f"fusion {args.fusion} · embedder {engine.manifest['embedder']['id']}\n")
-            modes = args.modes.split(",")
-            unknown = [m for m in modes if m.removesuffix(UNDERSTOOD) not in MODES]
-            if unknown:
-                parser.error(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}, each optionally with {UNDERSTOOD}")
-            results = {mode: evaluate(engine, questions, mode, policy=policy) for mode in modes}
-            print(table(results))
-            summary = {
-                "settings": {"questions": str(args.questions), "n_questions": len(questions), "tokenizer": pipeline["tokenizer"],
-                             "chunking": pipeline.get("chunking"), "fusion": args.fusion, "embedder": engine.manifest["embedder"]["id"],
-                             "policy": policy.__dict__},
-                "modes": {mode: {"overall": o, "by_kind": bk, "by_tag": by_tag(per_q), "latency_ms_p50": statistics.median(lat),
-                                 "latency_ms_p95": percentile(lat, 0.95)}
-                          for mode, (o, bk, lat, per_q) in results.items()},
-                "no_answer": no_answer_analysis(engine, questions),
-                "answers": answer_quality(engine, questions),
-            }
-            answers = summary["answers"]
-            print(f"\nweb chat replies: {answers['answer_has_evidence']} of answerable questions carry gold evidence "
-                  f"({', '.join(f'{k} {v}' for k, v in answers['by_kind'].items())}); "
-                  f"{answers['unanswerable_no_reply']} of unanswerable ones get no reply")
-            precedent_mode = next((m for m in modes if m.endswith(UNDERSTOOD)), "hybrid" + UNDERSTOOD).removesuffix(UNDERSTOOD)
-            summary["precedent"] = precedent_completeness(engine, questions, precedent_mode, policy, PRECEDENT_SWEEP)
-            summary["precedent"]["intent"] = intent_detection(engine, questions)
-            print("\n" + precedent_table(summary["precedent"]))
-            rule = summary["no_answer"]["rule"]
-            print(f"\nnot-found rule (place not indexed, or top BM25 < {rule['min_bm25']}): answerable kept {rule['answerable_kept']}, "
-                  f"unanswerable refused {rule['unanswerable_refused']}")
-            for signal, data in summary["no_answer"].items():
-                if signal == "rule":
-                    continue
-                print(f"\nno-answer · {signal}: answerable median {data['answerable'].get('median', 0):.3f}, "
-                      f"unanswerable median {data['unanswerable'].get('median', 0):.3f}; best threshold {data['threshold']} "
-                      f"(balanced accuracy {data['balanced_accuracy']})")
-            rows = [row for _, (_, _, _, per_q) in results.items() for row in per_q]
-            out_dir = Path(args.out) if args.out else REPORTS / time.strftime("eval-%Y%m%d-%H%M%S")
-            write_report(out_dir, summary, rows)
-            print(f"\nreport: {out_dir}/report.md (summary.json, questions.jsonl, modes.png)")
-            if args.compare:
-                print("\n" + compare(Path(args.compare), summary, rows))
-    except IndexError_ as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
-        return 2
+    # Index, embedder and usage problems: one line on stderr, status 2.
+    with exit_on_error(), tempfile.TemporaryDirectory() as tmp:
+        engine = open_engine(args, Path(tmp))
+        print_settings(engine, questions, args.fusion)
+        modes = args.modes.split(",")
+        unknown = [m for m in modes if m.removesuffix(UNDERSTOOD) not in MODES]
+        if unknown:
+            parser.error(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}, each optionally with {UNDERSTOOD}")
+        results = {mode: evaluate(engine, questions, mode, policy=policy) for mode in modes}
+        print(table(results))
+        summary = measure(engine, questions, modes, results, policy, args)
+        save(summary, results, args)
     return 0
 
+
+def open_engine(args: argparse.Namespace, tmp: Path) -> SearchEngine:
+    """The index to evaluate: with --distractors, or another tokenizer or chunking, a temporary one
+    built in tmp; else --index (or the default), built from the sample bulletins when it has none."""
+    index_dir = Path(args.index) if args.index else default_index_dir()
+    if args.distractors:
+        target = tmp / "index"
+        built = index_with_distractors(CORPUS, Path(args.distractors), target, cache_path=cache_path_for(DEFAULT_INDEX_DIR),
+                                       tokenizer=args.tokenizer or "jieba")
+        print(f"with distractors from {args.distractors}: {built['chunks']} chunks, {built['distractors']} distractor documents"
+              + (f", {len(built['failed'])} files failed" if built["failed"] else ""))
+        index_dir = target
+    elif args.tokenizer or args.chunk_size or args.chunk_overlap:
+        defaults = ChunkingParams()
+        params = ChunkingParams(args.chunk_size or defaults.chunk_size, args.chunk_overlap or defaults.chunk_overlap)
+        target = tmp / "index"
+        update_index([CORPUS], target, tokenizer=args.tokenizer, params=params,
+                     cache_path=cache_path_for(DEFAULT_INDEX_DIR))
+        index_dir = target
+    elif not (index_dir / "manifest.json").exists():
+        update_index([CORPUS], index_dir)
+    return SearchEngine.open(index_dir, fusion=args.fusion)
+
+
+def print_settings(engine: SearchEngine, questions, fusion: str) -> None:
+    pipeline = engine.manifest["pipeline"]
+    chunking = pipeline.get("chunking") or {}
+    print(f"{len(questions)} questions ({sum(q.answerable for q in questions)} answerable) · "
+          f"tokenizer {pipeline['tokenizer']} · chunks {chunking.get('chunk_size')}/{chunking.get('chunk_overlap')} · "
+          f"fusion {fusion} · embedder {engine.manifest['embedder']['id']}\n")
+
+
+def measure(engine: SearchEngine, questions, modes: list[str], results: dict[str, tuple], policy: Policy,
+            args: argparse.Namespace) -> dict:
+    """The summary: settings and each mode's metrics, then the not-found analysis, the chat's
+    replies and the precedent lists (each printed as it is measured)."""
+    pipeline = engine.manifest["pipeline"]
+    summary = {
+        "settings": {"questions": str(args.questions), "n_questions": len(questions), "tokenizer": pipeline["tokenizer"],
+                     "chunking": pipeline.get("chunking"), "fusion": args.fusion, "embedder": engine.manifest["embedder"]["id"],
+                     "policy": policy.__dict__},
+        "modes": {mode: {"overall": o, "by_kind": bk, "by_tag": by_tag(per_q), "latency_ms_p50": statistics.median(lat),
+                         "latency_ms_p95": percentile(lat, 0.95)}
+                  for mode, (o, bk, lat, per_q) in results.items()},
+        "no_answer": no_answer_analysis(engine, questions),
+        "answers": answer_quality(engine, questions),
+    }
+    answers = summary["answers"]
+    print(f"\nweb chat replies: {answers['answer_has_evidence']} of answerable questions carry gold evidence "
+          f"({', '.join(f'{k} {v}' for k, v in answers['by_kind'].items())}); "
+          f"{answers['unanswerable_no_reply']} of unanswerable ones get no reply")
+    precedent_mode = next((m for m in modes if m.endswith(UNDERSTOOD)), "hybrid" + UNDERSTOOD).removesuffix(UNDERSTOOD)
+    summary["precedent"] = precedent_completeness(engine, questions, precedent_mode, policy, PRECEDENT_SWEEP)
+    summary["precedent"]["intent"] = intent_detection(engine, questions)
+    print("\n" + precedent_table(summary["precedent"]))
+    print(no_answer_text(summary["no_answer"]))
+    return summary
+
+
+def no_answer_text(no_answer: dict) -> str:
+    rule = no_answer["rule"]
+    lines = [f"\nnot-found rule (place not indexed, or top BM25 < {rule['min_bm25']}): answerable kept {rule['answerable_kept']}, "
+             f"unanswerable refused {rule['unanswerable_refused']}"]
+    for signal, data in no_answer.items():
+        if signal == "rule":
+            continue
+        lines.append(f"\nno-answer · {signal}: answerable median {data['answerable'].get('median', 0):.3f}, "
+                     f"unanswerable median {data['unanswerable'].get('median', 0):.3f}; best threshold {data['threshold']} "
+                     f"(balanced accuracy {data['balanced_accuracy']})")
+    return "\n".join(lines)
+
+
+def save(summary: dict, results: dict[str, tuple], args: argparse.Namespace) -> None:
+    """The report folder (report.md, summary.json, questions.jsonl, modes.png), and --compare."""
+    rows = [row for _, (_, _, _, per_q) in results.items() for row in per_q]
+    out_dir = Path(args.out) if args.out else REPORTS / time.strftime("eval-%Y%m%d-%H%M%S")
+    write_report(out_dir, summary, rows)
+    print(f"\nreport: {out_dir}/report.md (summary.json, questions.jsonl, modes.png)")
+    if args.compare:
+        print("\n" + compare(Path(args.compare), summary, rows))
 
 if __name__ == "__main__":
     sys.exit(main())

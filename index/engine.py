@@ -62,14 +62,16 @@ class SearchEngine:
 
     @cached_property
     def indexed_cities(self) -> set[str]:
-        return {city for chunk in self.stored.chunks for city in chunk.meta.get("cities") or ()}
+        return {city for chunk in self.stored.chunks for city in chunk.meta.cities}
 
     def bulletin(self, doc_id: str) -> dict[str, Any]:
         return self.stored.bulletins[doc_id]
 
 
 def result_dict(hit: Hit, rank: int) -> dict[str, Any]:
-    """One result in the search contract (DESIGN.md); extra keys may follow."""
+    """One result in the search contract (DESIGN.md); extra keys may follow.
+
+    The edge where a chunk's typed metadata becomes JSON: sequences are lists here."""
     meta = hit.chunk.meta
     return {
         "rank": rank,
@@ -77,17 +79,17 @@ def result_dict(hit: Hit, rank: int) -> dict[str, Any]:
         "doc_id": hit.chunk.doc_id,
         "text": hit.chunk.text,
         "score": round(hit.score, 6),
-        "title": meta.get("title"),
-        "date": meta.get("date"),
-        "section": meta.get("section"),
-        "places": meta.get("places") or [],
-        "source_org": meta.get("source_org"),
+        "title": meta.title,
+        "date": meta.date,
+        "section": meta.section,
+        "places": list(meta.places),
+        "source_org": meta.source_org,
         "start": hit.chunk.start,
         "end": hit.chunk.end,
-        "date_estimate": meta.get("date_estimate"),
-        "issue_no": meta.get("issue_no"),
-        "event_dates": meta.get("event_dates") or [],
-        "cities": meta.get("cities") or [],
-        "pages": meta.get("pages"),  # printed PDF pages the passage spans; null for other formats
-        "ocr": bool(meta.get("ocr")),  # read by OCR from a scan: may hold recognition errors
+        "date_estimate": meta.date_estimate,
+        "issue_no": meta.issue_no,
+        "event_dates": list(meta.event_dates),
+        "cities": list(meta.cities),
+        "pages": list(meta.pages) if meta.pages is not None else None,  # printed PDF pages; null for other formats
+        "ocr": meta.ocr,  # read by OCR from a scan: may hold recognition errors
     }

@@ -11,10 +11,15 @@ from typing import Mapping, Sequence
 RRF_K = 60  # Cormack, Clarke & Buettcher (2009), "Reciprocal Rank Fusion…"
 
 
+def best_first(scores: Mapping[int, float]) -> list[tuple[int, float]]:
+    """[(row, score)], best score first; ties break on the row number, so the order is
+    deterministic. The one ranking rule of every retriever, fusion and depth cut."""
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def rank_of(scores: Mapping[int, float]) -> dict[int, int]:
     """1-based ranks, best score first."""
-    ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    return {row: rank for rank, (row, _) in enumerate(ordered, start=1)}
+    return {row: rank for rank, (row, _) in enumerate(best_first(scores), start=1)}
 
 
 def rrf(runs: Sequence[Mapping[int, float]], k: int = RRF_K, weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
@@ -23,7 +28,7 @@ def rrf(runs: Sequence[Mapping[int, float]], k: int = RRF_K, weights: Sequence[f
     for run, weight in zip(runs, weights):
         for row, rank in rank_of(run).items():
             fused[row] = fused.get(row, 0.0) + weight / (k + rank)
-    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+    return best_first(fused)
 
 
 def weighted(runs: Sequence[Mapping[int, float]], weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
@@ -38,7 +43,7 @@ def weighted(runs: Sequence[Mapping[int, float]], weights: Sequence[float] | Non
         for row, score in run.items():
             normalised = (score - low) / span if span > 0 else 1.0
             fused[row] = fused.get(row, 0.0) + weight * normalised
-    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+    return best_first(fused)
 
 
 FUSIONS = {"rrf": rrf, "weighted": weighted}

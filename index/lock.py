@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from index.store import IndexError_
+from index.store import IndexProblem
 
 try:
     import fcntl
@@ -26,7 +26,7 @@ except ImportError:  # Windows: no flock; see README "Safe updates"
     fcntl = None
 
 
-class IndexBusyError(IndexError_):
+class IndexBusyError(IndexProblem):
     """Another process holds the index lock (and we would not, or could no longer, wait)."""
 
     def __init__(self, index_dir: Path, holder_pid: int | None, waited: float, timeout: float):

@@ -1,18 +1,19 @@
 """Retrievers over one loaded index: BM25, dense (FAISS) and their fusion.
 
-All share `search(query, k, filters) -> list[Hit]`. Filters are applied
-before ranking, so a filtered search returns the best k matching chunks rather
-than whatever survived from an unfiltered top k.
+All three follow the `Retriever` protocol: `scores(query, rows, depth, keep)` -> {row: score}
+(what understood search, answer/ask.py, ranks) and `search(query, k, filters)` -> list[Hit]
+(the plain search, built on scores). Filters are applied before ranking, so a filtered
+search returns the best k matching chunks rather than whatever survived from an unfiltered top k.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Protocol, Sequence
+from typing import Any, Collection, Protocol, Sequence
 
 import numpy as np
 
-from index.fusion import FUSIONS
+from index.fusion import FUSIONS, best_first
 from index.tokenizer import Tokenizer
 from ingest.model import Chunk
 
@@ -30,11 +31,11 @@ class Filters:
 
     def matches(self, chunk: Chunk) -> bool:
         meta = chunk.meta
-        if self.cities and not set(self.cities) & set(meta.get("cities") or ()):
+        if self.cities and not set(self.cities) & set(meta.cities):
             return False
-        if self.places and not set(self.places) & set(meta.get("places") or ()):
+        if self.places and not set(self.places) & set(meta.places):
             return False
-        if self.sections and meta.get("section") not in self.sections:
+        if self.sections and meta.section not in self.sections:
             return False
         if self.date_from or self.date_to:
             span = date_range(chunk)
@@ -65,7 +66,7 @@ def place_filters(names, gazetteer) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def date_range(chunk: Chunk) -> tuple[str, str] | None:
     """The event dates a chunk reports, else its bulletin's date."""
-    dates = chunk.meta.get("event_dates") or ([chunk.meta["date"]] if chunk.meta.get("date") else [])
+    dates = chunk.meta.known_dates
     return (min(dates), max(dates)) if dates else None
 
 
@@ -78,7 +79,20 @@ class Hit:
 
 
 class Retriever(Protocol):
+    """BM25, dense and hybrid retrieval: all that SearchEngine and answer/ask.py use."""
+
     name: str
+
+    def scores(self, query: str, rows: np.ndarray | None = None, depth: int | None = None,
+               keep: Collection[int] | None = None) -> dict[int, float]:
+        """{row: score}, higher is better, for the best `depth` of the allowed rows (`rows`;
+        None: every row), or for all of them when depth is None. BM25 and dense give raw
+        scores (BM25: > 0 only), hybrid the fusion of its two retrievers' runs at that depth.
+
+        keep: rows that stay below the depth cut (each allowed row of it that scores), so a
+        passage that earns a bonus is never lost. When keep is given (even empty), every
+        allowed row is scored and the cut is exact: best score first, ties to the lower row."""
+        ...
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]: ...
 
@@ -89,8 +103,18 @@ def allowed_rows(chunks: Sequence[Chunk], filters: Filters | None) -> np.ndarray
     return np.array([i for i, c in enumerate(chunks) if filters.matches(c)], dtype=np.int64)
 
 
+def cut(scores: dict[int, float], depth: int | None, keep: Collection[int] | None = None) -> dict[int, float]:
+    """The best `depth` of scores (ties to the lower row; all when depth is None), plus every
+    row of keep that has a score."""
+    if depth is None or len(scores) <= depth:
+        return scores
+    run = dict(best_first(scores)[:depth])
+    run.update({row: scores[row] for row in keep or () if row in scores})
+    return run
+
+
 def top_hits(chunks: Sequence[Chunk], scores: dict[int, float], k: int, name: str) -> list[Hit]:
-    ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    ordered = best_first(scores)[:k]
     return [Hit(chunks[row], float(score), row, {name: {"rank": r, "score": float(score)}}) for r, (row, score) in enumerate(ordered, 1)]
 
 
@@ -100,7 +124,8 @@ class BM25Retriever:
     def __init__(self, bm25, tokenizer: Tokenizer, chunks: Sequence[Chunk]):
         self.bm25, self.tokenizer, self.chunks = bm25, tokenizer, chunks
 
-    def scores(self, query: str, rows: np.ndarray | None = None, depth: int | None = None) -> dict[int, float]:
+    def scores(self, query: str, rows: np.ndarray | None = None, depth: int | None = None,
+               keep: Collection[int] | None = None) -> dict[int, float]:
         if self.bm25 is None:
             return {}
         vocab = self.bm25.vocab_dict
@@ -110,9 +135,7 @@ class BM25Retriever:
         all_scores = self.bm25.get_scores(tokens)
         candidates = rows if rows is not None else np.arange(len(all_scores))
         picked = {int(r): float(all_scores[r]) for r in candidates if all_scores[r] > 0}
-        if depth is not None and len(picked) > depth:
-            picked = dict(sorted(picked.items(), key=lambda kv: (-kv[1], kv[0]))[:depth])
-        return picked
+        return cut(picked, depth, keep)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         return top_hits(self.chunks, self.scores(query, allowed_rows(self.chunks, filters)), k, self.name)
@@ -131,22 +154,24 @@ class DenseRetriever:
         vector.setflags(write=False)  # shared between callers through the cache
         return vector
 
-    def scores(self, query: str, rows: np.ndarray | None = None, depth: int = 50) -> dict[int, float]:
+    def scores(self, query: str, rows: np.ndarray | None = None, depth: int | None = None,
+               keep: Collection[int] | None = None) -> dict[int, float]:
         total = self.faiss_index.ntotal
         if total == 0 or (rows is not None and len(rows) == 0):
             return {}
         vector = self.query_vector(query)
+        exact = keep is not None or depth is None  # every allowed row scored, then cut
         # With a filter, rank every vector and keep the allowed ones (flat index: cheap).
-        want = total if rows is not None else min(depth, total)
+        want = total if rows is not None or exact else min(depth, total)
         sims, ids = self.faiss_index.search(vector, want)
         allowed = set(rows.tolist()) if rows is not None else None
         picked = {}
         for row, sim in zip(ids[0], sims[0]):
             if row >= 0 and (allowed is None or row in allowed):
                 picked[int(row)] = float(sim)
-                if len(picked) >= depth:
-                    break
-        return picked
+                if not exact and len(picked) >= depth:
+                    break  # FAISS's own order: the plain search's cut
+        return cut(picked, depth, keep) if exact else picked
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         return top_hits(self.chunks, self.scores(query, allowed_rows(self.chunks, filters), depth=max(k, 50)), k, self.name)
@@ -161,10 +186,18 @@ class HybridRetriever:
             raise ValueError(f"unknown fusion {fusion!r}; choose one of: {', '.join(FUSIONS)}")
         self.bm25, self.dense, self.fusion, self.depth, self.weights = bm25, dense, fusion, depth, weights
 
+    def runs(self, query: str, rows: np.ndarray | None, depth: int | None,
+             keep: Collection[int] | None = None) -> list[dict[int, float]]:
+        return [self.bm25.scores(query, rows, depth, keep), self.dense.scores(query, rows, depth, keep)]
+
+    def scores(self, query: str, rows: np.ndarray | None = None, depth: int | None = None,
+               keep: Collection[int] | None = None) -> dict[int, float]:
+        """The fused score (self.fusion, self.weights) of every row in either retriever's run."""
+        return dict(FUSIONS[self.fusion](self.runs(query, rows, depth, keep), weights=self.weights))
+
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         rows = allowed_rows(self.bm25.chunks, filters)
-        depth = max(k, self.depth)
-        runs = [self.bm25.scores(query, rows, depth), self.dense.scores(query, rows, depth)]
+        runs = self.runs(query, rows, max(k, self.depth))
         fused = FUSIONS[self.fusion](runs, weights=self.weights)[:k]
         hits = []
         for row, score in fused:

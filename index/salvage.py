@@ -136,10 +136,10 @@ def _incomplete_docs(rows: list[Chunk | None], bulletins: dict[str, dict], files
     for doc_id, seen in numbers.items():
         if sorted(seen) != list(range(len(seen))) or doc_id not in bulletins:
             incomplete.add(doc_id)
-    for meta in files.values():
-        expected = meta.get("chunks") or 0
-        if len(numbers.get(meta["doc_id"], ())) < expected or meta["doc_id"] not in bulletins:
-            incomplete.add(meta["doc_id"])
+    for entry in files.values():
+        expected = entry.get("chunks") or 0
+        if len(numbers.get(entry["doc_id"], ())) < expected or entry["doc_id"] not in bulletins:
+            incomplete.add(entry["doc_id"])
     return incomplete
 
 

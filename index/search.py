@@ -27,16 +27,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from answer.ask import Policy, UnderstoodSearch, ask
-from index.embedders import EmbedderError
+from answer.citation import unknown_date_label
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
 from answer.export import export_to, format_for
 from answer.precedent import PrecedentList
 from answer.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, Verdict, judge_question
 from index.retrieval import Filters, place_filters
-from index.store import IndexError_, default_index_dir
+from index.store import default_index_dir, jsonl_lines
+from ingest.cli_errors import exit_on_error
+from ingest.errors import UsageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +75,7 @@ def make_filters(args: argparse.Namespace) -> Filters:
     try:
         cities, places = place_filters(args.city, load_gazetteer())
     except KeyError as unknown:
-        raise ValueError(f"unknown place {unknown.args[0]!r}: give a Sichuan 市州 or county name, e.g. 达州 or 大竹县") from None
+        raise UsageError(f"unknown place {unknown.args[0]!r}: give a Sichuan 市州 or county name, e.g. 达州 or 大竹县") from None
     for value, flag in ((args.date_from, "--from"), (args.date_to, "--to")):
         if value:
             _check_date(value, flag)
@@ -88,7 +89,7 @@ def _check_date(value: str, flag: str) -> None:
     try:
         date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{flag} {value!r} is not a date; use YYYY-MM-DD, e.g. 2022-11-02") from None
+        raise UsageError(f"{flag} {value!r} is not a date; use YYYY-MM-DD, e.g. 2022-11-02") from None
 
 
 def format_text(query: str, results: list[dict], verdict: Verdict | None = None) -> str:
@@ -99,7 +100,7 @@ def format_text(query: str, results: list[dict], verdict: Verdict | None = None)
     else:
         lines = [f"“{query}” 的前 {len(results)} 条结果：", ""]
     for r in results:
-        date = r["date"] or (f"日期不详（估计{r['date_estimate']}年）" if r.get("date_estimate") else "日期不详")
+        date = r["date"] or unknown_date_label(r.get("date_estimate"))
         head = f"[{r['rank']}] {date} 【{r['section'] or '—'}】 {r['title'] or '（无标题）'}"
         lines.append(head)
         details = []
@@ -122,14 +123,12 @@ def run(args: argparse.Namespace, out=sys.stdout) -> int:
         format_for(args.export)  # a bad suffix fails before the index is loaded
     engine = SearchEngine.open(args.index)
     if args.queries:
-        for number, line in enumerate(Path(args.queries).read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
+        for number, line in list(jsonl_lines(args.queries)):  # the whole file read before the first answer
             try:
                 row = json.loads(line)
                 query_id, query = row["id"], row["query"]
             except (json.JSONDecodeError, KeyError, TypeError):
-                raise ValueError(f"{args.queries}:{number}: expected a JSON object with \"id\" and \"query\"") from None
+                raise UsageError(f"{args.queries}:{number}: expected a JSON object with \"id\" and \"query\"") from None
             out.write(answer(engine, query, args, filters, query_id))
         return 0
     out.write(answer(engine, args.query, args, filters))
@@ -181,7 +180,7 @@ def format_precedent(plist: PrecedentList) -> str:
     for group in plist.groups:
         lines.append(f"【{group.listed}】{len(group.entries)}条")
         for entry in group.entries:
-            when = entry.date or (f"日期不详（估计{entry.result['date_estimate']}年）" if entry.result.get("date_estimate") else "日期不详")
+            when = entry.date or unknown_date_label(entry.result.get("date_estimate"))
             lines.append(f"  {when} · {entry.place} · {entry.result.get('title') or '（无标题）'}")
             lines.append(f"    出处：{entry.citation}")
             excerpt = entry.text.replace("\n", " ")
@@ -197,11 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give a query, or --queries FILE.jsonl")
     if args.k < 1:
         parser.error("-k must be at least 1")
-    try:
+    with exit_on_error(ValueError, OSError):  # one line on stderr, status 2
         return run(args)
-    except (IndexError_, EmbedderError, ValueError, OSError) as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
-        return 2
 
 
 if __name__ == "__main__":

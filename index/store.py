@@ -30,35 +30,36 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
+from ingest.errors import BulletinError
 from ingest.model import Chunk
+from ingest.paths import DATA_DIR
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INDEX_DIR = PROJECT_ROOT / "data" / "index"
+DEFAULT_INDEX_DIR = DATA_DIR / "index"
 
 
-class IndexError_(Exception):
-    """Base for index problems; str() is a one-line message for the user."""
+class IndexProblem(BulletinError):
+    """Base for index problems (ingest/errors.py); str() is a one-line message for the user."""
 
 
-class IndexMissingError(IndexError_):
+class IndexMissingError(IndexProblem):
     pass
 
 
-class IndexMismatchError(IndexError_):
+class IndexMismatchError(IndexProblem):
     pass
 
 
-class IndexDamagedError(IndexError_):
+class IndexDamagedError(IndexProblem):
     """A file of the index is missing, truncated or not what was written."""
 
 
-class IndexWriteError(IndexError_):
+class IndexWriteError(IndexProblem):
     """The index could not be written (disk full, no permission, read-only folder)."""
 
 
@@ -252,11 +253,11 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
     if problems:
         raise damaged(index_dir, "; ".join(problems))
     try:
-        chunks = [Chunk.from_dict(d) for d in _read_jsonl(live / "chunks.jsonl")]
+        chunks = [Chunk.from_dict(d) for d in read_jsonl(live / "chunks.jsonl")]
     except (OSError, ValueError, TypeError) as exc:
         raise damaged(index_dir, f"chunks.jsonl 无法读取 / unreadable ({first_line(exc)})") from None
     try:
-        bulletins = {d["doc_id"]: d for d in _read_jsonl(live / "bulletins.jsonl")}
+        bulletins = {d["doc_id"]: d for d in read_jsonl(live / "bulletins.jsonl")}
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise damaged(index_dir, f"bulletins.jsonl 无法读取 / unreadable ({first_line(exc)})") from None
     try:
@@ -280,7 +281,7 @@ def first_line(exc: BaseException) -> str:
 def read_tokens(stored: StoredIndex) -> list[list[str]] | None:
     """The saved BM25 tokens of stored.chunks (row order), or None if absent or not matching."""
     try:
-        tokens = _read_jsonl(stored.path / TOKENS)
+        tokens = read_jsonl(stored.path / TOKENS)
     except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         return None
     return tokens if len(tokens) == len(stored.chunks) else None
@@ -358,9 +359,18 @@ def _write_jsonl(path: Path, rows) -> None:
         os.fsync(handle.fileno())
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+def jsonl_lines(path: Path | str, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
+    """The non-blank lines of a JSON Lines file, each with its line number (from 1), for a
+    reader that names the line of a bad row. The one JSON Lines reader: read_jsonl uses it."""
+    with open(path, encoding=encoding) as handle:
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                yield number, line
+
+
+def read_jsonl(path: Path | str, encoding: str = "utf-8") -> list[Any]:
+    """Every row of a JSON Lines file, blank lines skipped; ValueError (JSONDecodeError) at a bad line."""
+    return [json.loads(line) for _, line in jsonl_lines(path, encoding)]
 
 
 def _fsync_dir(path: Path) -> None:

@@ -26,15 +26,15 @@ import sys
 import time
 
 from index.build import DEFAULT_TOKENIZER, STATUS_CN, FileReport, IngestReport, update_index
-from index.embedders import EmbedderError
 from index.lock import IndexBusyError
-from index.store import IndexError_, default_index_dir
+from index.store import default_index_dir
 from index.tokenizer import TOKENIZERS
 from ingest.chunking import ChunkingParams
+from ingest.cli_errors import EXIT_BUSY, exit_on_error
+from ingest.errors import UsageError
 from ingest.limits import DEFAULT_MAX_FILE_MB, ENV_MAX_FILE_MB, max_file_bytes
 
 DEFAULT_WAIT_SECONDS = 7200  # a second ingest waits for the first; a 500-bulletin cold build took ~1 h on a busy 2-core machine
-EXIT_BUSY = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,15 +160,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.paths and not (args.repair or args.rebuild):
         parser.error("give bulletin files or folders (or --repair / --rebuild to use the files the index lists)")
+    # Usage, index and embedder problems and OSError: one line, status 2; a busy index: 3.
+    with exit_on_error(OSError, codes={IndexBusyError: EXIT_BUSY}):
+        report = run(args)
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json_report else format_report(report))
+    if args.repair and not report.repaired and not args.json_report:
+        print("检查完毕：索引完好 / checked: the index is intact")
+    return 1 if report.failed else 0
+
+
+def run(args: argparse.Namespace) -> IngestReport:
+    """Check the settings (UsageError), then update the index with a progress display."""
     if args.chunk_overlap >= args.chunk_size or args.chunk_size < 50:
-        print("错误 / error: --chunk-size must be ≥ 50 and larger than --chunk-overlap", file=sys.stderr)
-        return 2
+        raise UsageError("--chunk-size must be ≥ 50 and larger than --chunk-overlap")
     params = ChunkingParams(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
-    try:
-        max_file_bytes(args.max_file_mb)  # a bad --max-file-mb or $BULLETIN_MAX_FILE_MB is a usage error
-    except ValueError as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
-        return 2
+    max_file_bytes(args.max_file_mb)  # a bad --max-file-mb or $BULLETIN_MAX_FILE_MB is a usage error
     if args.no_progress:
         progress = None
     elif sys.stderr.isatty():
@@ -177,22 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         progress = ProgressLines()
     timeout = 0 if args.no_wait else max(0.0, args.wait_timeout)
     try:
-        report = update_index(args.paths, args.index, embedder_spec=args.embedder, tokenizer=args.tokenizer,
-                              params=params, rebuild=args.rebuild, progress=progress, max_file_mb=args.max_file_mb,
-                              lock_timeout=timeout, on_lock_wait=announce_wait(timeout), prune=args.prune)
-    except IndexBusyError as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except (IndexError_, EmbedderError, OSError) as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
-        return 2
+        return update_index(args.paths, args.index, embedder_spec=args.embedder, tokenizer=args.tokenizer,
+                            params=params, rebuild=args.rebuild, progress=progress, max_file_mb=args.max_file_mb,
+                            lock_timeout=timeout, on_lock_wait=announce_wait(timeout), prune=args.prune)
     finally:
         if progress:
             progress.close()
-    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json_report else format_report(report))
-    if args.repair and not report.repaired and not args.json_report:
-        print("检查完毕：索引完好 / checked: the index is intact")
-    return 1 if report.failed else 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.model import Bulletin, Chunk, Item, Report
+from ingest.model import Bulletin, Chunk, ChunkMeta, Item
 
 SEPARATORS = ["\n", "。", "！", "？", "；", "，", "、", ""]
 
@@ -81,10 +81,7 @@ def chunk_bulletin(bulletin: Bulletin, params: ChunkingParams = ChunkingParams()
             for p_index, (start, end) in enumerate(pieces):
                 passage = text[start:end]
                 title = item.title + (f"——{item.subtitle}" if item.subtitle else "")
-                meta = _meta(bulletin, item, report, r_index, p_index, len(pieces), places, cities, dates)
-                meta["pages"] = bulletin.pages_between(start, end)  # PDF pages it spans; None for TXT etc.
-                if bulletin.ocr:
-                    meta["ocr"] = True  # text read by OCR: the card says so (absent otherwise)
+                meta = _meta(bulletin, item, r_index, p_index, len(pieces), places, cities, dates, start, end)
                 chunks.append(
                     Chunk(
                         chunk_id=f"{bulletin.doc_id}#{len(chunks)}",
@@ -99,25 +96,28 @@ def chunk_bulletin(bulletin: Bulletin, params: ChunkingParams = ChunkingParams()
     return chunks
 
 
-def _meta(bulletin: Bulletin, item: Item, report: Report, r_index: int, p_index: int, n_pieces: int,
-          places, cities, dates) -> dict:
-    return {
-        "title": item.title,
-        "subtitle": item.subtitle,
-        "section": item.section,
-        "date": bulletin.date,
-        "date_estimate": bulletin.date_estimate,
-        "issue_no": bulletin.issue_no,
-        "issuer": bulletin.issuer,
-        "places": list(places),
-        "cities": list(cities),
-        "source_org": item.source_org,
-        "event_dates": list(dates),
-        "item_index": item.index,
-        "item_id": f"{bulletin.doc_id}/{item.index}",
-        "report_index": r_index,
-        "piece": p_index,
-        "pieces": n_pieces,
-        "combined": item.combined,
-        "path": bulletin.path,
-    }
+def _meta(bulletin: Bulletin, item: Item, r_index: int, p_index: int, n_pieces: int,
+          places: tuple[str, ...], cities: tuple[str, ...], dates: tuple[str, ...], start: int, end: int) -> ChunkMeta:
+    pages = bulletin.pages_between(start, end)  # PDF pages it spans; None for TXT etc.
+    return ChunkMeta(
+        title=item.title,
+        subtitle=item.subtitle,
+        section=item.section,
+        date=bulletin.date,
+        date_estimate=bulletin.date_estimate,
+        issue_no=bulletin.issue_no,
+        issuer=bulletin.issuer,
+        places=tuple(places),
+        cities=tuple(cities),
+        source_org=item.source_org,
+        event_dates=tuple(dates),
+        item_index=item.index,
+        item_id=f"{bulletin.doc_id}/{item.index}",
+        report_index=r_index,
+        piece=p_index,
+        pieces=n_pieces,
+        combined=item.combined,
+        path=bulletin.path,
+        pages=tuple(pages) if pages is not None else None,
+        ocr=bulletin.ocr,  # text read by OCR: the card says so
+    )

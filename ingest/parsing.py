@@ -93,11 +93,11 @@ class BulletinParser:
         header = texts[:header_end]
         footer = texts[footer_at:]
         issuer, issue_date, issue_no = self._read_header(header)
-        footer_meta = self._read_footer(footer)
+        footer_info = self._read_footer(footer)
         date_source = "header" if issue_date else None
-        if not issue_date and footer_meta.get("printed_date"):
-            issue_date, date_source = footer_meta["printed_date"], "footer"
-            issuer = issuer or footer_meta.get("printed_by")
+        if not issue_date and footer_info.get("printed_date"):
+            issue_date, date_source = footer_info["printed_date"], "footer"
+            issuer = issuer or footer_info.get("printed_by")
 
         # Lay out the cleaned text, merging each item's title lines into one.
         groups = self._group(paragraphs, header_end, footer_at)
@@ -149,7 +149,7 @@ class BulletinParser:
             issue_no=issue_no,
             text_clean=text_clean,
             items=tuple(items),
-            metadata={"footer": footer_meta, "header_lines": header},
+            metadata={"footer": footer_info, "header_lines": header},
         )
 
     # -- header and footer -------------------------------------------------
@@ -176,25 +176,25 @@ class BulletinParser:
 
     @staticmethod
     def _read_footer(footer: list[str]) -> dict:
-        meta: dict = {}
+        info: dict = {}
         last_key = None
         for text in footer:
             printed = _PRINTED.match(text)
             copies = _COPIES.match(text)
             if printed:
-                meta["printed_by"] = printed["org"] or None
-                meta["printed_date"] = parse_cn_date(printed["date"])
+                info["printed_by"] = printed["org"] or None
+                info["printed_date"] = parse_cn_date(printed["date"])
                 last_key = None
             elif copies:
-                meta["copies"] = int(copies[1])
+                info["copies"] = int(copies[1])
             elif text.startswith("信息公开选项"):
-                meta["disclosure"] = text.split("：", 1)[-1]
+                info["disclosure"] = text.split("：", 1)[-1]
             elif text[:1] in "报送发抄" and text[1:2] in "：:":
                 last_key = text[0]
-                meta.setdefault("distribution", {})[last_key] = text[2:]
+                info.setdefault("distribution", {})[last_key] = text[2:]
             elif last_key:  # a distribution list continued on the next line
-                meta["distribution"][last_key] += text
-        return meta
+                info["distribution"][last_key] += text
+        return info
 
     # -- items -------------------------------------------------------------
     def _group(self, paragraphs: list[Paragraph], start: int, stop: int) -> list[tuple[str, object]]:

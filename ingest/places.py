@@ -17,7 +17,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "gazetteer" / "sichuan_divisions.json"
+from ingest.paths import DATA_DIR
+
+DEFAULT_PATH = DATA_DIR / "gazetteer" / "sichuan_divisions.json"
 
 
 @dataclass(frozen=True)

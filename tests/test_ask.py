@@ -12,6 +12,7 @@ from index.engine import SearchEngine
 from answer.precedent import PROVINCE, report_place
 from index.retrieval import Filters
 from answer.understand import understand
+from ingest.model import ChunkMeta
 from ingest.places import load_gazetteer
 
 GOLD_PLAN_CITIES = {"成都", "泸州", "德阳", "遂宁", "资阳", "阿坝"}  # issued 品读季 implementation plans
@@ -49,7 +50,7 @@ def test_anchor_is_the_newest_bulletin(engine, tmp_path):
 def test_a_city_question_finds_its_county_item_first(engine):
     answer = ask(engine, "达州2020年地方志工作得到什么肯定", k=5)
     top = answer.hits[0]
-    assert top.chunk.meta["places"] == ["达州市 › 大竹县"]  # 大竹县 is in 达州
+    assert top.chunk.meta.places == ("达州市 › 大竹县",)  # 大竹县 is in 达州
     assert top.why["understanding"]["place"] == 1.0 and top.why["understanding"]["date"] == "in"
 
 
@@ -59,12 +60,12 @@ def test_boost_ranks_matches_first_but_keeps_the_rest(engine):
     assert places[0] == 1.0 and 0.0 in places  # other places are ranked lower, not lost
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     filtered = ask(engine, "达州 地方志工作会议", k=20, policy=Policy(place="filter")).hits
-    assert filtered and all("达州市" in h.chunk.meta["cities"] for h in filtered)
+    assert filtered and all("达州市" in h.chunk.meta.cities for h in filtered)
 
 
 def test_counties_of_a_city(engine):
     hits = ask(engine, "雅安下面的县领导到地方志部门调研", k=3).hits
-    assert hits[0].chunk.meta["places"] == ["雅安市 › 石棉县"]
+    assert hits[0].chunk.meta.places == ("雅安市 › 石棉县",)
 
 
 def test_unknown_dates_are_ranked_lower_or_kept_apart_never_dropped(engine):
@@ -74,27 +75,27 @@ def test_unknown_dates_are_ranked_lower_or_kept_apart_never_dropped(engine):
     # The undated bulletin names "同年12月，评选出首批5部": its passage is kept, as "mentioned".
     assert statuses.get("001_77113442e680a174") in ("mentioned", "unknown")
     separate = ask(engine, "去年年鉴质量建设成效", k=5, policy=Policy(date="filter", undated="separate"))
-    assert separate.undated and all(h.chunk.meta["date"] is None for h in separate.undated)
+    assert separate.undated and all(h.chunk.meta.date is None for h in separate.undated)
     assert all(h.why["understanding"]["date"] in ("in", "mentioned") for h in separate.hits)
     assert separate.ranked() == separate.hits + separate.undated
 
 
 def test_date_status_uses_event_dates_then_the_bulletin_date(engine):
     u = understand("2024年2月", load_gazetteer())
-    assert date_status(u, {"event_dates": ["2024-02-28"], "date": "2024-03-13"}) == "in"
-    assert date_status(u, {"event_dates": ["2024-03-12"], "date": "2024-03-13"}) == "out"  # the event decides
-    assert date_status(u, {"event_dates": [], "date": "2024-02-01"}) == "in"
-    assert date_status(u, {"event_dates": [], "date": None}) == "unknown"
-    assert date_status(u, {"event_dates": [], "date": None}, "2024年2月召开会议") == "mentioned"
-    assert date_status(understand("年鉴", load_gazetteer()), {"date": None}) == "any"
+    assert date_status(u, ChunkMeta.from_dict({"event_dates": ["2024-02-28"], "date": "2024-03-13"})) == "in"
+    assert date_status(u, ChunkMeta.from_dict({"event_dates": ["2024-03-12"], "date": "2024-03-13"})) == "out"  # the event decides
+    assert date_status(u, ChunkMeta.from_dict({"event_dates": [], "date": "2024-02-01"})) == "in"
+    assert date_status(u, ChunkMeta.from_dict({"event_dates": [], "date": None})) == "unknown"
+    assert date_status(u, ChunkMeta.from_dict({"event_dates": [], "date": None}), "2024年2月召开会议") == "mentioned"
+    assert date_status(understand("年鉴", load_gazetteer()), ChunkMeta.from_dict({"date": None})) == "any"
 
 
 def test_place_match_shares(engine):
     g = load_gazetteer()
     county = understand("大竹县", g)
-    assert place_match(county, {"places": ["达州市 › 大竹县"], "cities": ["达州市"]}, 0.5) == 1.0
-    assert place_match(county, {"places": ["达州市"], "cities": ["达州市"]}, 0.5) == 0.5  # its city's own item
-    assert place_match(county, {"places": ["广安市"], "cities": ["广安市"]}, 0.5) == 0.0
+    assert place_match(county, ChunkMeta.from_dict({"places": ["达州市 › 大竹县"], "cities": ["达州市"]}), 0.5) == 1.0
+    assert place_match(county, ChunkMeta.from_dict({"places": ["达州市"], "cities": ["达州市"]}), 0.5) == 0.5  # its city's own item
+    assert place_match(county, ChunkMeta.from_dict({"places": ["广安市"], "cities": ["广安市"]}), 0.5) == 0.0
 
 
 def test_dropping_a_part_stops_favouring_it(engine):
@@ -109,7 +110,7 @@ def test_dropping_a_part_stops_favouring_it(engine):
 
 def test_filters_still_apply(engine):
     hits = ask(engine, "哪些市州印发了品读季实施方案", k=5, filters=Filters(cities=("德阳市",))).hits
-    assert hits and all("德阳市" in h.chunk.meta["cities"] for h in hits)
+    assert hits and all("德阳市" in h.chunk.meta.cities for h in hits)
 
 
 def test_precedent_list_groups_reports_by_city(engine):
@@ -163,14 +164,14 @@ def test_report_place_reads_the_combined_source_line():
     g = load_gazetteer()
     combined = {"source_org": "综合省地方志办、乐山市、广安市、雅安市信息", "combined": True,
                 "cities": ["乐山市", "广安市", "雅安市"], "places": ["乐山市", "广安市", "雅安市"]}
-    assert report_place({**combined, "report_index": 0}, g) == PROVINCE
-    assert report_place({**combined, "report_index": 2, "cities": ["广安市"]}, g).name == "广安市"
+    assert report_place(ChunkMeta.from_dict({**combined, "report_index": 0}), g) == PROVINCE
+    assert report_place(ChunkMeta.from_dict({**combined, "report_index": 2, "cities": ["广安市"]}), g).name == "广安市"
     counties = {"source_org": "综合苍溪县、内江隆昌市、天全县地方志部门信息", "combined": True, "report_index": 1,
                 "cities": ["内江市"], "places": ["内江市 › 隆昌市"]}
-    assert report_place(counties, g).label == "内江市 › 隆昌市"
-    assert report_place({"source_org": "大竹县地方志办", "cities": ["达州市"]}, g).name == "大竹县"
-    assert report_place({"source_org": None, "places": ["成都市", "成都市 › 武侯区"]}, g).name == "武侯区"
-    assert report_place({"source_org": "某某单位", "places": []}, g) is None
+    assert report_place(ChunkMeta.from_dict(counties), g).label == "内江市 › 隆昌市"
+    assert report_place(ChunkMeta.from_dict({"source_org": "大竹县地方志办", "cities": ["达州市"]}), g).name == "大竹县"
+    assert report_place(ChunkMeta.from_dict({"source_org": None, "places": ["成都市", "成都市 › 武侯区"]}), g).name == "武侯区"
+    assert report_place(ChunkMeta.from_dict({"source_org": "某某单位", "places": []}), g) is None
 
 
 def test_policy_parse():

@@ -233,4 +233,4 @@ def test_a_folder_of_a_thousand_small_files(tmp_path, fake_embedder):
     assert [f.status for f in report.files].count("added") == 1000
     stored = load_stored(tmp_path / "index")
     assert len(stored.bulletins) == 1000 and len(stored.chunks) == 1000 == stored.faiss_index.ntotal
-    assert {c.meta["title"] for c in stored.chunks} >= {"成都市召开第0次史志工作会议", "南充市召开第999次史志工作会议"}
+    assert {c.meta.title for c in stored.chunks} >= {"成都市召开第0次史志工作会议", "南充市召开第999次史志工作会议"}

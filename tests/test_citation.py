@@ -1,5 +1,5 @@
 """House citation format: every known field in place, unknown fields left out."""
-from answer.citation import chinese_date, house_citation
+from answer.citation import chinese_date, date_label, house_citation, unknown_date_label
 
 COMBINED = {"date": "2022-11-02", "section": "市州动态", "title": "成都、泸州等地积极推进精品年鉴品读季活动走深走实",
             "source_org": "综合成都市、泸州市、德阳市、遂宁市、资阳市、阿坝州信息", "issue_no": None}
@@ -28,3 +28,9 @@ def test_missing_title_and_source():
 def test_chinese_date():
     assert chinese_date("2024-03-13") == "2024年3月13日"
     assert chinese_date("2024-3") is None and chinese_date(None) is None
+
+
+def test_date_label_for_reading():
+    assert date_label("2024-03-13", "2023") == "2024年3月13日"
+    assert date_label(None, "2024") == unknown_date_label("2024") == "日期不详（约2024年）"
+    assert date_label(None) == unknown_date_label(None) == "日期不详"

@@ -89,7 +89,7 @@ def test_beir_chunks_one_per_passage():
     a, b = chunks
     assert (a.chunk_id, a.doc_id, a.text, a.embed_text, a.start, a.end) == ("a", "a", "免费开放", "方志馆\n免费开放", 0, 4)
     assert b.embed_text == "cats"
-    assert a.meta["places"] == [] and a.meta["cities"] == [] and a.meta["date"] is None and a.meta["section"] is None
+    assert a.meta.places == () and a.meta.cities == () and a.meta.date is None and a.meta.section is None
 
 
 # ------------------------------------------------------------------ metrics

@@ -14,6 +14,7 @@ from answer.citation import house_citation
 from index.engine import SearchEngine, result_dict
 from answer.ask import ask
 from answer.export import CSV_COLUMNS, export, export_to
+from chat.render import card_html
 
 PLAN_QUESTION = "哪些市州印发了精品年鉴品读季活动实施方案?"
 
@@ -99,3 +100,17 @@ def test_unknown_formats_name_the_file(listed, tmp_path):
         export_to(listed, tmp_path / "out.pdf")
     with pytest.raises(ValueError, match="unknown export format 'xls'"):
         export(listed, "xls")
+
+
+def test_undated_rows_carry_the_cards_date_label():
+    """A passage of unknown date reads "日期不详（约2024年）" on the card and in every export."""
+    result = {"rank": 1, "chunk_id": "001_x#0", "doc_id": "001_x", "text": "全省年鉴工作会议召开。", "title": "年鉴工作会议",
+              "date": None, "date_estimate": "2024", "section": None, "places": [], "source_org": None, "event_dates": []}
+    label = "日期不详（约2024年）"
+    assert f'<span class="date">{label}</span>' in card_html({**result, "citation": house_citation(result)}, 1)
+    assert f"1. **{label} · 年鉴工作会议**" in export([result], "md", "年鉴").decode("utf-8")
+    rows = list(csv.reader(io.StringIO(export([result], "csv", "年鉴").decode("utf-8-sig"))))
+    assert rows[1][CSV_COLUMNS.index("日期")] == label
+    paragraphs = [p.text for p in Document(io.BytesIO(export([result], "docx", "年鉴"))).paragraphs]
+    assert f"1. {label} · 年鉴工作会议" in paragraphs
+    assert "日期不详" in export([{**result, "date_estimate": None}], "md", "年鉴").decode("utf-8")

@@ -52,14 +52,14 @@ def test_pdf_chunks_carry_the_pages_they_span(pdfs, path):
     parsed_pdf = parse_file(pdf, path.stem)
     spans_two = 0
     for chunk in parsed_pdf.chunks:
-        assert chunk.meta["pages"] == layout.pages_of(chunk.text), chunk.chunk_id
-        spans_two += len(chunk.meta["pages"]) > 1
+        assert chunk.meta.pages == tuple(layout.pages_of(chunk.text)), chunk.chunk_id
+        spans_two += len(chunk.meta.pages) > 1
     assert spans_two, "some passage should run over a page break"
     assert parsed_pdf.bulletin.page_starts[0] == 0 and len(parsed_pdf.bulletin.page_starts) == len(layout.pages)
 
 
 def test_txt_chunks_have_no_pages(parsed):
-    assert all(c.meta["pages"] is None for p in ALL for c in parsed[p].chunks)
+    assert all(c.meta.pages is None for p in ALL for c in parsed[p].chunks)
 
 
 def test_search_result_carries_pages(tmp_path, pdfs, fake_embedder):

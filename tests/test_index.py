@@ -48,7 +48,7 @@ def test_build_load_and_search(tmp_path, corpus, fake_embedder):
         assert CONTRACT_KEYS <= set(result)
         bulletin = engine.bulletin(result["doc_id"])
         assert bulletin["text_clean"][result["start"]:result["end"]] == result["text"]
-    assert engine.search("达州 年鉴质量", 1, "bm25")[0].chunk.meta["cities"] == ["达州市"]
+    assert engine.search("达州 年鉴质量", 1, "bm25")[0].chunk.meta.cities == ("达州市",)
 
 
 def test_filters_city_includes_counties_date_and_section(tmp_path, corpus, fake_embedder):
@@ -56,12 +56,12 @@ def test_filters_city_includes_counties_date_and_section(tmp_path, corpus, fake_
     build([corpus], index_dir, fake_embedder)
     engine = SearchEngine.open(index_dir, embedder=fake_embedder)
     hits = engine.search("地方志工作批示", 10, "hybrid", Filters(cities=("达州市",)))
-    assert hits and all("达州市" in h.chunk.meta["cities"] for h in hits)
-    assert any("大竹县" in " ".join(h.chunk.meta["places"]) for h in hits)  # county counts for its city
+    assert hits and all("达州市" in h.chunk.meta.cities for h in hits)
+    assert any("大竹县" in " ".join(h.chunk.meta.places) for h in hits)  # county counts for its city
     hits = engine.search("年鉴", 20, "bm25", Filters(date_from="2024-01-01", date_to="2024-12-31"))
-    assert hits and all(h.chunk.meta["date"] == "2024-03-13" for h in hits)
+    assert hits and all(h.chunk.meta.date == "2024-03-13" for h in hits)
     hits = engine.search("年鉴", 20, "dense", Filters(sections=("特别关注",)))
-    assert hits and all(h.chunk.meta["section"] == "特别关注" for h in hits)
+    assert hits and all(h.chunk.meta.section == "特别关注" for h in hits)
     assert engine.search("年鉴", 5, "hybrid", Filters(cities=("眉山市",))) == []
 
 
@@ -95,7 +95,7 @@ def test_incremental_add_change_remove(tmp_path, fake_embedder):
     (folder / "a.txt").write_text(text.replace("宋开慧对雅安市地方志工作提出新要求", "宋开慧对雅安市史志工作提出新要求"), encoding="utf-8")
     report = build([folder], index_dir, fake_embedder)
     assert {f.path.split("/")[-1]: f.status for f in report.files} == {"a.txt": "updated", "b.txt": "unchanged"}
-    titles = {c.meta["title"] for c in load_stored(index_dir).chunks}
+    titles = {c.meta.title for c in load_stored(index_dir).chunks}
     assert "宋开慧对雅安市史志工作提出新要求" in titles and "宋开慧对雅安市地方志工作提出新要求" not in titles
 
     (folder / "b.txt").unlink()  # remove

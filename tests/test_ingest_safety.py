@@ -117,7 +117,7 @@ def assert_answers_as_before(index_dir):
     engine = SearchEngine.open(index_dir)
     assert [b["date"] for b in engine.stored.bulletins.values()] == ["2020-07-20"]
     top = engine.search("大竹县 批示", 1)[0]
-    assert "大竹县" in top.chunk.text and top.chunk.meta["date"] == "2020-07-20"
+    assert "大竹县" in top.chunk.text and top.chunk.meta.date == "2020-07-20"
     payload = json.loads(cli("-m", "index.search", "--json", "-k", "1", "--index", str(index_dir), "大竹县 批示").stdout)
     assert payload["results"][0]["chunk_id"] == top.chunk.chunk_id
 

@@ -259,12 +259,12 @@ def test_plain_documents_are_indexed_whole(name, kind, tmp_path):
     assert bulletin.date_estimate is None and bulletin.issue_no is None
     assert bulletin.source_format == kind
     assert all(i.title == title and i.section is None for i in bulletin.items)
-    assert {c.meta["title"] for c in result.chunks} == {title}
+    assert {c.meta.title for c in result.chunks} == {title}
     for line in lines[1:] if len(lines) > 1 else lines:
         assert any(line in c.text for c in result.chunks), line  # every paragraph is in some chunk
     for chunk in result.chunks:
         assert bulletin.text_clean[chunk.start : chunk.end] == chunk.text
-        assert chunk.meta["date"] == date
+        assert chunk.meta.date == date
 
 
 def test_headings_and_articles_start_items(tmp_path):
@@ -300,7 +300,7 @@ def test_title_only_when_the_first_paragraph_is_short(tmp_path):
     one_line = tmp_path / "one line.txt"
     one_line.write_text("关于做好年鉴编纂工作的通知\n", encoding="utf-8")
     [chunk] = parse_file(one_line, "o").chunks
-    assert chunk.text == "关于做好年鉴编纂工作的通知" and chunk.meta["title"] == chunk.text
+    assert chunk.text == "关于做好年鉴编纂工作的通知" and chunk.meta.title == chunk.text
 
 
 RED_HEADER = ["四川省地方志工作办公室文件", "川志办发〔2023〕5号", "四川省地方志工作办公室关于印发",
@@ -323,7 +323,7 @@ def test_red_header_lines_are_not_the_title_but_are_indexed(tmp_path):
     path = write_lines_docx([*RED_HEADER, *NOTICE[2:10], *SHORT_BODY], tmp_path / "redhead.docx")
     result = parse_file(path, "r")
     title = "四川省地方志工作办公室关于印发《四川省地方志资料征集管理办法》的通知"  # printed on two lines
-    assert result.bulletin.metadata["title"] == title and result.chunks[0].meta["title"] == title
+    assert result.bulletin.metadata["title"] == title and result.chunks[0].meta.title == title
     assert "川志办发〔2023〕5号" in result.chunks[0].text  # the document number is searchable
     assert (result.bulletin.date, result.bulletin.issuer) == ("2023-05-06", "四川省地方志工作办公室")
 

@@ -98,8 +98,8 @@ def test_scanned_pdf_parses_like_its_txt(parsed_scan, parsed, scan_2020):
     assert accuracy >= MIN_ACCURACY, accuracy
     # The user is told, and every passage card will be marked.
     assert any("OCR" in w and f"{scan_2020['pages']}页" in w for w in parsed_scan.warnings)
-    assert all(c.meta.get("ocr") is True for c in parsed_scan.chunks)
-    assert not any("ocr" in c.meta for c in parsed[B2020].chunks)
+    assert all(c.meta.ocr is True for c in parsed_scan.chunks)
+    assert not any("ocr" in c.to_dict()["meta"] for c in parsed[B2020].chunks)
     assert scan.to_dict()["ocr"] is True
 
 
@@ -156,7 +156,7 @@ def test_scanned_copy_answers_the_dev_questions_like_the_txt(tmp_path, scan_2020
     by_scan, engine = answered(scan_corpus, fuzzy_contains)  # a misread character or two is allowed
     assert len(by_txt) >= 0.7 * len(questions)
     assert by_txt <= by_scan, sorted(by_txt - by_scan)
-    assert any(c.meta.get("ocr") for c in engine.stored.chunks)
+    assert any(c.meta.ocr for c in engine.stored.chunks)
 
 
 # -- what happens without an engine, or without text -------------------------------------

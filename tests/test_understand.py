@@ -10,6 +10,7 @@ import pytest
 
 from answer.dates import TODAY, DateRange, find_date_ranges, merge, normalise, span_label
 from answer.understand import understand
+from ingest.model import ChunkMeta
 from ingest.places import load_gazetteer
 
 ANCHOR = date(2024, 3, 13)
@@ -225,12 +226,12 @@ def test_place_labels_and_matching(g):
     assert labels == ["达州市 › 大竹县", "雅安市所辖县（市、区）"]  # 达州 qualifies 大竹县
     city = understand("达州2022年", g, ANCHOR).places[0]
     assert city.label == "达州市（含所辖县市区）"
-    assert city.matches({"cities": ["达州市"], "places": ["达州市 › 大竹县"]})  # a county's item counts for its city
-    assert not city.matches({"cities": ["广安市"], "places": ["广安市"]})
+    assert city.matches(ChunkMeta.from_dict({"cities": ["达州市"], "places": ["达州市 › 大竹县"]}))  # a county's item counts for its city
+    assert not city.matches(ChunkMeta.from_dict({"cities": ["广安市"], "places": ["广安市"]}))
     county = understand("大竹县", g, ANCHOR).places[0]
-    assert county.matches({"places": ["达州市 › 大竹县"]}) and not county.matches({"places": ["达州市"], "cities": ["达州市"]})
+    assert county.matches(ChunkMeta.from_dict({"places": ["达州市 › 大竹县"]})) and not county.matches(ChunkMeta.from_dict({"places": ["达州市"], "cities": ["达州市"]}))
     counties = understand("雅安下面的县", g, ANCHOR).places[0]
-    assert counties.matches({"places": ["雅安市 › 石棉县"]}) and not counties.matches({"places": ["雅安市"]})
+    assert counties.matches(ChunkMeta.from_dict({"places": ["雅安市 › 石棉县"]})) and not counties.matches(ChunkMeta.from_dict({"places": ["雅安市"]}))
 
 
 # ---- precedent intent ----------------------------------------------------------------------------
