@@ -1,12 +1,12 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make run    install into .venv, index the bundled bulletins if needed, start the assistant
-#   make test   install into .venv (with test extras) and run the tests
+#   make test   install into .venv (with test extras) and run the tests (make test-fast: unit tests only)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean-index system-packages
+.PHONY: setup run test test-fast bench clean-index system-packages
 # Debian packages the tests use: Chromium and a CJK font for the browser tests (Playwright's
 # own browser download cannot work offline), Tesseract with its Chinese model for OCR of
 # scanned bulletins, LibreOffice (no GUI) to read legacy .doc/.wps files.
@@ -36,6 +36,10 @@ system-packages:
 
 test: setup system-packages
 	$(PY) -m pytest -q
+
+# The unit tests alone (tests/unit: no model, no server, no subprocess): seconds.
+test-fast: setup
+	$(PY) -m pytest -q tests/unit
 
 bench: setup
 	$(PY) bench/bench_core.py

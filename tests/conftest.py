@@ -53,3 +53,36 @@ def real_index(tmp_path_factory):
     result = cli("-m", "ingest", str(CORPUS), "--index", str(index_dir), "--no-progress")
     assert "新增" in result.stdout and "5 期简报" in result.stdout
     return index_dir
+
+
+# --- unit and integration: the folder decides -------------------------------------------------
+UNIT = Path(__file__).resolve().parent / "unit"
+
+
+def pytest_collection_modifyitems(items):
+    """tests/unit/ is marked `unit`, tests/integration/ `integration` (and `slow`)."""
+    for item in items:
+        if UNIT in Path(item.fspath).resolve().parents:
+            item.add_marker(pytest.mark.unit)
+        else:
+            item.add_marker(pytest.mark.integration)
+            item.add_marker(pytest.mark.slow)
+
+
+class NotInUnitTests(RuntimeError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_no_process_and_load_no_model(request, monkeypatch):
+    """Unit tests take seconds: a process or a real embedder there fails at once, so a slow
+    test cannot creep into `make test-fast`; it belongs in tests/integration/."""
+    if UNIT not in Path(request.node.fspath).resolve().parents:
+        return
+
+    def refuse(*args, **kwargs):
+        raise NotInUnitTests("unit tests start no processes and load no model: move this test to tests/integration/")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    monkeypatch.setattr("index.embedders.load_embedder", refuse)
+    monkeypatch.setattr("index.engine.load_embedder", refuse)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT  # noqa: E402  (the project root)
 sys.path.insert(0, str(ROOT))
 
 from ingest.places import Gazetteer, Place, load_gazetteer  # noqa: E402
@@ -38,10 +38,6 @@ def test_counts_and_labels(g):
     assert g.resolve("宁南县").label == "凉山彝族自治州 › 宁南县"
 
 
-def test_load_default_and_cache(g):
-    assert load_gazetteer() is g
-    assert Gazetteer.load().resolve("达州").code == "5117"
-    assert Gazetteer.load(ROOT / "data" / "gazetteer" / "sichuan_divisions.json").resolve("大竹").code == "511724"
 
 
 def test_counties_of_accepts_full_short_and_alias(g):

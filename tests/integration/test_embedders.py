@@ -21,7 +21,7 @@ from index.embedders import (
 from index.embedding_cache import EmbeddingCache, embed_passages_cached, text_sha256
 from fakes import FakeEmbedder  # tests/ is on sys.path (conftest), like the other tests
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT  # noqa: E402  (the project root)
 
 
 def assert_unit_rows(vecs: np.ndarray, n: int, dim: int) -> None:

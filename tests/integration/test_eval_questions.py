@@ -11,7 +11,7 @@ import re
 import unittest
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT  # noqa: E402  (the project root)
 QUESTIONS = ROOT / "eval" / "questions" / "dev.jsonl"
 BULLETINS = ROOT / "data" / "bulletins"
 
