@@ -39,7 +39,7 @@ test: setup system-packages
 
 # The unit tests alone (tests/unit: no model, no server, no subprocess): seconds.
 test-fast: setup
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q -n 2 tests/unit
 
 bench: setup
 	$(PY) bench/bench_core.py

@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "unit"))  # integration tests reuse unit tests' builders
 
 CORPUS = ROOT / "data" / "bulletins"
 # The five bundled bulletins, by what they are.

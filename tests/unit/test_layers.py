@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT  # noqa: E402  (the project root)
 PACKAGES = ("ingest", "index", "answer", "chat", "eval", "bench")
 TOP_MODULES = ("app",)
 # package -> the packages it must not import; exceptions: a module allowed one of them.
