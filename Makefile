@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast bench clean-index system-packages
+.PHONY: setup run test test-fast lint bench clean-index system-packages
 # Debian packages the tests use: Chromium and a CJK font for the browser tests (Playwright's
 # own browser download cannot work offline), Tesseract with its Chinese model for OCR of
 # scanned bulletins, LibreOffice (no GUI) to read legacy .doc/.wps files.
@@ -40,6 +40,10 @@ test: setup system-packages
 # The unit tests alone (tests/unit: no model, no server, no subprocess): seconds.
 test-fast: setup
 	$(PY) -m pytest -q -n 2 tests/unit
+
+# Style: ruff's lint rules and formatter (settings in pyproject.toml, [tool.ruff]).
+lint: setup
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
 bench: setup
 	$(PY) bench/bench_core.py

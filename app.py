@@ -29,23 +29,31 @@ EXAMPLES = [
 
 
 def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
-    """"alice:pw1,bob:pw2" -> [("alice", "pw1"), ("bob", "pw2")]; None when unset."""
+    """ "alice:pw1,bob:pw2" -> [("alice", "pw1"), ("bob", "pw2")]; None when unset."""
     if not value:
         return None
     pairs = []
     for item in value.split(","):
         user, sep, password = item.strip().partition(":")
         if not sep or not user or not password:
-            raise UsageError("BULLETIN_AUTH must look like user:password (several separated by commas)")
+            raise UsageError(
+                "BULLETIN_AUTH must look like user:password (several separated by commas)"
+            )
         pairs.append((user, password))
     return pairs
 
 
-EMPTY_STATE = {"previous": None, "records": {}, "last": None}  # a conversation's state before its first question
+# a conversation's state before its first question
+EMPTY_STATE = {
+    "previous": None,
+    "records": {},
+    "last": None,
+}
 
 
 def build_app(assistant):
-    """The Gradio page over an Assistant (chat/service.py): its handlers, its layout, their events."""
+    """The Gradio page over an Assistant (chat/service.py): its handlers, its layout, their
+    events."""
     import gradio as gr
 
     handlers = page_handlers(assistant, gr)
@@ -56,18 +64,21 @@ def build_app(assistant):
 
 
 def page_handlers(assistant, gr) -> SimpleNamespace:
-    """What the page calls: answering (respond, refine), 查看全文, 👍/👎, 新对话 and the /ask API."""
+    """What the page calls: answering (respond, refine), 查看全文, 👍/👎, 新对话 and the /ask
+    API."""
     from chat.feedback import record_vote
-    from chat.render import cards_html
-    from chat.render import full_text_html as render_full_text
-    from chat.service import AskOptions, public
+    from chat.render import cards_html, full_text_html as render_full_text
 
     def full_text_html(chunk_id: str) -> str:
         """Called from the cards' 查看全文 button (CARDS_JS: server.full_text_html)."""
         return render_full_text(assistant.full_text(chunk_id))
 
     def vote(data: gr.LikeData, state):
-        record = (state or {}).get("records", {}).get(data.index if isinstance(data.index, int) else data.index[0])
+        record = (
+            (state or {})
+            .get("records", {})
+            .get(data.index if isinstance(data.index, int) else data.index[0])
+        )
         if record is None or data.liked not in (True, False, "Like", "Dislike"):
             return  # "" is Gradio taking a vote back: nothing to record
         record_vote(record, data.liked is True or data.liked == "Like")
@@ -75,21 +86,61 @@ def page_handlers(assistant, gr) -> SimpleNamespace:
 
     def new_conversation():
         hidden = gr.update(visible=False)
-        return [], cards_html(None), gr.update(choices=[], value=[], visible=False), hidden, hidden, hidden, "", dict(EMPTY_STATE)
-
-    def ask_api(question: str, k: int = 5, cities: list[str] | None = None, date_from: str = "", date_to: str = "",
-                sections: list[str] | None = None, mode: str = "hybrid", previous: str = "",
-                drop: list[str] | None = None, precedent: bool | None = None) -> dict:
-        """Ask a question; returns {"question", "query", "found", "answer", "results": [search contract keys +
-        "citation", "highlights"], "understood", "precedent", "not_found_message", "relevance", ...}.
-        drop: understood parts to leave out ("place:达州市", "date", "precedent"); precedent: force list mode."""
-        options = AskOptions(int(k), mode, tuple(cities or ()), date_from, date_to, tuple(sections or ()),
-                             tuple(drop or ()), precedent)
-        return public(assistant.ask(question, options, previous=previous or None))
+        return (
+            [],
+            cards_html(None),
+            gr.update(choices=[], value=[], visible=False),
+            hidden,
+            hidden,
+            hidden,
+            "",
+            dict(EMPTY_STATE),
+        )
 
     respond, refine = answer_handlers(assistant, gr)
-    return SimpleNamespace(respond=respond, refine=refine, full_text_html=full_text_html, vote=vote,
-                           new_conversation=new_conversation, ask_api=ask_api)
+    return SimpleNamespace(
+        respond=respond,
+        refine=refine,
+        full_text_html=full_text_html,
+        vote=vote,
+        new_conversation=new_conversation,
+        ask_api=api_handler(assistant),
+    )
+
+
+def api_handler(assistant):
+    """ask_api: the /ask API's function (its signature and docstring are the API's)."""
+    from chat.service import AskOptions, public
+
+    def ask_api(
+        question: str,
+        k: int = 5,
+        cities: list[str] | None = None,
+        date_from: str = "",
+        date_to: str = "",
+        sections: list[str] | None = None,
+        mode: str = "hybrid",
+        previous: str = "",
+        drop: list[str] | None = None,
+        precedent: bool | None = None,
+    ) -> dict:
+        """Ask a question; returns {"question", "query", "found", "answer", "results": [search
+        contract keys + "citation", "highlights"], "understood", "precedent", "not_found_message",
+        "relevance", ...}. drop: understood parts to leave out ("place:达州市", "date",
+        "precedent"); precedent: force list mode."""
+        options = AskOptions(
+            int(k),
+            mode,
+            tuple(cities or ()),
+            date_from,
+            date_to,
+            tuple(sections or ()),
+            tuple(drop or ()),
+            precedent,
+        )
+        return public(assistant.ask(question, options, previous=previous or None))
+
+    return ask_api
 
 
 def answer_handlers(assistant, gr):
@@ -106,25 +157,43 @@ def answer_handlers(assistant, gr):
             return [history] + [gr.skip()] * 5 + ["", state]
         previous = state.get("previous")
         try:
-            record = assistant.ask(question, ask_options(k, mode, cities, date_from, date_to, sections, precedent), previous=previous)
+            record = assistant.ask(
+                question,
+                ask_options(k, mode, cities, date_from, date_to, sections, precedent),
+                previous=previous,
+            )
         except ValueError as exc:
-            history += [{"role": "user", "content": esc_markdown(question)}, {"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"}]
+            history += [
+                {"role": "user", "content": esc_markdown(question)},
+                {"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"},
+            ]
             state = {**state, "last": None}  # the ticked parts belonged to the previous answer
-            return [history, gr.skip(), gr.update(choices=[], value=[], visible=False)] + [gr.skip()] * 3 + [question, state]
-        history += [{"role": "user", "content": esc_markdown(record["question"])}, {"role": "assistant", "content": reply_markdown(record)}]
+            return (
+                [history, gr.skip(), gr.update(choices=[], value=[], visible=False)]
+                + [gr.skip()] * 3
+                + [question, state]
+            )
+        history += [
+            {"role": "user", "content": esc_markdown(record["question"])},
+            {"role": "assistant", "content": reply_markdown(record)},
+        ]
         state = {**state, "last": {"question": question, "previous": previous, "parts": []}}
         *shown, state = answer_outputs(assistant, gr, exports_root, record, history, state)
         return [*shown, "", state]
 
     def refine(kept, history, state, cities, date_from, date_to, sections, k, mode, precedent):
-        """The user unticked (or ticked again) an understood part: answer the same question again."""
+        """The user unticked (or ticked again) an understood part: answer the same question
+        again."""
         last = (state or {}).get("last")
         if not last or not history:
             return [gr.skip()] * 6 + [state]
         drop = [key for _, key in last["parts"] if key not in (kept or [])]
         try:
-            record = assistant.ask(last["question"], ask_options(k, mode, cities, date_from, date_to, sections, precedent, drop),
-                                   previous=last["previous"])
+            record = assistant.ask(
+                last["question"],
+                ask_options(k, mode, cities, date_from, date_to, sections, precedent, drop),
+                previous=last["previous"],
+            )
         except ValueError as exc:
             gr.Warning(str(exc))
             return [gr.skip()] * 6 + [state]
@@ -139,8 +208,16 @@ def ask_options(k, mode, cities, date_from, date_to, sections, precedent, drop=(
     """The page's settings as the Assistant's AskOptions."""
     from chat.service import AskOptions
 
-    return AskOptions(int(k), mode, tuple(cities or ()), date_from or "", date_to or "", tuple(sections or ()),
-                      tuple(drop), True if precedent else None)
+    return AskOptions(
+        int(k),
+        mode,
+        tuple(cities or ()),
+        date_from or "",
+        date_to or "",
+        tuple(sections or ()),
+        tuple(drop),
+        True if precedent else None,
+    )
 
 
 def answer_outputs(assistant, gr, exports_root: Path, record, history, state):
@@ -158,8 +235,10 @@ def answer_outputs(assistant, gr, exports_root: Path, record, history, state):
     known.update({part["key"]: part["label"] for part in parts})
     choices = [(label, key) for key, label in known.items()]
     understood = gr.update(choices=choices, value=[p["key"] for p in parts], visible=bool(choices))
-    downloads = [gr.update(value=str(files[f]), visible=True) if f in files else gr.update(visible=False)
-                 for f in ("md", "csv", "docx")]
+    downloads = [
+        gr.update(value=str(files[f]), visible=True) if f in files else gr.update(visible=False)
+        for f in ("md", "csv", "docx")
+    ]
     last["parts"] = choices
     state = {**state, "previous": record["query"], "records": records, "last": last}
     return [history, cards_html(record), understood, *downloads, state]
@@ -168,40 +247,89 @@ def answer_outputs(assistant, gr, exports_root: Path, record, history, state):
 def page_layout(assistant, gr, full_text_html) -> SimpleNamespace:
     """The page's components (inside gr.Blocks): the chat and its settings on the left, the
     passage cards and the export buttons on the right."""
-    from chat.render import CARDS_JS, cards_html
-
     summary = assistant.corpus_summary()
-    gr.Markdown(f"## 简报助手 · 《四川省地方志工作简报》\n{summary}。回答只摘录简报原文，每句标注出处 [n]，对应右侧的原文段落。")
+    gr.Markdown(
+        f"## 简报助手 · 《四川省地方志工作简报》\n{summary}。回答只摘录简报原文，每句标注出处 [n]，"
+        "对应右侧的原文段落。"
+    )
     ui = SimpleNamespace(state=gr.State(dict(EMPTY_STATE)))
     with gr.Row():
         with gr.Column(scale=5):
-            ui.chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", buttons=["copy"],
-                                    feedback_options=("Like", "Dislike"), sanitize_html=True)
-            ui.understood = gr.CheckboxGroup([], label="理解为（取消勾选即去掉该条件，重新检索）", visible=False, elem_id="understood")
-            with gr.Row():
-                ui.question = gr.Textbox(label="问题", placeholder="例如：达州在年鉴质量方面做了什么决定？", scale=5,
-                                         lines=1, max_lines=4, elem_id="question", autofocus=True)
-                ui.send = gr.Button("提问", variant="primary", scale=1, elem_id="send")
-            ui.precedent = gr.Checkbox(label="查先例：列出全部相关条目，按市州分组（问“哪些市州…”时自动开启）", elem_id="precedent")
-            gr.Examples(EXAMPLES, inputs=ui.question, label="示例问题")
-            with gr.Accordion("筛选", open=False):
-                ui.cities = gr.Dropdown(assistant.cities(), multiselect=True, label="市州（含所辖县市区）")
-                with gr.Row():
-                    ui.date_from = gr.Textbox(label="起始日期", placeholder="2022 或 2022-11 或 2022-11-02")
-                    ui.date_to = gr.Textbox(label="截止日期", placeholder="2024-03")
-                ui.sections = gr.Dropdown(assistant.sections(), multiselect=True, label="栏目")
-                ui.k = gr.Slider(1, 10, value=5, step=1, label="段落数")
-                with gr.Accordion("高级", open=False):
-                    ui.mode = gr.Radio(["hybrid", "bm25", "dense"], value="hybrid", label="检索方式",
-                                       info="hybrid：关键词与语义融合（推荐）；bm25：关键词；dense：语义向量")
-            ui.clear = gr.Button("新对话", size="sm")
+            chat_column(ui, assistant, gr)
         with gr.Column(scale=6):
-            with gr.Row():
-                ui.download_md = gr.DownloadButton("导出 Markdown", visible=False, size="sm", elem_id="export-md")
-                ui.download_csv = gr.DownloadButton("导出 CSV", visible=False, size="sm", elem_id="export-csv")
-                ui.download_docx = gr.DownloadButton("导出 Word", visible=False, size="sm", elem_id="export-docx")
-            ui.cards = gr.HTML(cards_html(None), elem_id="cards", js_on_load=CARDS_JS, server_functions=[full_text_html])
+            cards_column(ui, gr, full_text_html)
     return ui
+
+
+def chat_column(ui: SimpleNamespace, assistant, gr) -> None:
+    """The chat, the understood parts, the question, 查先例, examples, 筛选, 新对话."""
+    ui.chatbot = gr.Chatbot(
+        label="对话",
+        height=460,
+        elem_id="chat",
+        buttons=["copy"],
+        feedback_options=("Like", "Dislike"),
+        sanitize_html=True,
+    )
+    ui.understood = gr.CheckboxGroup(
+        [],
+        label="理解为（取消勾选即去掉该条件，重新检索）",
+        visible=False,
+        elem_id="understood",
+    )
+    with gr.Row():
+        ui.question = gr.Textbox(
+            label="问题",
+            placeholder="例如：达州在年鉴质量方面做了什么决定？",
+            scale=5,
+            lines=1,
+            max_lines=4,
+            elem_id="question",
+            autofocus=True,
+        )
+        ui.send = gr.Button("提问", variant="primary", scale=1, elem_id="send")
+    ui.precedent = gr.Checkbox(
+        label="查先例：列出全部相关条目，按市州分组（问“哪些市州…”时自动开启）",
+        elem_id="precedent",
+    )
+    gr.Examples(EXAMPLES, inputs=ui.question, label="示例问题")
+    with gr.Accordion("筛选", open=False):
+        ui.cities = gr.Dropdown(assistant.cities(), multiselect=True, label="市州（含所辖县市区）")
+        with gr.Row():
+            ui.date_from = gr.Textbox(label="起始日期", placeholder="2022 或 2022-11 或 2022-11-02")
+            ui.date_to = gr.Textbox(label="截止日期", placeholder="2024-03")
+        ui.sections = gr.Dropdown(assistant.sections(), multiselect=True, label="栏目")
+        ui.k = gr.Slider(1, 10, value=5, step=1, label="段落数")
+        with gr.Accordion("高级", open=False):
+            ui.mode = gr.Radio(
+                ["hybrid", "bm25", "dense"],
+                value="hybrid",
+                label="检索方式",
+                info="hybrid：关键词与语义融合（推荐）；bm25：关键词；dense：语义向量",
+            )
+    ui.clear = gr.Button("新对话", size="sm")
+
+
+def cards_column(ui: SimpleNamespace, gr, full_text_html) -> None:
+    """The export buttons over the passage cards."""
+    from chat.render import CARDS_JS, cards_html
+
+    with gr.Row():
+        ui.download_md = gr.DownloadButton(
+            "导出 Markdown", visible=False, size="sm", elem_id="export-md"
+        )
+        ui.download_csv = gr.DownloadButton(
+            "导出 CSV", visible=False, size="sm", elem_id="export-csv"
+        )
+        ui.download_docx = gr.DownloadButton(
+            "导出 Word", visible=False, size="sm", elem_id="export-docx"
+        )
+    ui.cards = gr.HTML(
+        cards_html(None),
+        elem_id="cards",
+        js_on_load=CARDS_JS,
+        server_functions=[full_text_html],
+    )
 
 
 def wire_events(ui: SimpleNamespace, handlers: SimpleNamespace) -> None:
@@ -212,14 +340,31 @@ def wire_events(ui: SimpleNamespace, handlers: SimpleNamespace) -> None:
     shown = [ui.chatbot, ui.cards, ui.understood, ui.download_md, ui.download_csv, ui.download_docx]
     # One limit for everything that searches (2 cores): the page's questions and the API share it.
     answering = {"concurrency_limit": 4, "concurrency_id": "answer"}
-    ui.send.click(handlers.respond, [ui.question, ui.chatbot, ui.state, *settings], [*shown, ui.question, ui.state],
-                  api_visibility="private", **answering)
-    ui.question.submit(handlers.respond, [ui.question, ui.chatbot, ui.state, *settings], [*shown, ui.question, ui.state],
-                       api_visibility="private", **answering)
-    ui.understood.input(handlers.refine, [ui.understood, ui.chatbot, ui.state, *settings], [*shown, ui.state],
-                        api_visibility="private", **answering)
+    ui.send.click(
+        handlers.respond,
+        [ui.question, ui.chatbot, ui.state, *settings],
+        [*shown, ui.question, ui.state],
+        api_visibility="private",
+        **answering,
+    )
+    ui.question.submit(
+        handlers.respond,
+        [ui.question, ui.chatbot, ui.state, *settings],
+        [*shown, ui.question, ui.state],
+        api_visibility="private",
+        **answering,
+    )
+    ui.understood.input(
+        handlers.refine,
+        [ui.understood, ui.chatbot, ui.state, *settings],
+        [*shown, ui.state],
+        api_visibility="private",
+        **answering,
+    )
     ui.chatbot.like(handlers.vote, [ui.state], None, api_visibility="private")
-    ui.clear.click(handlers.new_conversation, None, [*shown, ui.question, ui.state], api_visibility="private")
+    ui.clear.click(
+        handlers.new_conversation, None, [*shown, ui.question, ui.state], api_visibility="private"
+    )
     gr.api(handlers.ask_api, api_name="ask", **answering)
 
 
@@ -243,11 +388,23 @@ def open_or_build_sample(index_dir: Path, llm):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python app.py", description="简报助手：网页问答，回答附引用原文。")
-    parser.add_argument("--host", default=os.environ.get("BULLETIN_HOST", "127.0.0.1"),
-                        help="address to listen on (default 127.0.0.1: this machine only; $BULLETIN_HOST)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("BULLETIN_PORT", "7860")), help="port (default 7860; $BULLETIN_PORT)")
-    parser.add_argument("--index", metavar="DIR", help="index folder (default data/index, or $BULLETIN_INDEX_DIR)")
+    parser = argparse.ArgumentParser(
+        prog="python app.py", description="简报助手：网页问答，回答附引用原文。"
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("BULLETIN_HOST", "127.0.0.1"),
+        help="address to listen on (default 127.0.0.1: this machine only; $BULLETIN_HOST)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("BULLETIN_PORT", "7860")),
+        help="port (default 7860; $BULLETIN_PORT)",
+    )
+    parser.add_argument(
+        "--index", metavar="DIR", help="index folder (default data/index, or $BULLETIN_INDEX_DIR)"
+    )
     args = parser.parse_args(argv)
 
     from answer.llm import LLMConfig
@@ -256,15 +413,27 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.cli_errors import exit_on_error
 
     index_dir = Path(args.index) if args.index else default_index_dir()
-    with exit_on_error(ValueError):  # index, embedder and settings problems: one line on stderr, status 2
+    with exit_on_error(ValueError):
+        # index, embedder and settings problems: one line on stderr, status 2
         auth = parse_auth(os.environ.get("BULLETIN_AUTH"))
         llm = LLMConfig.from_env()
         assistant = open_or_build_sample(index_dir, llm)
     page = build_app(assistant)
     page.queue(default_concurrency_limit=4)
-    print(f"简报助手：{assistant.corpus_summary()}" + ("；已启用语言模型 " + llm.model if llm else ""), flush=True)
-    page.launch(server_name=args.host, server_port=args.port, auth=auth, auth_message="请登录简报助手" if auth else None,
-                css=CSS, footer_links=["api"], show_error=True)
+    print(
+        f"简报助手：{assistant.corpus_summary()}"
+        + ("；已启用语言模型 " + llm.model if llm else ""),
+        flush=True,
+    )
+    page.launch(
+        server_name=args.host,
+        server_port=args.port,
+        auth=auth,
+        auth_message="请登录简报助手" if auth else None,
+        css=CSS,
+        footer_links=["api"],
+        show_error=True,
+    )
     return 0
 
 

@@ -4,7 +4,8 @@
     answer.understanding.parts()   # [地点：达州市（含所辖县市区）, 时间：2022年] — each droppable
     answer.hits                    # ranked passages (Hit), best first
     answer.undated                 # passages of unknown date, shown apart (policy "separate")
-    answer.precedent               # PrecedentList when the question asks "哪些市州…" (or the switch is on)
+    answer.precedent               # PrecedentList when the question asks "哪些市州…"
+                                   # (or the switch is on)
     ask(engine, query, drop=("date",))          # the user removed the time
     ask(engine, query, precedent=True)          # the UI switch / CLI --precedent
 
@@ -15,6 +16,7 @@ ranked lower, not lost; a *filter* keeps only matching passages. Retrieval score
 normalised per question (0..1) before bonuses are added, so a bonus of 0.5 is half the spread
 between the best and the worst candidate.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -37,32 +39,49 @@ from ingest.model import ChunkMeta
 class Policy:
     place: str = "boost"  # "boost" | "filter" | "off"
     date: str = "boost"  # "boost" | "filter" | "off"
-    undated: str = "lower"  # unknown-date passages when a time is asked: "lower" (same list) | "separate" (own list)
-    text: str = "query"  # what the retrievers read: "query" (the whole question) | "topic" (without place/time/list words)
+    # unknown-date passages when a time is asked: "lower" (same list) | "separate" (own list)
+    undated: str = "lower"
+    # what the retrievers read: "query" (the whole question) | "topic" (without place/time/list
+    # words)
+    text: str = "query"
     place_bonus: float = 0.5
     date_bonus: float = 0.5
-    undated_share: float = 0.5  # an unknown date earns this share of the date bonus (between in and out of range)
-    mention_share: float = 1.0  # the text names a time inside the range ("2022年10月召开…") but no event date is in it
-    parent_share: float = 0.5  # a county question: the county's city's other items earn this share of the place bonus
-    precedent_threshold: float = 0.55  # precedent lists keep passages whose retrieval score (0..1) reaches this
+    # an unknown date earns this share of the date bonus (between in and out of range)
+    undated_share: float = 0.5
+    # the text names a time inside the range ("2022年10月召开…") but no event date is in it
+    mention_share: float = 1.0
+    # a county question: the county's city's other items earn this share of the place bonus
+    parent_share: float = 0.5
+    # precedent lists keep passages whose retrieval score (0..1) reaches this
+    precedent_threshold: float = 0.55
     depth: int = 50  # candidates per retriever
-    precedent_depth: int = 500  # candidates per retriever for precedent lists ("every matching item")
+    # candidates per retriever for precedent lists ("every matching item")
+    precedent_depth: int = 500
     undated_k: int = 3  # passages in the separate unknown-date list
 
     def __post_init__(self):
-        for name, allowed in (("place", ("boost", "filter", "off")), ("date", ("boost", "filter", "off")),
-                              ("undated", ("lower", "separate")), ("text", ("topic", "query"))):
+        for name, allowed in (
+            ("place", ("boost", "filter", "off")),
+            ("date", ("boost", "filter", "off")),
+            ("undated", ("lower", "separate")),
+            ("text", ("topic", "query")),
+        ):
             if getattr(self, name) not in allowed:
-                raise ValueError(f"policy {name}={getattr(self, name)!r}; choose one of: {', '.join(allowed)}")
+                raise ValueError(
+                    f"policy {name}={getattr(self, name)!r}; choose one of: {', '.join(allowed)}"
+                )
 
     @classmethod
     def parse(cls, spec: str) -> "Policy":
-        """"place=filter,date=boost,undated=separate" -> Policy (for eval and the CLI)."""
+        """ "place=filter,date=boost,undated=separate" -> Policy (for eval and the CLI)."""
         values: dict[str, Any] = {}
         for item in filter(None, (s.strip() for s in spec.split(","))):
             key, sep, value = item.partition("=")
             if not sep or key not in cls.__dataclass_fields__:
-                raise ValueError(f"bad policy item {item!r}; use key=value with keys: {', '.join(cls.__dataclass_fields__)}")
+                raise ValueError(
+                    f"bad policy item {item!r}; use key=value with keys: "
+                    f"{', '.join(cls.__dataclass_fields__)}"
+                )
             kind = type(getattr(cls(), key))
             try:
                 values[key] = kind(value)
@@ -89,10 +108,13 @@ class UnderstoodSearch:
         return self.hits + self.undated
 
     def to_dict(self, result_of) -> dict:
-        return {"understood": self.understanding.to_dict() if self.understanding else None,
-                "results": [result_of(h, i) for i, h in enumerate(self.hits, 1)],
-                "undated": [result_of(h, i) for i, h in enumerate(self.undated, 1)],
-                "precedent": self.precedent.to_dict() if self.precedent else None, "notes": self.notes}
+        return {
+            "understood": self.understanding.to_dict() if self.understanding else None,
+            "results": [result_of(h, i) for i, h in enumerate(self.hits, 1)],
+            "undated": [result_of(h, i) for i, h in enumerate(self.undated, 1)],
+            "precedent": self.precedent.to_dict() if self.precedent else None,
+            "notes": self.notes,
+        }
 
 
 def anchor_of(engine: SearchEngine) -> tuple[date, str]:
@@ -106,9 +128,17 @@ def understand_for(engine: SearchEngine, query: str) -> Understanding:
     return understand(query, engine.gazetteer, anchor, source)
 
 
-def ask(engine: SearchEngine, query: str, k: int = 5, mode: str = "hybrid", filters: Filters | None = None,
-        understand: bool = True, drop: Sequence[str] = (), precedent: bool | None = None,
-        policy: Policy | None = None) -> UnderstoodSearch:
+def ask(
+    engine: SearchEngine,
+    query: str,
+    k: int = 5,
+    mode: str = "hybrid",
+    filters: Filters | None = None,
+    understand: bool = True,
+    drop: Sequence[str] = (),
+    precedent: bool | None = None,
+    policy: Policy | None = None,
+) -> UnderstoodSearch:
     """Search with the question's places and time applied (see the module docstring)."""
     if mode not in engine.retrievers:
         raise ValueError(f"unknown mode {mode!r}; choose one of: {', '.join(engine.retrievers)}")
@@ -124,10 +154,14 @@ def ask(engine: SearchEngine, query: str, k: int = 5, mode: str = "hybrid", filt
     scoring = _prepare(engine, u, _search_text(engine, u, policy), mode, filters, policy)
     scored = _ranked(engine, scoring, policy, policy.depth)
     answer = UnderstoodSearch(query, u, [], mode=mode)
-    main = [h for h in scored if not (u.dates and policy.undated == "separate" and _status(h) == "unknown")]
+    main = [
+        h
+        for h in scored
+        if not (u.dates and policy.undated == "separate" and _status(h) == "unknown")
+    ]
     answer.hits = main[:k]
     if u.dates and policy.undated == "separate":
-        answer.undated = [h for h in scored if _status(h) == "unknown"][:policy.undated_k]
+        answer.undated = [h for h in scored if _status(h) == "unknown"][: policy.undated_k]
     if u.dates and not any(_status(h) in ("in", "mentioned") for h in answer.hits):
         answer.notes.append(f"{u.dates.span_label}没有匹配的条目；以下为时间不符或日期不详的条目")
     if u.precedent:
@@ -136,8 +170,13 @@ def ask(engine: SearchEngine, query: str, k: int = 5, mode: str = "hybrid", filt
     return answer
 
 
-def precedent_pool(engine: SearchEngine, u: Understanding, mode: str = "hybrid", filters: Filters | None = None,
-                   policy: Policy | None = None) -> list[Hit]:
+def precedent_pool(
+    engine: SearchEngine,
+    u: Understanding,
+    mode: str = "hybrid",
+    filters: Filters | None = None,
+    policy: Policy | None = None,
+) -> list[Hit]:
     """Every candidate passage for a precedent list, scored (deeper than a top-k search)."""
     policy = policy or DEFAULT_POLICY
     scoring = _prepare(engine, u, _search_text(engine, u, policy), mode, filters, policy)
@@ -148,17 +187,29 @@ def _search_text(engine: SearchEngine, u: Understanding, policy: Policy) -> str:
     return expand_query(u.search_text(topic_only=policy.text == "topic"), engine.gazetteer)
 
 
-def precedent_list(engine: SearchEngine, u: Understanding, scored: list[Hit], policy: Policy) -> PrecedentList:
-    """Every passage relevant enough (retrieval score >= threshold) that fits the place and time asked."""
+def precedent_list(
+    engine: SearchEngine, u: Understanding, scored: list[Hit], policy: Policy
+) -> PrecedentList:
+    """Every passage relevant enough (retrieval score >= threshold) that fits the place and time
+    asked."""
+
     def fits(hit: Hit) -> bool:
         why = hit.why["understanding"]
         return (not u.places or why["place"] > 0) and why["date"] != "out"
 
     eligible = [replace(h, score=h.why["understanding"]["base"]) for h in scored if fits(h)]
     return build_precedent_list(
-        u.query, eligible, result_dict, engine.gazetteer, policy.precedent_threshold,
-        text_of=lambda hits: report_text(engine, hits), date_status=lambda h: _status(h) if u.dates else "any",
-        entry_date=lambda h: entry_date(u, h), understood=u.summary, level=u.precedent_level)
+        u.query,
+        eligible,
+        result_dict,
+        engine.gazetteer,
+        policy.precedent_threshold,
+        text_of=lambda hits: report_text(engine, hits),
+        date_status=lambda h: _status(h) if u.dates else "any",
+        entry_date=lambda h: entry_date(u, h),
+        understood=u.summary,
+        level=u.precedent_level,
+    )
 
 
 def report_text(engine: SearchEngine, hits: list[Hit]) -> str:
@@ -188,12 +239,13 @@ def entry_date(u: Understanding, hit: Hit) -> str | None:
 
 # ---- scoring -----------------------------------------------------------------------------
 
+
 def _status(hit: Hit) -> str:
     return hit.why["understanding"]["date"]
 
 
 def date_status(u: Understanding, meta: ChunkMeta, text: str = "") -> str:
-    """"in" / "out" of the asked range, "unknown", "mentioned", or "any" when no time was asked.
+    """ "in" / "out" of the asked range, "unknown", "mentioned", or "any" when no time was asked.
 
     The item's event dates decide, else its bulletin's date. A passage outside (or without)
     those whose text names a time inside the range ("2022年10月召开全省年鉴质量提升工作会",
@@ -210,13 +262,18 @@ def date_status(u: Understanding, meta: ChunkMeta, text: str = "") -> str:
 
 
 def _inside(asked, low: str | None, high: str | None) -> bool:
-    return (low is not None and high is not None and (asked.date_from is None or low >= asked.date_from)
-            and (asked.date_to is None or high <= asked.date_to))
+    return (
+        low is not None
+        and high is not None
+        and (asked.date_from is None or low >= asked.date_from)
+        and (asked.date_to is None or high <= asked.date_to)
+    )
 
 
 @lru_cache(maxsize=200_000)
 def text_times(text: str) -> tuple[tuple[str | None, str | None], ...]:
-    """Absolute times a passage names (years, months, days; not volumes or targets), cached per text."""
+    """Absolute times a passage names (years, months, days; not volumes or targets), cached per
+    text."""
     found = find_date_ranges(normalise(text), date(2000, 1, 1))
     return tuple((r.date_from, r.date_to) for r in found if not r.relative)
 
@@ -229,7 +286,9 @@ def place_match(u: Understanding, meta: ChunkMeta, parent_share: float) -> float
     if any(p.matches(meta) for p in u.places):
         return 1.0
     cities = set(meta.cities)
-    if any((not p.includes_counties or p.counties_only) and p.place.city in cities for p in u.places):
+    if any(
+        (not p.includes_counties or p.counties_only) and p.place.city in cities for p in u.places
+    ):
         return parent_share
     return 0.0
 
@@ -238,6 +297,7 @@ def place_match(u: Understanding, meta: ChunkMeta, parent_share: float) -> float
 class _Scoring:
     """One question's candidates, ranked at any depth by the retriever's scores (the query
     is embedded once: the dense retriever keeps it, so a precedent list embeds nothing more)."""
+
     u: Understanding
     retriever: Retriever
     text: str  # what the retriever reads (the expanded question)
@@ -247,18 +307,32 @@ class _Scoring:
     soft: set[int]  # rows that earn a bonus: kept as candidates below any depth cut
 
 
-def _prepare(engine: SearchEngine, u: Understanding, text: str, mode: str, filters: Filters | None,
-             policy: Policy) -> _Scoring:
+def _prepare(
+    engine: SearchEngine,
+    u: Understanding,
+    text: str,
+    mode: str,
+    filters: Filters | None,
+    policy: Policy,
+) -> _Scoring:
     chunks = engine.stored.chunks
     hard = allowed_rows(chunks, filters)
     candidates = np.arange(len(chunks)) if hard is None else hard
     place_of = {int(r): place_match(u, chunks[r].meta, policy.parent_share) for r in candidates}
     date_of = {int(r): date_status(u, chunks[r].meta, chunks[r].text) for r in candidates}
-    keep = [int(r) for r in candidates
-            if not (policy.place == "filter" and u.places and place_of[int(r)] == 0)
-            and not (policy.date == "filter" and date_of[int(r)] == "out")]
+    keep = [
+        int(r)
+        for r in candidates
+        if not (policy.place == "filter" and u.places and place_of[int(r)] == 0)
+        and not (policy.date == "filter" and date_of[int(r)] == "out")
+    ]
     rows = np.array(keep, dtype=np.int64) if (hard is not None or len(keep) < len(chunks)) else None
-    soft = {r for r in keep if (policy.place == "boost" and place_of[r] > 0) or (policy.date == "boost" and date_of[r] == "in")}
+    soft = {
+        r
+        for r in keep
+        if (policy.place == "boost" and place_of[r] > 0)
+        or (policy.date == "boost" and date_of[r] == "in")
+    }
     return _Scoring(u, engine.retrievers[mode], text, rows, place_of, date_of, soft)
 
 
@@ -272,10 +346,21 @@ def _ranked(engine: SearchEngine, scoring: _Scoring, policy: Policy, depth: int)
         if policy.place == "boost":
             bonus += policy.place_bonus * place
         if policy.date == "boost":
-            bonus += policy.date_bonus * {"in": 1.0, "mentioned": policy.mention_share, "unknown": policy.undated_share}.get(when, 0.0)
+            bonus += policy.date_bonus * {
+                "in": 1.0,
+                "mentioned": policy.mention_share,
+                "unknown": policy.undated_share,
+            }.get(when, 0.0)
         # With a date filter, unknown dates are kept but ranked after every dated match.
         tier = 1 if policy.date == "filter" and u.dates and when in ("unknown", "mentioned") else 0
-        why = {"understanding": {"base": round(score, 6), "place": place, "date": when, "bonus": round(bonus, 6)}}
+        why = {
+            "understanding": {
+                "base": round(score, 6),
+                "place": place,
+                "date": when,
+                "bonus": round(bonus, 6),
+            }
+        }
         hits.append((tier, -(score + bonus), row, Hit(chunks[row], score + bonus, row, why)))
     hits.sort(key=lambda t: t[:3])
     return [h for *_, h in hits]

@@ -1,11 +1,13 @@
 """The house citation format staff paste into drafts.
 
-    《四川省地方志工作简报》2022年11月2日 【市州动态】“成都、泸州等地积极推进精品年鉴品读季活动走深走实”（综合成都市、泸州市…信息）
+    《四川省地方志工作简报》2022年11月2日 【市州动态】 “成都、泸州等地积极推进精品年鉴品读季活动
+    走深走实”（综合成都市、泸州市…信息）                    (one line; wrapped here)
 
 Built from a search result (the JSON contract keys). A field the bulletin does not give
 (date lost with the header, no source line, no issue number) is left out, never guessed:
 the labelled date estimate is for reading, not for citing.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,7 +16,7 @@ PUBLICATION = "《四川省地方志工作简报》"
 
 
 def chinese_date(iso: str | None) -> str | None:
-    """"2022-11-02" -> "2022年11月2日"; None or a malformed date -> None."""
+    """ "2022-11-02" -> "2022年11月2日"; None or a malformed date -> None."""
     if not iso:
         return None
     try:
@@ -31,7 +33,7 @@ def unknown_date_label(estimate: str | None) -> str:
 
 
 def date_label(iso: str | None, estimate: str | None = None) -> str:
-    """"2022年11月2日", else the unknown-date label."""
+    """ "2022年11月2日", else the unknown-date label."""
     return chinese_date(iso) or unknown_date_label(estimate)
 
 
@@ -50,7 +52,11 @@ def house_citation(result: dict) -> str:
         tail += f"（{result['source_org']}）"
     pages = result.get("pages") or []
     if pages:
-        tail += f"，第{pages[0]}页" if len(pages) == 1 or pages[0] == pages[-1] else f"，第{pages[0]}—{pages[-1]}页"
+        tail += (
+            f"，第{pages[0]}页"
+            if len(pages) == 1 or pages[0] == pages[-1]
+            else f"，第{pages[0]}—{pages[-1]}页"
+        )
     if tail:
         parts.append(tail)
     return " ".join(parts)

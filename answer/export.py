@@ -7,6 +7,7 @@ Every entry carries its house-format citation (answer/citation.py). CSV is UTF-8
 so that Excel on Chinese Windows opens it without mojibake. DOCX is written with python-docx;
 body text uses 宋体 for Chinese so it pastes into a draft without font fallback boxes.
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,7 +57,9 @@ class ExportDoc:
     groups: tuple[ExportGroup, ...] = field(default=())
 
 
-def document_of(source: "UnderstoodSearch | PrecedentList | list[dict]", query: str | None = None) -> ExportDoc:
+def document_of(
+    source: "UnderstoodSearch | PrecedentList | list[dict]", query: str | None = None
+) -> ExportDoc:
     """The rows to export: an UnderstoodSearch's precedent list when it has one, else its results;
     a PrecedentList; or a list of search-contract result dicts."""
     if isinstance(source, PrecedentList):
@@ -67,11 +70,19 @@ def document_of(source: "UnderstoodSearch | PrecedentList | list[dict]", query: 
         return _precedent_doc(source.precedent)
     results = [result_dict(h, i) for i, h in enumerate(source.hits, 1)]
     undated = [result_dict(h, i) for i, h in enumerate(source.undated, len(results) + 1)]
-    lines = (f"检索理解：{source.understanding.summary}",) if source.understanding and source.understanding.summary else ()
+    lines = (
+        (f"检索理解：{source.understanding.summary}",)
+        if source.understanding and source.understanding.summary
+        else ()
+    )
     doc = _results_doc(source.query, results, lines)
     if undated:
         rows = tuple(_row_of_result(r, r["rank"]) for r in undated)
-        doc = ExportDoc(doc.title, doc.lines, doc.groups + (ExportGroup(f"日期不详的相关条目（{len(rows)}条）", rows),))
+        doc = ExportDoc(
+            doc.title,
+            doc.lines,
+            doc.groups + (ExportGroup(f"日期不详的相关条目（{len(rows)}条）", rows),),
+        )
     return doc
 
 
@@ -82,9 +93,19 @@ def _precedent_doc(plist: PrecedentList) -> ExportDoc:
         for entry in group.entries:
             number += 1
             result = entry.result
-            rows.append(ExportRow(number, entry.date, entry.place if entry.place not in ("地点不详",) else "", result.get("title") or "",
-                                  result.get("source_org") or "", entry.citation, entry.text, "、".join(entry.chunk_ids),
-                                  result.get("date_estimate")))
+            rows.append(
+                ExportRow(
+                    number,
+                    entry.date,
+                    entry.place if entry.place not in ("地点不详",) else "",
+                    result.get("title") or "",
+                    result.get("source_org") or "",
+                    entry.citation,
+                    entry.text,
+                    "、".join(entry.chunk_ids),
+                    result.get("date_estimate"),
+                )
+            )
         groups.append(ExportGroup(f"{group.listed}（{len(rows)}条）", tuple(rows)))
     lines = [plist.summary]
     if plist.understood:
@@ -99,12 +120,21 @@ def _results_doc(query: str, results: list[dict], lines: Iterable[str]) -> Expor
 
 def _row_of_result(result: dict, number: int) -> ExportRow:
     when = next(iter(known_dates(result.get("event_dates"), result.get("date"))), None)
-    return ExportRow(number, when, "、".join(result.get("places") or []),
-                     result.get("title") or "", result.get("source_org") or "", house_citation(result), result.get("text") or "",
-                     result.get("chunk_id") or "", result.get("date_estimate"))
+    return ExportRow(
+        number,
+        when,
+        "、".join(result.get("places") or []),
+        result.get("title") or "",
+        result.get("source_org") or "",
+        house_citation(result),
+        result.get("text") or "",
+        result.get("chunk_id") or "",
+        result.get("date_estimate"),
+    )
 
 
 # ---- writers -----------------------------------------------------------------------------
+
 
 def to_markdown(doc: ExportDoc) -> str:
     out = [f"# {doc.title}", ""]
@@ -130,7 +160,19 @@ def to_csv(doc: ExportDoc) -> bytes:
     for group in doc.groups:
         label = group.heading.split("（")[0] if group.heading else ""
         for row in group.rows:
-            writer.writerow((row.number, label, row.when, row.place, row.title, row.source_org, row.citation, row.text, row.ref))
+            writer.writerow(
+                (
+                    row.number,
+                    label,
+                    row.when,
+                    row.place,
+                    row.title,
+                    row.source_org,
+                    row.citation,
+                    row.text,
+                    row.ref,
+                )
+            )
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -166,7 +208,8 @@ def to_docx(doc: ExportDoc) -> bytes:
 
 
 def export(source, fmt: str, query: str | None = None) -> bytes:
-    """Bytes of `source` (UnderstoodSearch, PrecedentList or result dicts) as "md", "csv" or "docx"."""
+    """Bytes of `source` (UnderstoodSearch, PrecedentList or result dicts) as "md", "csv" or
+    "docx"."""
     doc = document_of(source, query)
     if fmt == "md":
         return to_markdown(doc).encode("utf-8")
@@ -180,7 +223,9 @@ def export(source, fmt: str, query: str | None = None) -> bytes:
 def format_for(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ValueError(f"{path}: unknown export format {suffix or '(none)'}; use .md, .csv or .docx")
+        raise ValueError(
+            f"{path}: unknown export format {suffix or '(none)'}; use .md, .csv or .docx"
+        )
     return FORMATS[suffix]
 
 

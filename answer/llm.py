@@ -9,6 +9,7 @@ Every sentence of the reply must cite a passage shown ([n], 1 ≤ n ≤ passages
 without a valid citation is dropped, because the user cannot check it. If nothing cited
 is left, or the endpoint fails or times out, the caller shows the extractive answer.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,15 +41,22 @@ class LLMConfig:
 
     @classmethod
     def from_env(cls) -> "LLMConfig | None":
-        base_url, model = os.environ.get("BULLETIN_LLM_BASE_URL"), os.environ.get("BULLETIN_LLM_MODEL")
+        base_url, model = (
+            os.environ.get("BULLETIN_LLM_BASE_URL"),
+            os.environ.get("BULLETIN_LLM_MODEL"),
+        )
         if not base_url or not model:
             return None
         timeout = os.environ.get("BULLETIN_LLM_TIMEOUT") or "30"
         try:
             seconds = float(timeout)
         except ValueError:
-            raise ValueError(f"BULLETIN_LLM_TIMEOUT={timeout!r} is not a number of seconds") from None
-        return cls(base_url.rstrip("/"), model, os.environ.get("BULLETIN_LLM_API_KEY") or None, seconds)
+            raise ValueError(
+                f"BULLETIN_LLM_TIMEOUT={timeout!r} is not a number of seconds"
+            ) from None
+        return cls(
+            base_url.rstrip("/"), model, os.environ.get("BULLETIN_LLM_API_KEY") or None, seconds
+        )
 
 
 def build_messages(question: str, passages: list[str]) -> list[dict]:
@@ -64,7 +72,12 @@ def complete(config: LLMConfig, question: str, passages: list[str]) -> str:
     headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
     body = {"model": config.model, "messages": build_messages(question, passages), "temperature": 0}
     try:
-        response = httpx.post(f"{config.base_url}/chat/completions", json=body, headers=headers, timeout=config.timeout)
+        response = httpx.post(
+            f"{config.base_url}/chat/completions",
+            json=body,
+            headers=headers,
+            timeout=config.timeout,
+        )
         response.raise_for_status()
         content = response.json()["choices"][0]["message"]["content"] or ""
         if not isinstance(content, str):

@@ -1,13 +1,14 @@
 """Precedent lists: every matching item, grouped by 市州, ordered by date, with citations.
 
     6个市州：成都、泸州、德阳、遂宁、资阳、阿坝
-    成都  2022-10-21  《四川省地方志工作简报》2022年11月2日 【市州动态】“成都、泸州等地…”（综合…信息）
+    成都  2022-10-21  《四川省地方志工作简报》2022年11月2日 【市州动态】 “成都、泸州…”（综合…信息）
     …
 
 One entry per report, not per chunk: a combined item ("综合成都市、泸州市…信息") holds one
 report per place and staff cite "the 达州 item", while a long report split into several chunks
 is still one precedent. Pure functions over scored hits; answer/ask.py picks the hits.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,23 +30,37 @@ class PrecedentEntry:
     key: str  # "{item_id}#{report_index}"
     group: str  # city full name, PROVINCE or UNPLACED
     place: str  # where it happened: "达州市", "达州市 › 大竹县", "省地方志办"
-    date: str | None  # event date (the first inside the asked range), else the bulletin's; None when unknown
+    # event date (the first inside the asked range), else the bulletin's; None when unknown
+    date: str | None
     score: float  # best chunk score
     text: str  # the matching passage(s) of the report, in reading order
     result: dict  # the best chunk in the search contract (index.engine.result_dict)
     chunk_ids: tuple[str, ...]
-    date_status: str = "in"  # "in" the asked range, "unknown" date, or "any" when no range was asked
+    # "in" the asked range, "unknown" date, or "any" when no range was asked
+    date_status: str = "in"
 
     @property
     def citation(self) -> str:
         return house_citation(self.result)
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "group": self.group, "place": self.place, "date": self.date, "score": round(self.score, 6),
-                "date_status": self.date_status, "title": self.result.get("title"), "section": self.result.get("section"),
-                "source_org": self.result.get("source_org"), "bulletin_date": self.result.get("date"),
-                "date_estimate": self.result.get("date_estimate"), "citation": self.citation, "text": self.text,
-                "chunk_ids": list(self.chunk_ids), "doc_id": self.result.get("doc_id")}
+        return {
+            "key": self.key,
+            "group": self.group,
+            "place": self.place,
+            "date": self.date,
+            "score": round(self.score, 6),
+            "date_status": self.date_status,
+            "title": self.result.get("title"),
+            "section": self.result.get("section"),
+            "source_org": self.result.get("source_org"),
+            "bulletin_date": self.result.get("date"),
+            "date_estimate": self.result.get("date_estimate"),
+            "citation": self.citation,
+            "text": self.text,
+            "chunk_ids": list(self.chunk_ids),
+            "doc_id": self.result.get("doc_id"),
+        }
 
 
 @dataclass(frozen=True)
@@ -60,8 +75,13 @@ class PrecedentGroup:
         return f"{self.name}（{'、'.join(self.counties)}）" if self.counties else self.name
 
     def to_dict(self) -> dict:
-        return {"city": self.city, "name": self.name, "counties": list(self.counties), "count": len(self.entries),
-                "entries": [e.to_dict() for e in self.entries]}
+        return {
+            "city": self.city,
+            "name": self.name,
+            "counties": list(self.counties),
+            "count": len(self.entries),
+            "entries": [e.to_dict() for e in self.entries],
+        }
 
 
 @dataclass(frozen=True)
@@ -82,7 +102,8 @@ class PrecedentList:
 
     @property
     def summary(self) -> str:
-        """"6个市州：成都、泸州、德阳、遂宁、资阳、阿坝", plus province-level and unplaced counts."""
+        """ "6个市州：成都、泸州、德阳、遂宁、资阳、阿坝", plus province-level and unplaced
+        counts."""
         cities = [g for g in self.groups if g.city]
         parts = []
         if cities:
@@ -96,8 +117,14 @@ class PrecedentList:
         return line if self.count == len(cities) else f"{line}（共{self.count}条）"
 
     def to_dict(self) -> dict:
-        return {"summary": self.summary, "count": self.count, "threshold": self.threshold, "understood": self.understood,
-                "groups": [g.to_dict() for g in self.groups], "notes": list(self.notes)}
+        return {
+            "summary": self.summary,
+            "count": self.count,
+            "threshold": self.threshold,
+            "understood": self.understood,
+            "groups": [g.to_dict() for g in self.groups],
+            "notes": list(self.notes),
+        }
 
 
 def report_key(hit: Hit) -> str:
@@ -134,10 +161,18 @@ def report_place(meta: ChunkMeta, gazetteer: Gazetteer) -> Place | str | None:
     return None
 
 
-def build_precedent_list(query: str, hits: list[Hit], result_of: Callable[[Hit, int], dict], gazetteer: Gazetteer,
-                         threshold: float, text_of: Callable[[list[Hit]], str] | None = None,
-                         date_status: Callable[[Hit], str] | None = None, entry_date: Callable[[Hit], str | None] | None = None,
-                         understood: str = "", level: str | None = None) -> PrecedentList:
+def build_precedent_list(
+    query: str,
+    hits: list[Hit],
+    result_of: Callable[[Hit, int], dict],
+    gazetteer: Gazetteer,
+    threshold: float,
+    text_of: Callable[[list[Hit]], str] | None = None,
+    date_status: Callable[[Hit], str] | None = None,
+    entry_date: Callable[[Hit], str | None] | None = None,
+    understood: str = "",
+    level: str | None = None,
+) -> PrecedentList:
     """Group hits scoring at least `threshold` into one entry per report, grouped by city.
 
     `result_of(hit, rank)` gives the search-contract dict (for citations); `text_of(hits)` the
@@ -165,23 +200,47 @@ def build_precedent_list(query: str, hits: list[Hit], result_of: Callable[[Hit, 
             group, where = UNPLACED, UNPLACED
         date = entry_date(best) if entry_date else best.chunk.meta.first_date
         entry = PrecedentEntry(
-            key=key, group=group, place=where, date=date, score=best.score,
+            key=key,
+            group=group,
+            place=where,
+            date=date,
+            score=best.score,
             text=text_of(in_order) if text_of else "\n".join(h.chunk.text for h in in_order),
-            result=result_of(best, 0), chunk_ids=tuple(h.chunk.chunk_id for h in in_order),
-            date_status=date_status(best) if date_status else "any")
+            result=result_of(best, 0),
+            chunk_ids=tuple(h.chunk.chunk_id for h in in_order),
+            date_status=date_status(best) if date_status else "any",
+        )
         groups.setdefault(group, []).append(entry)
+    return PrecedentList(query, _ordered_groups(groups, gazetteer), threshold, understood)
+
+
+def _ordered_groups(
+    groups: dict[str, list[PrecedentEntry]], gazetteer: Gazetteer
+) -> tuple[PrecedentGroup, ...]:
+    """Each group's entries by date; the province first, then cities in official code order,
+    then the unplaced."""
     ordered = []
     for group, entries in groups.items():
         entries.sort(key=lambda e: (e.date is None, e.date or "", -e.score))
         if group in (PROVINCE, UNPLACED):
-            ordered.append((0 if group == PROVINCE else 2, "", PrecedentGroup(None, group, tuple(entries))))
+            ordered.append(
+                (0 if group == PROVINCE else 2, "", PrecedentGroup(None, group, tuple(entries)))
+            )
             continue
         city = gazetteer.resolve(group)
         counties = _counties_listed(entries, gazetteer)
-        ordered.append((1, city.code if city else group, PrecedentGroup(group, gazetteer.short_name(city) if city else group,
-                                                                     tuple(entries), counties)))
-    ordered.sort(key=lambda row: (row[0], row[1]))  # province, then cities in official code order, then unplaced
-    return PrecedentList(query, tuple(g for _, _, g in ordered), threshold, understood)
+        ordered.append(
+            (
+                1,
+                city.code if city else group,
+                PrecedentGroup(
+                    group, gazetteer.short_name(city) if city else group, tuple(entries), counties
+                ),
+            )
+        )
+    # province, then cities in official code order, then unplaced
+    ordered.sort(key=lambda row: (row[0], row[1]))
+    return tuple(g for _, _, g in ordered)
 
 
 def _counties_listed(entries: list[PrecedentEntry], gazetteer: Gazetteer) -> tuple[str, ...]:

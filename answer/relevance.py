@@ -8,6 +8,7 @@ The top dense cosine barely separates answerable from unanswerable questions wit
 (0.908 against 0.905 at the medians), so it is reported but not used.
 Fused hybrid scores are min-max normalised per query and say nothing about absolute fit.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,9 @@ def min_bm25_from_env() -> float:
     try:
         return float(raw)
     except ValueError:
-        raise ValueError(f"{MIN_BM25_ENV}={raw!r} is not a number (e.g. {DEFAULT_MIN_BM25})") from None
+        raise ValueError(
+            f"{MIN_BM25_ENV}={raw!r} is not a number (e.g. {DEFAULT_MIN_BM25})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,20 @@ class Verdict:
     signals: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"found": self.found, "reason": self.reason, "missing_places": list(self.missing_places), **self.signals}
+        return {
+            "found": self.found,
+            "reason": self.reason,
+            "missing_places": list(self.missing_places),
+            **self.signals,
+        }
 
 
-def judge(top_scores: dict[str, float], query_places: Iterable[Place], indexed_cities: set[str],
-          min_bm25: float = DEFAULT_MIN_BM25) -> Verdict:
+def judge(
+    top_scores: dict[str, float],
+    query_places: Iterable[Place],
+    indexed_cities: set[str],
+    min_bm25: float = DEFAULT_MIN_BM25,
+) -> Verdict:
     """Decide from the raw top scores and the places the question names."""
     named = list(dict.fromkeys(query_places))
     missing = tuple(p.name for p in named if p.city not in indexed_cities)
@@ -60,7 +72,8 @@ def judge(top_scores: dict[str, float], query_places: Iterable[Place], indexed_c
 
 
 def judge_question(engine: SearchEngine, query: str, min_bm25: float | None = None) -> Verdict:
-    """Found or not found for a question over this index (min_bm25: None reads $BULLETIN_MIN_BM25)."""
+    """Found or not found for a question over this index (min_bm25: None reads
+    $BULLETIN_MIN_BM25)."""
     places = [m.place for m in engine.gazetteer.find_in_query(query)]
     floor = min_bm25_from_env() if min_bm25 is None else min_bm25
     return judge(engine.top_scores(query), places, engine.indexed_cities, floor)

@@ -6,6 +6,7 @@ Sentences are scored by how much of the question's weight (IDF of its words) the
 carry; a passage's first sentence (usually who did what, when) gets a small lift, and
 later passages a small penalty, so a tie goes to the better-ranked passage.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,7 +44,7 @@ class Reply:
 
     @property
     def text(self) -> str:
-        """"句子。[1] 句子。[2]": each sentence followed by its passage number."""
+        """ "句子。[1] 句子。[2]": each sentence followed by its passage number."""
         return " ".join(f"{s.text}[{s.passage}]" for s in self.sentences)
 
     def highlights(self, passage: int) -> list[tuple[int, int]]:
@@ -72,7 +73,12 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 class SentenceScorer:
     """Share of the question's IDF weight that a sentence contains."""
 
-    def __init__(self, tokenize: Callable[[str], list[str]], document_frequency: dict[str, int], documents: int):
+    def __init__(
+        self,
+        tokenize: Callable[[str], list[str]],
+        document_frequency: dict[str, int],
+        documents: int,
+    ):
         self.tokenize, self.df, self.n = tokenize, document_frequency, max(documents, 1)
 
     def idf(self, token: str) -> float:
@@ -89,8 +95,12 @@ class SentenceScorer:
         return sum(w for t, w in weights.items() if t in present) / total
 
 
-def extractive_answer(question: str, passages: Sequence[str], scorer: SentenceScorer,
-                      max_sentences: int = MAX_SENTENCES) -> Reply:
+def extractive_answer(
+    question: str,
+    passages: Sequence[str],
+    scorer: SentenceScorer,
+    max_sentences: int = MAX_SENTENCES,
+) -> Reply:
     """Pick the sentences that answer best, from passages in rank order (passage 1 first)."""
     weights = scorer.weights(question)
     candidates: list[Sentence] = []

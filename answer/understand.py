@@ -15,6 +15,7 @@ anchor ("去年（2023年，以最新一期简报2024年3月13日为准）"), so
 can see it and drop the time with one click. An index without any dated bulletin falls
 back to today, and the label says so.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,11 +31,14 @@ from ingest.places import Gazetteer, Place
 _PRECEDENT_CN = re.compile(
     r"(?:哪些|哪几个?)(?:市州|市（州）|市\(州\)|地方(?!志)|地区|城市|区县|县区|县市区|县（市、区）|县市|市县|县|市|州|区)"
     r"|(?:全省)?各(?:市州|市（州）|市\(州\)|地方(?!志)|地区|区县|县区|县市区|县（市、区）|县市|地|市|州|县)"
-    r"|(?:其他|其它|别的|兄弟)(?:市州|市（州）|地方(?!志)|地区|城市|县区|区县)|先例")
+    r"|(?:其他|其它|别的|兄弟)(?:市州|市（州）|地方(?!志)|地区|城市|县区|区县)|先例"
+)
 _PRECEDENT_EN = re.compile(
     r"\b(?:which|what)\s+(?:other\s+)?(?:cities|prefectures|counties|districts|places|localities|regions)\b"
     r"|\b(?:all|every|each|other)\s+(?:the\s+)?(?:cities|city|prefectures|prefecture|counties|county|places)\b"
-    r"|\bwhere else\b|\bprecedents?\b", re.IGNORECASE)
+    r"|\bwhere else\b|\bprecedents?\b",
+    re.IGNORECASE,
+)
 # The level a list cue asks for: "哪些县…" wants counties' items, "哪些市州…" not the province's.
 _COUNTY_LEVEL = re.compile(r"县|区|count|district", re.IGNORECASE)
 _CITY_LEVEL = re.compile(r"市|州|cit|prefecture", re.IGNORECASE)
@@ -42,15 +46,19 @@ _EDGE_JUNK = re.compile(r"^[\s,，、。.;；:：?？!！的在于]+|[\s,，、�
 
 
 # "雅安下面的县", "广元的县", "凉山州各县": the counties of a city, not the city's own office.
-_COUNTIES_OF = re.compile(r"(?:下面的|下属的?|下辖的?|所辖的?|辖区内?的?|的|各)(?:县（市、区）|县（区）|县市区|区县|县区|县市|县)"
-                          r"|\s*(?:'s\s+)?counties\b", re.IGNORECASE)
+_COUNTIES_OF = re.compile(
+    r"(?:下面的|下属的?|下辖的?|所辖的?|辖区内?的?|的|各)(?:县（市、区）|县（区）|县市区|区县|县区|县市|县)"
+    r"|\s*(?:'s\s+)?counties\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
 class PlacePart:
     place: Place
     surface: str  # as written: "达州", "阿坝州", "Dazhu county"
-    counties_only: bool = False  # "雅安下面的县": items of the city's counties, not of the city office
+    # "雅安下面的县": items of the city's counties, not of the city office
+    counties_only: bool = False
 
     @property
     def includes_counties(self) -> bool:
@@ -62,7 +70,7 @@ class PlacePart:
 
     @property
     def label(self) -> str:
-        """"达州市（含所辖县市区）" for a city, "达州市 › 大竹县" for a county."""
+        """ "达州市（含所辖县市区）" for a city, "达州市 › 大竹县" for a county."""
         if self.counties_only:
             return f"{self.place.name}所辖县（市、区）"
         return f"{self.place.name}（含所辖县市区）" if self.includes_counties else self.place.label
@@ -76,14 +84,23 @@ class PlacePart:
         return self.place.label in meta.places
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "name": self.place.name, "label": self.label, "level": self.place.level,
-                "city": self.place.city, "code": self.place.code, "includes_counties": self.includes_counties,
-                "counties_only": self.counties_only, "surface": self.surface}
+        return {
+            "key": self.key,
+            "name": self.place.name,
+            "label": self.label,
+            "level": self.place.level,
+            "city": self.place.city,
+            "code": self.place.code,
+            "includes_counties": self.includes_counties,
+            "counties_only": self.counties_only,
+            "surface": self.surface,
+        }
 
 
 @dataclass(frozen=True)
 class Part:
     """One understood part the user can see and drop."""
+
     key: str  # "place:达州市", "date", "precedent"
     kind: str  # "place" | "date" | "precedent"
     label: str  # "地点：达州市（含所辖县市区）"
@@ -98,33 +115,39 @@ class Understanding:
     places: tuple[PlacePart, ...] = ()
     dates: DateRange | None = None
     precedent: bool = False
-    precedent_cue: str | None = None  # the words that asked for a list, or "flag" when asked explicitly
-    precedent_level: str | None = None  # "county" (哪些县…), "city" (哪些市州…) or None (哪些地方…, 各地…)
+    # the words that asked for a list, or "flag" when asked explicitly
+    precedent_cue: str | None = None
+    # "county" (哪些县…), "city" (哪些市州…) or None (哪些地方…, 各地…)
+    precedent_level: str | None = None
     topic: str = ""  # the question without the place, time and list words
     anchor: str | None = None  # ISO date relative time words are read against
     anchor_source: str = NEWEST_BULLETIN
     dropped: tuple[str, ...] = field(default=())  # part keys the user removed
-    dropped_words: tuple[str, ...] = field(default=())  # their words in the question, to leave out of the search
+    # their words in the question, to leave out of the search
+    dropped_words: tuple[str, ...] = field(default=())
 
     def parts(self) -> list[Part]:
         out = [Part(p.key, "place", f"地点：{p.label}") for p in self.places]
         if self.dates:
             out.append(Part("date", "date", f"时间：{self.dates.label}"))
         if self.precedent:
-            scope = {"county": "各县（市、区）的", "city": "各市州的"}.get(self.precedent_level or "", "全部")
+            scope = {"county": "各县（市、区）的", "city": "各市州的"}.get(
+                self.precedent_level or "", "全部"
+            )
             out.append(Part("precedent", "precedent", f"查先例：列出{scope}相关条目"))
         return out
 
     @property
     def summary(self) -> str:
-        """"地点：达州市（含所辖县市区）· 时间：2022年", or "" when nothing was understood."""
+        """ "地点：达州市（含所辖县市区）· 时间：2022年", or "" when nothing was understood."""
         return " · ".join(p.label for p in self.parts())
 
     def empty(self) -> bool:
         return not (self.places or self.dates or self.precedent)
 
     def without(self, *keys: str) -> "Understanding":
-        """Drop parts by key ("place:达州市", "date", "precedent") or kind ("place": every place)."""
+        """Drop parts by key ("place:达州市", "date", "precedent") or kind ("place": every
+        place)."""
         wanted = set(keys)
         places = tuple(p for p in self.places if p.key not in wanted and "place" not in wanted)
         dropped = tuple(k for k in keys if k)
@@ -133,12 +156,16 @@ class Understanding:
             words += self.dates.surface.split("、")
         if "precedent" in wanted and self.precedent_cue and self.precedent_cue != "flag":
             words.append(self.precedent_cue)
-        return replace(self, places=places, dates=None if "date" in wanted else self.dates,
-                       dropped_words=tuple(dict.fromkeys(self.dropped_words + tuple(words))),
-                       precedent=False if "precedent" in wanted else self.precedent,
-                       precedent_cue=None if "precedent" in wanted else self.precedent_cue,
-                       precedent_level=None if "precedent" in wanted else self.precedent_level,
-                       dropped=tuple(dict.fromkeys(self.dropped + dropped)))
+        return replace(
+            self,
+            places=places,
+            dates=None if "date" in wanted else self.dates,
+            dropped_words=tuple(dict.fromkeys(self.dropped_words + tuple(words))),
+            precedent=False if "precedent" in wanted else self.precedent,
+            precedent_cue=None if "precedent" in wanted else self.precedent_cue,
+            precedent_level=None if "precedent" in wanted else self.precedent_level,
+            dropped=tuple(dict.fromkeys(self.dropped + dropped)),
+        )
 
     def search_text(self, topic_only: bool = False) -> str:
         """What the retrievers read: the question without the words of dropped parts (so that
@@ -154,19 +181,32 @@ class Understanding:
 
     def with_precedent(self, on: bool = True) -> "Understanding":
         """The explicit switch (UI toggle, CLI --precedent) wins over the wording."""
-        return replace(self, precedent=on, precedent_cue=(self.precedent_cue or "flag") if on else None,
-                       precedent_level=self.precedent_level if on else None)
+        return replace(
+            self,
+            precedent=on,
+            precedent_cue=(self.precedent_cue or "flag") if on else None,
+            precedent_level=self.precedent_level if on else None,
+        )
 
     def to_dict(self) -> dict:
-        return {"summary": self.summary, "parts": [p.to_dict() for p in self.parts()],
-                "places": [p.to_dict() for p in self.places], "dates": self.dates.to_dict() if self.dates else None,
-                "precedent": self.precedent, "precedent_cue": self.precedent_cue,
-                "precedent_level": self.precedent_level, "topic": self.topic,
-                "anchor": self.anchor, "anchor_source": self.anchor_source, "dropped": list(self.dropped)}
+        return {
+            "summary": self.summary,
+            "parts": [p.to_dict() for p in self.parts()],
+            "places": [p.to_dict() for p in self.places],
+            "dates": self.dates.to_dict() if self.dates else None,
+            "precedent": self.precedent,
+            "precedent_cue": self.precedent_cue,
+            "precedent_level": self.precedent_level,
+            "topic": self.topic,
+            "anchor": self.anchor,
+            "anchor_source": self.anchor_source,
+            "dropped": list(self.dropped),
+        }
 
 
-def understand(query: str, gazetteer: Gazetteer, anchor: date | None = None,
-               anchor_source: str | None = None) -> Understanding:
+def understand(
+    query: str, gazetteer: Gazetteer, anchor: date | None = None, anchor_source: str | None = None
+) -> Understanding:
     """Read places, a time and list intent out of a question.
 
     `anchor` is the date relative words are read against (the engine passes the newest
@@ -187,19 +227,32 @@ def understand(query: str, gazetteer: Gazetteer, anchor: date | None = None,
     if cue:
         spans.append(cue.span())
 
-    return Understanding(query=query, places=tuple(places), dates=merge(ranges),
-                         precedent=cue is not None, precedent_cue=cue.group() if cue else None,
-                         precedent_level=_level(cue.group()) if cue else None,
-                         topic=_residual(text, spans), anchor=anchor.isoformat(), anchor_source=anchor_source)
+    return Understanding(
+        query=query,
+        places=tuple(places),
+        dates=merge(ranges),
+        precedent=cue is not None,
+        precedent_cue=cue.group() if cue else None,
+        precedent_level=_level(cue.group()) if cue else None,
+        topic=_residual(text, spans),
+        anchor=anchor.isoformat(),
+        anchor_source=anchor_source,
+    )
 
 
-def _place_parts(text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]) -> tuple[list[PlacePart], list[tuple[int, int]]]:
+def _place_parts(
+    text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]
+) -> tuple[list[PlacePart], list[tuple[int, int]]]:
     """Places named in the question, and the spans of every mention (all leave the topic).
 
     A city named only to qualify its county ("达州市大竹县") is not a part of its own: the
     county is the place asked about. A place named twice is one part. "雅安下面的县" asks
     for the city's counties."""
-    mentions = [m for m in gazetteer.find_in_query(text) if not any(s < m.end and m.start < e for s, e in taken)]
+    mentions = [
+        m
+        for m in gazetteer.find_in_query(text)
+        if not any(s < m.end and m.start < e for s, e in taken)
+    ]
     qualified = {m.place.city for m in mentions if m.place.level == "county"}
     parts, spans = [], []
     for m in mentions:
@@ -209,7 +262,7 @@ def _place_parts(text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]) 
             end = counties.end()
         spans.append((m.start, end))
         if not (m.place.level == "city" and m.place.name in qualified):
-            parts.append(PlacePart(m.place, text[m.start:end], counties_only=bool(counties)))
+            parts.append(PlacePart(m.place, text[m.start : end], counties_only=bool(counties)))
     unique, seen = [], set()
     for part in parts:  # the first mention's surface
         if part.place not in seen:

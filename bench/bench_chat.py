@@ -6,6 +6,7 @@
 Each user asks the dev questions in its own order, one after another; a request's time
 is from predict() to its answer. Prints p50/p95 per setting, errors and answers/s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from eval.gold import load_questions  # noqa: E402
-from eval.report import percentile  # noqa: E402
+from eval.gold import load_questions
+from eval.report import percentile
 
 
 def run_users(url: str, questions: list[str], users: int, per_user: int) -> dict:
@@ -40,7 +41,8 @@ def run_users(url: str, questions: list[str], users: int, per_user: int) -> dict
             try:
                 answer = client.predict(question=question, api_name="/ask")
                 assert "results" in answer
-            except Exception as exc:  # counted and reported, not raised: the benchmark measures them
+            except Exception as exc:
+                # counted and reported, not raised: the benchmark measures them
                 with lock:
                     errors.append(f"{question}: {exc}")
                 continue
@@ -54,9 +56,15 @@ def run_users(url: str, questions: list[str], users: int, per_user: int) -> dict
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    return {"users": users, "requests": users * per_user, "answered": len(times), "errors": errors,
-            "p50_ms": statistics.median(times) if times else None, "p95_ms": percentile(times, 0.95) if times else None,
-            "answers_per_s": len(times) / wall}
+    return {
+        "users": users,
+        "requests": users * per_user,
+        "answered": len(times),
+        "errors": errors,
+        "p50_ms": statistics.median(times) if times else None,
+        "p95_ms": percentile(times, 0.95) if times else None,
+        "answers_per_s": len(times) / wall,
+    }
 
 
 def main() -> int:
@@ -72,12 +80,20 @@ def main() -> int:
         if not url:
             from live_app import running_app
 
-            url = stack.enter_context(running_app(Path(args.index), Path(stack.enter_context(tempfile.TemporaryDirectory()))))
+            url = stack.enter_context(
+                running_app(
+                    Path(args.index), Path(stack.enter_context(tempfile.TemporaryDirectory()))
+                )
+            )
         run_users(url, questions[:5], 1, 5)  # warm-up: models, caches, first-request costs
         for users in (1, args.users):
             result = run_users(url, questions, users, args.questions)
-            print(f"{users} user(s): {result['answered']}/{result['requests']} answered, {len(result['errors'])} errors, "
-                  f"p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, {result['answers_per_s']:.1f} answers/s")
+            print(
+                f"{users} user(s): {result['answered']}/{result['requests']} answered, "
+                f"{len(result['errors'])} errors, "
+                f"p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, "
+                f"{result['answers_per_s']:.1f} answers/s"
+            )
             for error in result["errors"][:5]:
                 print("  error:", error)
     return 0

@@ -10,6 +10,7 @@
    (eval/questions/dev.jsonl), each asked `repeats` times: p50 / p95.
 Targets on the 2-core reference machine: re-ingest unchanged <= 3 s, hybrid p50 <= 50 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,12 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.build import update_index  # noqa: E402
-from answer.ask import ask  # noqa: E402
-from index.engine import MODES, SearchEngine  # noqa: E402
-from eval.gold import load_questions  # noqa: E402
-from eval.report import percentile  # noqa: E402
-from ingest.paths import SAMPLE_BULLETINS as CORPUS  # noqa: E402
+from answer.ask import ask
+from eval.gold import load_questions
+from eval.report import percentile
+from index.build import update_index
+from index.engine import MODES, SearchEngine
+from ingest.paths import SAMPLE_BULLETINS as CORPUS
 
 
 def main() -> int:
@@ -41,24 +42,39 @@ def main() -> int:
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            report = update_index([CORPUS], Path(tmp) / "index", cache_path=Path(tmp) / "cache.sqlite")
+            report = update_index(
+                [CORPUS], Path(tmp) / "index", cache_path=Path(tmp) / "cache.sqlite"
+            )
             cold.append(time.perf_counter() - started)
             chunks = report.total_chunks
     cold_median = statistics.median(cold)
-    print(f"cold ingest: {len(list(CORPUS.glob('*.txt')))} bulletins, {chunks} chunks, "
-          f"median {cold_median:.2f} s over {args.repeats} runs -> {chunks / cold_median:.1f} chunks/s")
+    print(
+        f"cold ingest: {len(list(CORPUS.glob('*.txt')))} bulletins, {chunks} chunks, "
+        f"median {cold_median:.2f} s over {args.repeats} "
+        f"runs -> {chunks / cold_median:.1f} chunks/s"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
         update_index([CORPUS], index_dir, cache_path=Path(tmp) / "cache.sqlite")
-        command = [sys.executable, "-m", "ingest", str(CORPUS), "--index", str(index_dir), "--no-progress"]
+        command = [
+            sys.executable,
+            "-m",
+            "ingest",
+            str(CORPUS),
+            "--index",
+            str(index_dir),
+            "--no-progress",
+        ]
         again = []
         for _ in range(args.repeats):
             started = time.perf_counter()
             subprocess.run(command, cwd=ROOT, check=True, capture_output=True, env={**os.environ})
             again.append(time.perf_counter() - started)
-        print(f"re-ingest unchanged (new process, CLI): median {statistics.median(again):.2f} s "
-              f"(runs: {', '.join(f'{t:.2f}' for t in again)}; target <= 3 s)")
+        print(
+            f"re-ingest unchanged (new process, CLI): median {statistics.median(again):.2f} s "
+            f"(runs: {', '.join(f'{t:.2f}' for t in again)}; target <= 3 s)"
+        )
 
         started = time.perf_counter()
         engine = SearchEngine.open(index_dir)
@@ -67,7 +83,8 @@ def main() -> int:
         forget_queries = engine.retrievers["dense"].query_vector.cache_clear
         queries = [q.query for q in load_questions()]
         for mode in MODES:
-            engine.search(queries[0], 5, mode)  # warm-up (first dense call loads nothing more, but caches)
+            # warm-up (first dense call loads nothing more, but caches)
+            engine.search(queries[0], 5, mode)
             times = []
             for _ in range(args.repeats):
                 for query in queries:
@@ -75,11 +92,17 @@ def main() -> int:
                     started = time.perf_counter()
                     engine.search(query, 5, mode)
                     times.append((time.perf_counter() - started) * 1000)
-            print(f"search {mode:<6}: p50 {percentile(times, 0.5):6.1f} ms  p95 {percentile(times, 0.95):6.1f} ms  "
-                  f"({len(times)} searches, k=5)")
+            print(
+                f"search {mode:<6}: p50 {percentile(times, 0.5):6.1f} ms  p95 "
+                f"{percentile(times, 0.95):6.1f} ms  "
+                f"({len(times)} searches, k=5)"
+            )
         # The web chat's call: places, time and list intent understood; precedent lists when asked.
         ask(engine, queries[0], 5)
-        for label, wanted in (("ask (understood)", lambda a: True), ("ask, precedent lists", lambda a: a.precedent is not None)):
+        for label, wanted in (
+            ("ask (understood)", lambda a: True),
+            ("ask, precedent lists", lambda a: a.precedent is not None),
+        ):
             times = []
             for _ in range(args.repeats):
                 for query in queries:
@@ -89,7 +112,10 @@ def main() -> int:
                     elapsed = (time.perf_counter() - started) * 1000
                     if wanted(answer):
                         times.append(elapsed)
-            print(f"{label:<22}: p50 {percentile(times, 0.5):6.1f} ms  p95 {percentile(times, 0.95):6.1f} ms  ({len(times)} calls, k=5)")
+            print(
+                f"{label:<22}: p50 {percentile(times, 0.5):6.1f} ms  p95 "
+                f"{percentile(times, 0.95):6.1f} ms  ({len(times)} calls, k=5)"
+            )
     return 0
 
 

@@ -1,7 +1,8 @@
 """Ingest benchmark: throughput per file format, and picking up one new bulletin in a large index.
 Prints numbers; asserts nothing.
 
-    python bench/bench_ingest.py                      # everything (the 500-bulletin build takes ~30 min on 2 cores)
+    python bench/bench_ingest.py                      # everything (the 500-bulletin build
+                                                      # takes ~30 min on 2 cores)
     python bench/bench_ingest.py --bulletins 0        # throughput only
     python bench/bench_ingest.py --workdir /tmp/b500  # keep the large index; a second run reuses it
 
@@ -15,6 +16,7 @@ Prints numbers; asserts nothing.
    once; then one new bulletin is added and `python -m ingest FOLDER` run again,
    as a user would (new process: model and index load included), median of 3.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from index.build import update_index  # noqa: E402
-from ingest.pipeline import parse_file  # noqa: E402
-from synthetic import make_corpus  # noqa: E402
+from index.build import update_index
+from ingest.pipeline import parse_file
+from synthetic import make_corpus
 
 
 def write_txt(folder: Path, count: int, start: int = 0) -> list[Path]:
@@ -43,8 +45,8 @@ def write_txt(folder: Path, count: int, start: int = 0) -> list[Path]:
 
 
 def write_pdf(folder: Path, count: int, start: int = 0) -> list[Path]:
-    """The same synthetic bulletins as write_txt, printed into PDFs (reportlab, STSong-Light,
-    the original ~30-character lines, a running header and page numbers: tests/sample_documents.py)."""
+    """The same synthetic bulletins as write_txt, printed into PDFs (reportlab, STSong-Light, the
+    original ~30-character lines, a running header and page numbers: tests/sample_documents.py)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from sample_documents import original_lines, write_pdf as print_pdf
 
@@ -72,20 +74,36 @@ def throughput(fmt: str, files: int, repeats: int) -> None:
             folder = Path(tmp) / "in"
             FORMATS[fmt](folder, files)
             started = time.perf_counter()
-            report = update_index([folder], Path(tmp) / "index", cache_path=Path(tmp) / "cache.sqlite", save_report=False)
+            report = update_index(
+                [folder],
+                Path(tmp) / "index",
+                cache_path=Path(tmp) / "cache.sqlite",
+                save_report=False,
+            )
             wall = time.perf_counter() - started
             if report.failed:
-                print(f"  warning: {len(report.failed)} {fmt} files failed: {report.failed[0].reason}")
+                print(
+                    f"  warning: {len(report.failed)} {fmt} files failed: {report.failed[0].reason}"
+                )
             rows.append((wall, report))
     wall = median([w for w, _ in rows])
     chunks = rows[0][1].total_chunks
-    split = {key: median([getattr(r, key) for _, r in rows])
-             for key in ("parse_seconds", "model_load_seconds", "embed_seconds", "index_write_seconds")}
-    print(f"{fmt}: cold ingest of {files} files, {chunks} chunks: median {wall:.1f} s over {repeats} runs "
-          f"-> {files / wall:.2f} files/s, {chunks / wall:.2f} chunks/s")
-    print(f"  of which parse {split['parse_seconds']:.2f} s, model load {split['model_load_seconds']:.2f} s, "
-          f"embedding {split['embed_seconds']:.1f} s ({split['embed_seconds'] / max(chunks, 1) * 1000:.0f} ms/passage), "
-          f"index write {split['index_write_seconds']:.2f} s")
+    split = {
+        key: median([getattr(r, key) for _, r in rows])
+        for key in ("parse_seconds", "model_load_seconds", "embed_seconds", "index_write_seconds")
+    }
+    print(
+        f"{fmt}: cold ingest of {files} files, {chunks} "
+        f"chunks: median {wall:.1f} s over {repeats} runs "
+        f"-> {files / wall:.2f} files/s, {chunks / wall:.2f} chunks/s"
+    )
+    print(
+        f"  of which parse {split['parse_seconds']:.2f} s, model load "
+        f"{split['model_load_seconds']:.2f} s, "
+        f"embedding {split['embed_seconds']:.1f} s ("
+        f"{split['embed_seconds'] / max(chunks, 1) * 1000:.0f} ms/passage), "
+        f"index write {split['index_write_seconds']:.2f} s"
+    )
 
 
 def parse_only(paths: list[Path], repeats: int) -> None:
@@ -95,14 +113,32 @@ def parse_only(paths: list[Path], repeats: int) -> None:
         chunks = sum(len(parse_file(p, p.stem).chunks) for p in paths)
         times.append(time.perf_counter() - started)
     t = median(times)
-    print(f"parse only (load, clean, parse, chunk; no model): {len(paths)} files, {chunks} chunks: median {t:.1f} s "
-          f"-> {len(paths) / t:.0f} files/s")
+    print(
+        f"parse only (load, clean, parse, chunk; no model): {len(paths)} files, {chunks} chunks: "
+        f"median {t:.1f} s "
+        f"-> {len(paths) / t:.0f} files/s"
+    )
 
 
 def run_cli(folder: Path, index_dir: Path) -> tuple[float, dict]:
-    command = [sys.executable, "-m", "ingest", str(folder), "--index", str(index_dir), "--no-progress", "--json-report"]
+    command = [
+        sys.executable,
+        "-m",
+        "ingest",
+        str(folder),
+        "--index",
+        str(index_dir),
+        "--no-progress",
+        "--json-report",
+    ]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
     wall = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr}")
@@ -110,41 +146,75 @@ def run_cli(folder: Path, index_dir: Path) -> tuple[float, dict]:
 
 
 def describe(report: dict) -> str:
-    return (f"parse {report['parse_seconds']:.1f} s, model load {report['model_load_seconds']:.1f} s, "
-            f"embedding {report['embed_seconds']:.1f} s ({report['embedded']} passages), "
-            f"index write {report['index_write_seconds']:.1f} s")
+    return (
+        f"parse {report['parse_seconds']:.1f} s, model load {report['model_load_seconds']:.1f} s, "
+        f"embedding {report['embed_seconds']:.1f} s ({report['embedded']} passages), "
+        f"index write {report['index_write_seconds']:.1f} s"
+    )
 
 
 def scale(count: int, workdir: Path) -> None:
     folder, index_dir = workdir / "bulletins", workdir / "index"
     manifest = index_dir / "manifest.json"
-    if manifest.exists() and json.loads(manifest.read_text(encoding="utf-8"))["counts"]["files"] >= count:
-        print(f"large index: reusing {index_dir} ({count}+ bulletins; delete it to time the build again)")
+    if (
+        manifest.exists()
+        and json.loads(manifest.read_text(encoding="utf-8"))["counts"]["files"] >= count
+    ):
+        print(
+            f"large index: reusing {index_dir} ({count}+ "
+            "bulletins; delete it to time the build again)"
+        )
     else:
-        for old in (folder, index_dir, *(workdir / f"index.{kind}" for kind in ("cache", "reports"))):
-            shutil.rmtree(old, ignore_errors=True)  # a cold build: no corpus leftovers, empty embedding cache
+        for old in (
+            folder,
+            index_dir,
+            *(workdir / f"index.{kind}" for kind in ("cache", "reports")),
+        ):
+            # a cold build: no corpus leftovers, empty embedding cache
+            shutil.rmtree(old, ignore_errors=True)
         make_corpus(folder, count)
         wall, report = run_cli(folder, index_dir)
-        print(f"large index: {count} bulletins, {report['total_chunks']} chunks built once in {wall:.0f} s "
-              f"({count / wall:.2f} files/s, {report['total_chunks'] / wall:.2f} chunks/s); {describe(report)}")
+        print(
+            f"large index: {count} bulletins, {report['total_chunks']} "
+            f"chunks built once in {wall:.0f} s "
+            f"({count / wall:.2f} files/s, {report['total_chunks'] / wall:.2f} chunks/s); "
+            f"{describe(report)}"
+        )
     existing = len(list(folder.glob("*.txt")))
     walls = []
     for n in range(3):
         make_corpus(folder, 1, start=existing + n)  # a bulletin this index has never seen
         wall, report = run_cli(folder, index_dir)
         walls.append(wall)
-        print(f"  add 1 new bulletin to {report['total_bulletins'] - 1}: {wall:.1f} s ({describe(report)})")
-    print(f"pick up one new bulletin in a {count}-bulletin index (`python -m ingest FOLDER`, new process): "
-          f"median {median(walls):.1f} s over 3 runs")
+        print(
+            f"  add 1 new bulletin to {report['total_bulletins'] - 1}: {wall:.1f} s "
+            f"({describe(report)})"
+        )
+    print(
+        f"pick up one new bulletin in a {count}-bulletin "
+        "index (`python -m ingest FOLDER`, new process): "
+        f"median {median(walls):.1f} s over 3 runs"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--formats", default="txt,pdf", help=f"comma-separated, of: {', '.join(FORMATS)}")
-    parser.add_argument("--files", type=int, default=10, help="files per throughput run (0: skip the throughput part)")
+    parser.add_argument(
+        "--formats", default="txt,pdf", help=f"comma-separated, of: {', '.join(FORMATS)}"
+    )
+    parser.add_argument(
+        "--files",
+        type=int,
+        default=10,
+        help="files per throughput run (0: skip the throughput part)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--bulletins", type=int, default=500, help="size of the large index (0: skip)")
-    parser.add_argument("--workdir", help="where to keep the large corpus and index (default: a temporary folder)")
+    parser.add_argument(
+        "--bulletins", type=int, default=500, help="size of the large index (0: skip)"
+    )
+    parser.add_argument(
+        "--workdir", help="where to keep the large corpus and index (default: a temporary folder)"
+    )
     args = parser.parse_args()
 
     for fmt in args.formats.split(","):

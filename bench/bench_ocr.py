@@ -24,10 +24,12 @@ the English model, -psm6-2threads lets OpenMP use both cores), rapidocr
 An engine whose package is missing is listed under "unavailable". To include the
 PP-OCR ones, run it with a Python that has them, e.g.
     python3 -m venv /tmp/ocrvenv
-    /tmp/ocrvenv/bin/pip install rapidocr-onnxruntime==1.4.4 rapidocr==3.10.0 pypdfium2 reportlab pillow
+    /tmp/ocrvenv/bin/pip install rapidocr-onnxruntime==1.4.4 rapidocr==3.10.0
+    /tmp/ocrvenv/bin/pip install pypdfium2 reportlab pillow
     PYTHONPATH=. /tmp/ocrvenv/bin/python bench/bench_ocr.py
 Prints JSON; asserts nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from ingest.formats.ocr import tidy_ocr_text  # noqa: E402
-from ingest.paths import SAMPLE_BULLETINS as CORPUS  # noqa: E402
+from ingest.formats.ocr import tidy_ocr_text
+from ingest.paths import SAMPLE_BULLETINS as CORPUS
 
 _SPACE = re.compile(r"\s+")
 # (name, scan dpi, degraded, OCR render dpi)
@@ -58,7 +60,8 @@ VARIANTS = [
     ("scanner-300", 300, True, 300),
     ("scanner-200", 200, True, 200),
     ("scanner-200-read-300", 200, True, 300),
-    # The scan's resolution is the scanner's; the resolution a scanned PDF is rendered at for OCR is ours.
+    # The scan's resolution is the scanner's; the resolution a scanned PDF is rendered at for OCR
+    # is ours.
     ("clean-300-read-200", 300, False, 200),
     ("scanner-300-read-200", 300, True, 200),
     ("scanner-300-read-150", 300, True, 150),
@@ -66,6 +69,7 @@ VARIANTS = [
 
 
 # -- making a scanned copy (also used by tests/test_ocr.py) ----------------------
+
 
 def printed_pages(txt: Path, out_dir: Path) -> tuple[Path, list[list[str]]]:
     """The bulletin as a PDF with a text layer, and every line printed on each page."""
@@ -116,18 +120,24 @@ def image_only_pdf(images: list, out: Path, dpi: int) -> Path:
     return out
 
 
-def make_scan(txt: Path, out_dir: Path, *, dpi: int = 300, pages: int | None = None,
-              degraded: bool = False) -> tuple[Path, list, list[list[str]]]:
+def make_scan(
+    txt: Path, out_dir: Path, *, dpi: int = 300, pages: int | None = None, degraded: bool = False
+) -> tuple[Path, list, list[list[str]]]:
     """(image-only PDF, its page pictures, printed lines of those pages) for a bundled bulletin."""
     text_pdf, printed = printed_pages(txt, out_dir)
     images = rasterise(text_pdf, dpi, pages)
     if degraded:
         images = [degrade(image, seed) for seed, image in enumerate(images)]
     suffix = "scan" if degraded else "clean"
-    return image_only_pdf(images, out_dir / f"{txt.stem}.{suffix}{dpi}.pdf", dpi), images, printed[: len(images)]
+    return (
+        image_only_pdf(images, out_dir / f"{txt.stem}.{suffix}{dpi}.pdf", dpi),
+        images,
+        printed[: len(images)],
+    )
 
 
 # -- measuring ---------------------------------------------------------------------
+
 
 def edit_distance(a: str, b: str) -> int:
     if len(a) < len(b):
@@ -155,9 +165,14 @@ def tesseract_engine(psm: str, lang: str = "chi_sim", threads: int | None = 1):
             env = dict(os.environ)
             if threads:
                 env["OMP_THREAD_LIMIT"] = str(threads)
-            done = subprocess.run(["tesseract", str(path), "stdout", "-l", lang, "--psm", psm, "--dpi", str(dpi)],
-                                  capture_output=True, env=env, check=True)
+            done = subprocess.run(
+                ["tesseract", str(path), "stdout", "-l", lang, "--psm", psm, "--dpi", str(dpi)],
+                capture_output=True,
+                env=env,
+                check=True,
+            )
             return done.stdout.decode("utf-8", "replace")
+
     return run
 
 
@@ -170,6 +185,7 @@ def rapidocr_engine():
     def run(image, dpi: int) -> str:
         result, _ = engine(np.asarray(image.convert("RGB")))
         return "\n".join(boxes_to_lines(result or []))
+
     return run
 
 
@@ -184,7 +200,15 @@ def rapidocr3_engine():
         out = engine(np.asarray(image.convert("RGB")))
         if not out.txts:
             return ""
-        return "\n".join(boxes_to_lines([(box.tolist(), text, score) for box, text, score in zip(out.boxes, out.txts, out.scores)]))
+        return "\n".join(
+            boxes_to_lines(
+                [
+                    (box.tolist(), text, score)
+                    for box, text, score in zip(out.boxes, out.txts, out.scores)
+                ]
+            )
+        )
+
     return run
 
 
@@ -217,7 +241,9 @@ ENGINES = {
 def versions() -> dict:
     out = {"cpus": os.cpu_count(), "python": platform.python_version()}
     try:
-        out["tesseract"] = subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+        out["tesseract"] = subprocess.run(
+            ["tesseract", "--version"], capture_output=True, text=True
+        ).stdout.split("\n")[0]
     except OSError:
         out["tesseract"] = None
     from importlib.metadata import PackageNotFoundError, version
@@ -234,8 +260,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bulletins", default="000,002", help="prefixes of data/bulletins/*.txt")
     parser.add_argument("--pages", type=int, default=2, help="pages of each bulletin")
-    parser.add_argument("--engines", default="tesseract-psm6,tesseract-psm3,rapidocr,rapidocr3",
-                        help=f"of {','.join(ENGINES)}")
+    parser.add_argument(
+        "--engines",
+        default="tesseract-psm6,tesseract-psm3,rapidocr,rapidocr3",
+        help=f"of {','.join(ENGINES)}",
+    )
     parser.add_argument("--variants", default=",".join(v[0] for v in VARIANTS))
     args = parser.parse_args()
 
@@ -263,7 +292,9 @@ def main() -> int:
             for txt in txts:
                 folder = Path(tmp) / variant
                 folder.mkdir(exist_ok=True)
-                scan, _, printed = make_scan(txt, folder, dpi=scan_dpi, pages=args.pages, degraded=degraded)
+                scan, _, printed = make_scan(
+                    txt, folder, dpi=scan_dpi, pages=args.pages, degraded=degraded
+                )
                 pictures = rasterise(scan, ocr_dpi)  # what ingest/formats/ocr.py gives the engine
                 for number, (picture, lines) in enumerate(zip(pictures, printed), 1):
                     reference = "".join(lines)
@@ -271,9 +302,18 @@ def main() -> int:
                         started = time.perf_counter()
                         raw = run(picture, ocr_dpi)
                         seconds = time.perf_counter() - started
-                        rows.append({"engine": name, "variant": variant, "bulletin": txt.stem[:3], "page": number,
-                                     "seconds": round(seconds, 2), "accuracy": round(char_accuracy(reference, tidy_ocr_text(raw)), 4),
-                                     "raw_accuracy": round(char_accuracy(reference, raw), 4), "chars": len(_SPACE.sub("", reference))})
+                        rows.append(
+                            {
+                                "engine": name,
+                                "variant": variant,
+                                "bulletin": txt.stem[:3],
+                                "page": number,
+                                "seconds": round(seconds, 2),
+                                "accuracy": round(char_accuracy(reference, tidy_ocr_text(raw)), 4),
+                                "raw_accuracy": round(char_accuracy(reference, raw), 4),
+                                "chars": len(_SPACE.sub("", reference)),
+                            }
+                        )
                         print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr, flush=True)
     summary = []
     for name in engines:
@@ -282,16 +322,38 @@ def main() -> int:
             if not mine:
                 continue
             chars = sum(r["chars"] for r in mine)
-            summary.append({
-                "engine": name, "variant": variant, "pages": len(mine),
-                "accuracy": round(sum(r["accuracy"] * r["chars"] for r in mine) / chars, 4),  # character-weighted
-                "worst_page": min(r["accuracy"] for r in mine),
-                "raw_accuracy": round(sum(r["raw_accuracy"] * r["chars"] for r in mine) / chars, 4),
-                "seconds_per_page": round(statistics.median(r["seconds"] for r in mine), 2),  # median: the machine is shared
-                "seconds_max": max(r["seconds"] for r in mine),
-            })
-    print(json.dumps({"command": " ".join([Path(sys.executable).name, *sys.argv]), "machine": versions(),
-                      "summary": summary, "first_call_seconds": warm_up, "unavailable": unavailable, "pages": rows}, ensure_ascii=False, indent=1))
+            summary.append(
+                {
+                    "engine": name,
+                    "variant": variant,
+                    "pages": len(mine),
+                    "accuracy": round(
+                        sum(r["accuracy"] * r["chars"] for r in mine) / chars, 4
+                    ),  # character-weighted
+                    "worst_page": min(r["accuracy"] for r in mine),
+                    "raw_accuracy": round(
+                        sum(r["raw_accuracy"] * r["chars"] for r in mine) / chars, 4
+                    ),
+                    "seconds_per_page": round(
+                        statistics.median(r["seconds"] for r in mine), 2
+                    ),  # median: the machine is shared
+                    "seconds_max": max(r["seconds"] for r in mine),
+                }
+            )
+    print(
+        json.dumps(
+            {
+                "command": " ".join([Path(sys.executable).name, *sys.argv]),
+                "machine": versions(),
+                "summary": summary,
+                "first_call_seconds": warm_up,
+                "unavailable": unavailable,
+                "pages": rows,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ the time to extract all pages. HTML: per extractor, bulletin paragraphs
 recovered, page-chrome paragraphs kept, and pages whose parse gives the same
 items as the TXT.
 """
+
 from __future__ import annotations
 
 import sys
@@ -19,13 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import sample_documents as docs  # noqa: E402
-from conftest import ALL  # noqa: E402
-from ingest.formats.blocks import Block, paragraphs_from_blocks  # noqa: E402
-from ingest.formats.web import read_html  # noqa: E402
-from ingest.parsing import BulletinParser  # noqa: E402
-from ingest.pipeline import parse_file  # noqa: E402
-from ingest.places import load_gazetteer  # noqa: E402
+import sample_documents as docs
+from conftest import ALL
+from ingest.formats.blocks import Block, paragraphs_from_blocks
+from ingest.formats.web import read_html
+from ingest.parsing import BulletinParser
+from ingest.pipeline import parse_file
+from ingest.places import load_gazetteer
 
 REPEATS = 5
 
@@ -57,7 +58,11 @@ def compare_pdf(folder: Path) -> None:
     layouts = {}
     for path in ALL:
         layouts[path] = docs.write_pdf(docs.original_lines(path), folder / f"{path.stem}.pdf")
-    for name, extract in (("pypdfium2", pdf_pypdfium2), ("pypdf", pdf_pypdf), ("pdfplumber", pdf_pdfplumber)):
+    for name, extract in (
+        ("pypdfium2", pdf_pypdfium2),
+        ("pypdf", pdf_pypdf),
+        ("pdfplumber", pdf_pdfplumber),
+    ):
         try:
             extract(folder / f"{ALL[0].stem}.pdf")  # warm up imports
         except ImportError:
@@ -67,7 +72,8 @@ def compare_pdf(folder: Path) -> None:
         for path, layout in layouts.items():
             for expected, got in zip(layout.pages, extract(folder / f"{path.stem}.pdf")):
                 pages += 1
-                body = got[1:-1] if got and got[0] == docs.RUNNING_HEADER else got[:-1]  # header, page number
+                # header, page number
+                body = got[1:-1] if got and got[0] == docs.RUNNING_HEADER else got[:-1]
                 differing += body != [line.strip() for line in expected]
         runs = []
         for _ in range(REPEATS):  # the machine is shared: the fastest run is the least disturbed
@@ -75,8 +81,10 @@ def compare_pdf(folder: Path) -> None:
             for path in layouts:
                 extract(folder / f"{path.stem}.pdf")
             runs.append(time.perf_counter() - began)
-        print(f"PDF {name}: {differing}/{pages} pages differ from the printed lines, "
-              f"{min(runs) * 1000 / pages:.2f} ms/page (best of {REPEATS})")
+        print(
+            f"PDF {name}: {differing}/{pages} pages differ from the printed lines, "
+            f"{min(runs) * 1000 / pages:.2f} ms/page (best of {REPEATS})"
+        )
 
 
 def compare_html() -> None:
@@ -90,7 +98,10 @@ def compare_html() -> None:
 
         return _lines(trafilatura.extract(html, include_tables=True) or "")
 
-    for name, extract in (("ours (lxml, Readability-style)", ours), ("trafilatura", trafilatura_text)):
+    for name, extract in (
+        ("ours (lxml, Readability-style)", ours),
+        ("trafilatura", trafilatura_text),
+    ):
         recovered = expected_total = chrome = same = pages = 0
         began = time.perf_counter()
         try:
@@ -102,16 +113,28 @@ def compare_html() -> None:
                     pages += 1
                     recovered += len(set(expected) & set(lines))
                     expected_total += len(set(expected))
-                    chrome += sum(1 for line in lines if line not in expected and line != docs.RUNNING_HEADER)
-                    bulletin = parser.parse(paragraphs_from_blocks([Block(line) for line in lines]),
-                                            doc_id="x", path="x", sha256="", encoding="")
-                    same += [(i.title, i.section, i.source_org) for i in bulletin.items] == \
-                            [(i.title, i.section, i.source_org) for i in txt.bulletin.items]
+                    chrome += sum(
+                        1 for line in lines if line not in expected and line != docs.RUNNING_HEADER
+                    )
+                    bulletin = parser.parse(
+                        paragraphs_from_blocks([Block(line) for line in lines]),
+                        doc_id="x",
+                        path="x",
+                        sha256="",
+                        encoding="",
+                    )
+                    same += [(i.title, i.section, i.source_org) for i in bulletin.items] == [
+                        (i.title, i.section, i.source_org) for i in txt.bulletin.items
+                    ]
         except ImportError:
             print(f"HTML {name}: not installed")
             continue
-        print(f"HTML {name}: paragraphs recovered {recovered}/{expected_total}, page-chrome paragraphs kept {chrome}, "
-              f"same items as the TXT on {same}/{pages} pages, {(time.perf_counter() - began) * 1000 / pages:.1f} ms/page")
+        print(
+            f"HTML {name}: paragraphs recovered {recovered}/{expected_total}, page-chrome "
+            f"paragraphs kept {chrome}, "
+            f"same items as the TXT on {same}/{pages} pages, "
+            f"{(time.perf_counter() - began) * 1000 / pages:.1f} ms/page"
+        )
 
 
 if __name__ == "__main__":

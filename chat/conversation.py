@@ -5,6 +5,7 @@ the place, the year and the filler words (那, 呢, 怎么样, what about …) a
 topic is left. It then inherits the previous question with its places (or year) swapped.
 Anything with a topic of its own is a new question and stands alone.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,11 @@ def follow_up_query(question: str, previous: str | None, gazetteer: Gazetteer) -
 def _swap_places(previous: str, new_places: list[str], gazetteer: Gazetteer) -> str:
     """Replace the previous question's place mentions with the new places (or prefix them)."""
     old = sorted(gazetteer.find_in_query(previous), key=lambda m: m.start)
-    joined = "、".join(new_places) if all(_CJK.search(p) for p in new_places) else " and ".join(new_places)
+    joined = (
+        "、".join(new_places)
+        if all(_CJK.search(p) for p in new_places)
+        else " and ".join(new_places)
+    )
     if not old:
         return f"{joined}{previous}"
     text = previous[: old[0].start] + joined + previous[old[0].end :]

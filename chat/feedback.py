@@ -5,6 +5,7 @@ answer shown, and the passages shown with their citations. JSON Lines so a crash
 at most the line being written and the file can be read while the app runs.
 Where: $BULLETIN_FEEDBACK_FILE, else data/feedback/votes.jsonl.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,15 @@ def record_vote(record: dict, liked: bool, path: Path | None = None) -> dict:
         "query": record.get("query"),
         "found": record.get("found"),
         "answer": record.get("answer"),
-        "passages": [{"rank": r["rank"], "chunk_id": r["chunk_id"], "citation": r.get("citation"), "score": r["score"]}
-                     for r in record.get("results", [])],
+        "passages": [
+            {
+                "rank": r["rank"],
+                "chunk_id": r["chunk_id"],
+                "citation": r.get("citation"),
+                "score": r["score"],
+            }
+            for r in record.get("results", [])
+        ],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with _lock, path.open("a", encoding="utf-8") as out:

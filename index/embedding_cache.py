@@ -5,6 +5,7 @@ embedder id already captures model, version and any prefix override, so the
 prefix is not hashed again. Stored in SQLite with WAL, so an indexer and a
 second process (another indexer, an eval run) can share one file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,7 +50,8 @@ class EmbeddingCache:
             part = unique[start : start + _MAX_PARAMS]
             marks = ",".join("?" * len(part))
             rows = self._conn.execute(
-                f"SELECT sha256, dim, vector FROM embeddings WHERE embedder_id = ? AND sha256 IN ({marks})",
+                "SELECT sha256, dim, vector FROM embeddings "
+                f"WHERE embedder_id = ? AND sha256 IN ({marks})",
                 (embedder_id, *part),
             )
             for sha, dim, blob in rows:
@@ -113,9 +115,14 @@ def embed_passages_cached(
         progress(done)
     for start in range(0, len(missing), batch_size):
         batch = missing[start : start + batch_size]
-        embedded = np.asarray(embedder.embed_passages([text_of[s] for s in batch]), dtype=np.float32)
+        embedded = np.asarray(
+            embedder.embed_passages([text_of[s] for s in batch]), dtype=np.float32
+        )
         if embedded.shape != (len(batch), embedder.dim):
-            raise ValueError(f"{embedder.id} returned shape {embedded.shape}, expected {(len(batch), embedder.dim)}")
+            raise ValueError(
+                f"{embedder.id} returned shape {embedded.shape}, expected "
+                f"{(len(batch), embedder.dim)}"
+            )
         fresh = dict(zip(batch, embedded))
         if cache is not None:
             cache.put_many(embedder.id, fresh)

@@ -1,4 +1,5 @@
 """A loaded index with its retrievers: what the CLI, the web chat and eval use."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,10 +9,10 @@ from typing import Any
 
 from index.embedders import load_embedder
 from index.expand import expand_query
-from ingest.places import Gazetteer, load_gazetteer
 from index.retrieval import BM25Retriever, DenseRetriever, Filters, Hit, HybridRetriever, Retriever
 from index.store import IndexMismatchError, StoredIndex, load_stored, rebuild_command
 from index.tokenizer import make_tokenizer
+from ingest.places import Gazetteer, load_gazetteer
 
 MODES = ("bm25", "dense", "hybrid")
 DEFAULT_MODE = "hybrid"
@@ -25,14 +26,17 @@ class SearchEngine:
     gazetteer: Gazetteer
 
     @classmethod
-    def open(cls, index_dir: str | Path | None = None, embedder=None, fusion: str = DEFAULT_FUSION) -> "SearchEngine":
+    def open(
+        cls, index_dir: str | Path | None = None, embedder=None, fusion: str = DEFAULT_FUSION
+    ) -> "SearchEngine":
         stored = load_stored(index_dir)
         recorded = stored.manifest["embedder"]
         if embedder is None:
             embedder = load_embedder(recorded.get("spec"))
         if embedder.id != recorded["id"]:
             raise IndexMismatchError(
-                f"index at {stored.path} was built with embedder {recorded['id']}, but {embedder.id} is in use; "
+                f"index at {stored.path} was built with embedder {recorded['id']}, but "
+                f"{embedder.id} is in use; "
                 f"rebuild it with: {rebuild_command(stored.path)}"
             )
         tokenizer = make_tokenizer(stored.manifest["pipeline"]["tokenizer"])
@@ -45,7 +49,9 @@ class SearchEngine:
     def manifest(self) -> dict[str, Any]:
         return self.stored.manifest
 
-    def search(self, query: str, k: int = 5, mode: str = DEFAULT_MODE, filters: Filters | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 5, mode: str = DEFAULT_MODE, filters: Filters | None = None
+    ) -> list[Hit]:
         if mode not in self.retrievers:
             raise ValueError(f"unknown mode {mode!r}; choose one of: {', '.join(self.retrievers)}")
         if not query.strip():
@@ -58,7 +64,10 @@ class SearchEngine:
         query = expand_query(query, self.gazetteer)
         dense = self.retrievers["dense"].scores(query, None, 1)
         bm25 = self.retrievers["bm25"].scores(query, None, 1)
-        return {"dense_top_cosine": max(dense.values(), default=0.0), "bm25_top_score": max(bm25.values(), default=0.0)}
+        return {
+            "dense_top_cosine": max(dense.values(), default=0.0),
+            "bm25_top_score": max(bm25.values(), default=0.0),
+        }
 
     @cached_property
     def indexed_cities(self) -> set[str]:
@@ -90,6 +99,8 @@ def result_dict(hit: Hit, rank: int) -> dict[str, Any]:
         "issue_no": meta.issue_no,
         "event_dates": list(meta.event_dates),
         "cities": list(meta.cities),
-        "pages": list(meta.pages) if meta.pages is not None else None,  # printed PDF pages; null for other formats
+        "pages": list(meta.pages)
+        if meta.pages is not None
+        else None,  # printed PDF pages; null for other formats
         "ocr": meta.ocr,  # read by OCR from a scan: may hold recognition errors
     }

@@ -6,6 +6,7 @@ by the gazetteer ("Dazhou", "Dazhu county") and the office's core terms
 ("yearbook" -> 年鉴) get their Chinese form appended to the query. A Chinese
 question passes through unchanged.
 """
+
 from __future__ import annotations
 
 import re
@@ -75,7 +76,10 @@ TERMS: dict[str, str] = {
     "compilation": "编纂",
     "compile": "编纂",
 }
-_TERM_RE = re.compile(r"\b(" + "|".join(re.escape(t) for t in sorted(TERMS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_TERM_RE = re.compile(
+    r"\b(" + "|".join(re.escape(t) for t in sorted(TERMS, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
 _LATIN = re.compile(r"[A-Za-z]")
 
 

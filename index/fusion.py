@@ -4,6 +4,7 @@ Both take {chunk row: score} maps (higher is better), one per retriever, and
 return [(row, fused score)] best first; ties break on the row number so the
 order is deterministic.
 """
+
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -22,7 +23,9 @@ def rank_of(scores: Mapping[int, float]) -> dict[int, int]:
     return {row: rank for rank, (row, _) in enumerate(best_first(scores), start=1)}
 
 
-def rrf(runs: Sequence[Mapping[int, float]], k: int = RRF_K, weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
+def rrf(
+    runs: Sequence[Mapping[int, float]], k: int = RRF_K, weights: Sequence[float] | None = None
+) -> list[tuple[int, float]]:
     weights = weights or [1.0] * len(runs)
     fused: dict[int, float] = {}
     for run, weight in zip(runs, weights):
@@ -31,7 +34,9 @@ def rrf(runs: Sequence[Mapping[int, float]], k: int = RRF_K, weights: Sequence[f
     return best_first(fused)
 
 
-def weighted(runs: Sequence[Mapping[int, float]], weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
+def weighted(
+    runs: Sequence[Mapping[int, float]], weights: Sequence[float] | None = None
+) -> list[tuple[int, float]]:
     """Min-max normalise each run to [0, 1], then a weighted sum (missing = 0)."""
     weights = weights or [1.0 / len(runs)] * len(runs)
     fused: dict[int, float] = {}

@@ -11,6 +11,7 @@ leaves a stale lock. The file itself stays (deleting a lock file races with
 the next opener); it holds the holder's PID so a waiting ingest can say whom
 it waits for.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,11 +34,16 @@ class IndexBusyError(IndexProblem):
         self.holder_pid = holder_pid
         who = f"PID {holder_pid}" if holder_pid else "PID ?"
         if timeout > 0:
-            message = (f"另一个导入（{who}）仍在更新索引 {index_dir}，已等待 {waited:.0f} 秒，放弃 / "
-                       f"another ingest ({who}) is still updating {index_dir}; gave up after {waited:.0f} s")
+            message = (
+                f"另一个导入（{who}）仍在更新索引 {index_dir}，已等待 {waited:.0f} 秒，放弃 / "
+                f"another ingest ({who}) is still updating "
+                f"{index_dir}; gave up after {waited:.0f} s"
+            )
         else:
-            message = (f"另一个导入（{who}）正在更新索引 {index_dir}，未等待（--no-wait） / "
-                       f"another ingest ({who}) is updating {index_dir}; not waiting (--no-wait)")
+            message = (
+                f"另一个导入（{who}）正在更新索引 {index_dir}，未等待（--no-wait） / "
+                f"another ingest ({who}) is updating {index_dir}; not waiting (--no-wait)"
+            )
         super().__init__(message)
 
 
@@ -52,8 +58,13 @@ class IndexLock:
     all. on_wait(holder_pid) is called once, when we first find the lock taken.
     """
 
-    def __init__(self, index_dir: str | Path, timeout: float | None = None,
-                 on_wait: Callable[[int | None], None] | None = None, poll: float = 0.2):
+    def __init__(
+        self,
+        index_dir: str | Path,
+        timeout: float | None = None,
+        on_wait: Callable[[int | None], None] | None = None,
+        poll: float = 0.2,
+    ):
         self.index_dir = Path(index_dir)
         self.path = lock_path_for(self.index_dir)
         self.timeout = timeout

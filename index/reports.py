@@ -8,6 +8,7 @@
 Every run is saved, including "nothing changed" (that is an answer too); the
 oldest are pruned beyond KEEP_REPORTS runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,15 @@ from pathlib import Path
 KEEP_REPORTS = 30
 # Each file's status in the report, in Chinese.
 STATUS_CN = {
-    "added": "新增", "updated": "已更新", "unchanged": "未变", "kept": "保留", "removed": "已移除",
-    "duplicate": "重复跳过", "failed": "失败", "unavailable": "暂不可读（保留）", "skipped": "不支持（跳过）",
+    "added": "新增",
+    "updated": "已更新",
+    "unchanged": "未变",
+    "kept": "保留",
+    "removed": "已移除",
+    "duplicate": "重复跳过",
+    "failed": "失败",
+    "unavailable": "暂不可读（保留）",
+    "skipped": "不支持（跳过）",
 }
 _PREFIX = "ingest-"
 
@@ -30,7 +38,8 @@ def reports_dir_for(index_dir: str | Path) -> Path:
 
 
 def save_report(report, keep: int = KEEP_REPORTS) -> Path:
-    """Write the report (an index.build.IngestReport) as JSON and Markdown; returns the JSON path."""
+    """Write the report (an index.build.IngestReport) as JSON and Markdown; returns the JSON
+    path."""
     folder = reports_dir_for(report.index_dir)
     folder.mkdir(parents=True, exist_ok=True)
     started = datetime.fromisoformat(report.started_at) if report.started_at else datetime.now()
@@ -43,8 +52,12 @@ def save_report(report, keep: int = KEEP_REPORTS) -> Path:
     report.saved_to = str(json_path)
     data = json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n"
     text = format_markdown(report)
-    for path, content in ((json_path, data), (folder / f"{stem}.md", text),
-                          (folder / "latest.json", data), (folder / "latest.md", text)):
+    for path, content in (
+        (json_path, data),
+        (folder / f"{stem}.md", text),
+        (folder / "latest.json", data),
+        (folder / "latest.md", text),
+    ):
         _write_replacing(path, content)
     prune_reports(folder, keep)
     return json_path
@@ -64,7 +77,6 @@ def prune_reports(folder: Path, keep: int) -> None:
 
 
 def format_markdown(report) -> str:
-
     counts = "，".join(f"{STATUS_CN.get(k, k)} {v}" for k, v in report.counts.items()) or "无文件"
     state = "已更新" if report.changed else "无变化，未重建"
     lines = [
@@ -74,8 +86,10 @@ def format_markdown(report) -> str:
         f"- 开始 started: {report.started_at}，用时 total {report.seconds:.1f} s",
         f"- 结果 result: {counts}。索引{state}：{report.total_bulletins} 期简报 bulletins，"
         f"{report.total_chunks} 个片段 chunks，新向量化 embedded {report.embedded}",
-        f"- 时间 time: 解析 parse {report.parse_seconds:.2f} s · 模型加载 model load {report.model_load_seconds:.2f} s · "
-        f"向量化 embedding {report.embed_seconds:.2f} s · 写入索引 index write {report.index_write_seconds:.2f} s · "
+        f"- 时间 time: 解析 parse {report.parse_seconds:.2f} s · 模型加载 model load "
+        f"{report.model_load_seconds:.2f} s · "
+        f"向量化 embedding {report.embed_seconds:.2f} s · 写入索引 index write "
+        f"{report.index_write_seconds:.2f} s · "
         f"等待锁 lock wait {report.lock_wait_seconds:.1f} s",
     ]
     if report.embedder:
@@ -84,10 +98,20 @@ def format_markdown(report) -> str:
         lines.append(f"- 清理 tidied: {note}")
     for note in report.repaired:
         lines.append(f"- 已修复 repaired: {note}")
-    lines += ["", "| 状态 status | 条目 items | 片段 chunks | 秒 s | 文件 file | 原因 reason |", "|---|---:|---:|---:|---|---|"]
+    lines += [
+        "",
+        "| 状态 status | 条目 items | 片段 chunks | 秒 s | 文件 file | 原因 reason |",
+        "|---|---:|---:|---:|---|---|",
+    ]
     for f in report.files:
-        cells = [STATUS_CN.get(f.status, f.status), str(f.items), str(f.chunks), f"{f.seconds:.2f}", f"`{f.path}`",
-                 "；".join(filter(None, [f.reason, *(f"注意 note: {w}" for w in f.warnings)]))]
+        cells = [
+            STATUS_CN.get(f.status, f.status),
+            str(f.items),
+            str(f.chunks),
+            f"{f.seconds:.2f}",
+            f"`{f.path}`",
+            "；".join(filter(None, [f.reason, *(f"注意 note: {w}" for w in f.warnings)])),
+        ]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

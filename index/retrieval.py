@@ -5,6 +5,7 @@ All three follow the `Retriever` protocol: `scores(query, rows, depth, keep)` ->
 (the plain search, built on scores). Filters are applied before ranking, so a filtered
 search returns the best k matching chunks rather than whatever survived from an unfiltered top k.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,8 +51,9 @@ class Filters:
 
 
 def place_filters(names, gazetteer) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Names a user gave (达州, 达州市, Dazhou, 大竹县) as Filters' (cities, places): a city by its
-    full name (it includes its counties), a county by its label. KeyError(name) for an unknown one."""
+    """Names a user gave (达州, 达州市, Dazhou, 大竹县) as Filters' (cities, places): a city by
+    its full name (it includes its counties), a county by its label. KeyError(name) for an
+    unknown one."""
     cities, places = [], []
     for name in names:
         place = gazetteer.resolve(name)
@@ -83,8 +85,13 @@ class Retriever(Protocol):
 
     name: str
 
-    def scores(self, query: str, rows: np.ndarray | None = None, depth: int | None = None,
-               keep: Collection[int] | None = None) -> dict[int, float]:
+    def scores(
+        self,
+        query: str,
+        rows: np.ndarray | None = None,
+        depth: int | None = None,
+        keep: Collection[int] | None = None,
+    ) -> dict[int, float]:
         """{row: score}, higher is better, for the best `depth` of the allowed rows (`rows`;
         None: every row), or for all of them when depth is None. BM25 and dense give raw
         scores (BM25: > 0 only), hybrid the fusion of its two retrievers' runs at that depth.
@@ -103,7 +110,9 @@ def allowed_rows(chunks: Sequence[Chunk], filters: Filters | None) -> np.ndarray
     return np.array([i for i, c in enumerate(chunks) if filters.matches(c)], dtype=np.int64)
 
 
-def cut(scores: dict[int, float], depth: int | None, keep: Collection[int] | None = None) -> dict[int, float]:
+def cut(
+    scores: dict[int, float], depth: int | None, keep: Collection[int] | None = None
+) -> dict[int, float]:
     """The best `depth` of scores (ties to the lower row; all when depth is None), plus every
     row of keep that has a score."""
     if depth is None or len(scores) <= depth:
@@ -115,7 +124,10 @@ def cut(scores: dict[int, float], depth: int | None, keep: Collection[int] | Non
 
 def top_hits(chunks: Sequence[Chunk], scores: dict[int, float], k: int, name: str) -> list[Hit]:
     ordered = best_first(scores)[:k]
-    return [Hit(chunks[row], float(score), row, {name: {"rank": r, "score": float(score)}}) for r, (row, score) in enumerate(ordered, 1)]
+    return [
+        Hit(chunks[row], float(score), row, {name: {"rank": r, "score": float(score)}})
+        for r, (row, score) in enumerate(ordered, 1)
+    ]
 
 
 class BM25Retriever:
@@ -124,8 +136,13 @@ class BM25Retriever:
     def __init__(self, bm25, tokenizer: Tokenizer, chunks: Sequence[Chunk]):
         self.bm25, self.tokenizer, self.chunks = bm25, tokenizer, chunks
 
-    def scores(self, query: str, rows: np.ndarray | None = None, depth: int | None = None,
-               keep: Collection[int] | None = None) -> dict[int, float]:
+    def scores(
+        self,
+        query: str,
+        rows: np.ndarray | None = None,
+        depth: int | None = None,
+        keep: Collection[int] | None = None,
+    ) -> dict[int, float]:
         if self.bm25 is None:
             return {}
         vocab = self.bm25.vocab_dict
@@ -138,7 +155,9 @@ class BM25Retriever:
         return cut(picked, depth, keep)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
-        return top_hits(self.chunks, self.scores(query, allowed_rows(self.chunks, filters)), k, self.name)
+        return top_hits(
+            self.chunks, self.scores(query, allowed_rows(self.chunks, filters)), k, self.name
+        )
 
 
 class DenseRetriever:
@@ -154,8 +173,13 @@ class DenseRetriever:
         vector.setflags(write=False)  # shared between callers through the cache
         return vector
 
-    def scores(self, query: str, rows: np.ndarray | None = None, depth: int | None = None,
-               keep: Collection[int] | None = None) -> dict[int, float]:
+    def scores(
+        self,
+        query: str,
+        rows: np.ndarray | None = None,
+        depth: int | None = None,
+        keep: Collection[int] | None = None,
+    ) -> dict[int, float]:
         total = self.faiss_index.ntotal
         if total == 0 or (rows is not None and len(rows) == 0):
             return {}
@@ -174,24 +198,54 @@ class DenseRetriever:
         return cut(picked, depth, keep) if exact else picked
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
-        return top_hits(self.chunks, self.scores(query, allowed_rows(self.chunks, filters), depth=max(k, 50)), k, self.name)
+        return top_hits(
+            self.chunks,
+            self.scores(query, allowed_rows(self.chunks, filters), depth=max(k, 50)),
+            k,
+            self.name,
+        )
 
 
 class HybridRetriever:
     name = "hybrid"
 
-    def __init__(self, bm25: BM25Retriever, dense: DenseRetriever, fusion: str = "rrf", depth: int = 50,
-                 weights: Sequence[float] | None = None):
+    def __init__(
+        self,
+        bm25: BM25Retriever,
+        dense: DenseRetriever,
+        fusion: str = "rrf",
+        depth: int = 50,
+        weights: Sequence[float] | None = None,
+    ):
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; choose one of: {', '.join(FUSIONS)}")
-        self.bm25, self.dense, self.fusion, self.depth, self.weights = bm25, dense, fusion, depth, weights
+        self.bm25, self.dense, self.fusion, self.depth, self.weights = (
+            bm25,
+            dense,
+            fusion,
+            depth,
+            weights,
+        )
 
-    def runs(self, query: str, rows: np.ndarray | None, depth: int | None,
-             keep: Collection[int] | None = None) -> list[dict[int, float]]:
-        return [self.bm25.scores(query, rows, depth, keep), self.dense.scores(query, rows, depth, keep)]
+    def runs(
+        self,
+        query: str,
+        rows: np.ndarray | None,
+        depth: int | None,
+        keep: Collection[int] | None = None,
+    ) -> list[dict[int, float]]:
+        return [
+            self.bm25.scores(query, rows, depth, keep),
+            self.dense.scores(query, rows, depth, keep),
+        ]
 
-    def scores(self, query: str, rows: np.ndarray | None = None, depth: int | None = None,
-               keep: Collection[int] | None = None) -> dict[int, float]:
+    def scores(
+        self,
+        query: str,
+        rows: np.ndarray | None = None,
+        depth: int | None = None,
+        keep: Collection[int] | None = None,
+    ) -> dict[int, float]:
         """The fused score (self.fusion, self.weights) of every row in either retriever's run."""
         return dict(FUSIONS[self.fusion](self.runs(query, rows, depth, keep), weights=self.weights))
 
@@ -201,6 +255,10 @@ class HybridRetriever:
         fused = FUSIONS[self.fusion](runs, weights=self.weights)[:k]
         hits = []
         for row, score in fused:
-            why = {name: {"score": run[row]} for name, run in zip(("bm25", "dense"), runs) if row in run}
+            why = {
+                name: {"score": run[row]}
+                for name, run in zip(("bm25", "dense"), runs)
+                if row in run
+            }
             hits.append(Hit(self.bm25.chunks[row], float(score), row, why))
         return hits

@@ -11,6 +11,7 @@ is not, its readable passages are kept and the report says what was lost.
 
 Nothing here writes the index: index/build.py does that, under the lock.
 """
+
 from __future__ import annotations
 
 import json
@@ -90,19 +91,29 @@ def _read_rows(path: Path, damage: list[str], convert) -> list[Any]:
             bad.append(number)
     if bad:
         shown = ", ".join(map(str, bad[:5])) + ("…" if len(bad) > 5 else "")
-        damage.append(f"{path.name} 有 {len(bad)} 行无法读取 / {len(bad)} unreadable line(s): {shown}")
+        damage.append(
+            f"{path.name} 有 {len(bad)} 行无法读取 / {len(bad)} unreadable line(s): {shown}"
+        )
     return rows
 
 
 def _as_chunk(data: Any) -> Chunk:
     chunk = Chunk.from_dict(data)
-    if not isinstance(chunk.text, str) or not isinstance(chunk.embed_text, str) or "#" not in chunk.chunk_id:
+    if (
+        not isinstance(chunk.text, str)
+        or not isinstance(chunk.embed_text, str)
+        or "#" not in chunk.chunk_id
+    ):
         raise ValueError("not a passage")
     return chunk
 
 
 def _as_bulletin(data: Any) -> dict:
-    if not isinstance(data, dict) or not isinstance(data.get("doc_id"), str) or not isinstance(data.get("text_clean"), str):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("doc_id"), str)
+        or not isinstance(data.get("text_clean"), str)
+    ):
         raise ValueError("not a bulletin")
     return data
 
@@ -114,12 +125,18 @@ def _file_list(manifest: dict | None, bulletins: dict[str, dict]) -> dict[str, d
     files = {}
     for doc_id, bulletin in bulletins.items():
         if bulletin.get("path") and bulletin.get("sha256"):
-            files[bulletin["path"]] = {"sha256": bulletin["sha256"], "doc_id": doc_id,
-                                       "items": len(bulletin.get("items") or ()), "chunks": 0}
+            files[bulletin["path"]] = {
+                "sha256": bulletin["sha256"],
+                "doc_id": doc_id,
+                "items": len(bulletin.get("items") or ()),
+                "chunks": 0,
+            }
     return files
 
 
-def _incomplete_docs(rows: list[Chunk | None], bulletins: dict[str, dict], files: dict[str, dict]) -> set[str]:
+def _incomplete_docs(
+    rows: list[Chunk | None], bulletins: dict[str, dict], files: dict[str, dict]
+) -> set[str]:
     """Bulletins that lost a passage or their record: those next to an unreadable
     line, with a gap in their passage numbers, without a bulletin record, or
     with fewer passages than the file list says."""
@@ -143,8 +160,9 @@ def _incomplete_docs(rows: list[Chunk | None], bulletins: dict[str, dict], files
     return incomplete
 
 
-def _cache_readable_vectors(live: Path, rows: list[Chunk | None], embedder_id: str, cache_path: Path,
-                            damage: list[str]) -> None:
+def _cache_readable_vectors(
+    live: Path, rows: list[Chunk | None], embedder_id: str, cache_path: Path, damage: list[str]
+) -> None:
     """Row i of faiss.index is line i of chunks.jsonl: keep the vectors of readable lines."""
     import faiss
 
@@ -163,4 +181,3 @@ def _cache_readable_vectors(live: Path, rows: list[Chunk | None], embedder_id: s
         missing = {sha: v for sha, v in items.items() if sha not in present}
         if missing:
             cache.put_many(embedder_id, missing)
-

@@ -19,6 +19,7 @@ crash mid-build leaves the previous one in place. Writers hold DIR.lock
 (index/lock.py); the next writer tidies what a killed one left behind
 (recover_interrupted).
 """
+
 from __future__ import annotations
 
 import errno
@@ -68,7 +69,9 @@ def default_index_dir() -> Path:
 
 
 def _index_flag(index_dir: Path) -> str:
-    return "" if Path(index_dir).resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
+    return (
+        "" if Path(index_dir).resolve() == DEFAULT_INDEX_DIR.resolve() else f" --index {index_dir}"
+    )
 
 
 def rebuild_command(index_dir: Path) -> str:
@@ -88,8 +91,10 @@ def build_command(index_dir: Path) -> str:
 
 
 def damaged(index_dir: Path, what: str) -> IndexDamagedError:
-    return IndexDamagedError(f"索引已损坏 / the index at {index_dir} is damaged: {what}; "
-                             f"修复 / repair it with: {repair_command(index_dir)}")
+    return IndexDamagedError(
+        f"索引已损坏 / the index at {index_dir} is damaged: {what}; "
+        f"修复 / repair it with: {repair_command(index_dir)}"
+    )
 
 
 def write_error(exc: OSError, path: Path | str | None = None) -> IndexWriteError:
@@ -140,8 +145,15 @@ TOKENS = "bm25_tokens.jsonl"
 CHECKSUMS = "checksums"  # manifest key: {relative path: {"bytes": n, "sha256": hex}}
 
 
-def write_index(index_dir: Path, manifest: dict, chunks: list[Chunk], bulletins: list[dict], vectors: np.ndarray, bm25,
-                tokens: list[list[str]] | None = None) -> None:
+def write_index(
+    index_dir: Path,
+    manifest: dict,
+    chunks: list[Chunk],
+    bulletins: list[dict],
+    vectors: np.ndarray,
+    bm25,
+    tokens: list[list[str]] | None = None,
+) -> None:
     import faiss
 
     index_dir = Path(index_dir)
@@ -160,7 +172,9 @@ def write_index(index_dir: Path, manifest: dict, chunks: list[Chunk], bulletins:
             bm25.save(str(tmp / "bm25"), show_progress=False)
         manifest = {**manifest, CHECKSUMS: file_checksums(tmp)}
         # The manifest goes last: a directory without one was never finished.
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         _fsync_dir(tmp)
         swap_in(tmp, index_dir)
     except OSError as exc:
@@ -175,12 +189,16 @@ def file_checksums(folder: Path) -> dict[str, dict[str, Any]]:
     """Size and sha256 of every file under folder but the manifest, by relative path."""
     sums = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
-        sums[path.relative_to(folder).as_posix()] = {"bytes": path.stat().st_size, "sha256": _sha256_file(path)}
+        sums[path.relative_to(folder).as_posix()] = {
+            "bytes": path.stat().st_size,
+            "sha256": _sha256_file(path),
+        }
     return sums
 
 
 def verify_checksums(live: Path, manifest: dict[str, Any]) -> list[str]:
-    """Files that are missing or differ from what the manifest recorded (none recorded: none checked)."""
+    """Files that are missing or differ from what the manifest recorded (none recorded: none
+    checked)."""
     problems = []
     for name, expected in (manifest.get(CHECKSUMS) or {}).items():
         path = live / name
@@ -190,7 +208,10 @@ def verify_checksums(live: Path, manifest: dict[str, Any]) -> list[str]:
             problems.append(f"{name} 缺失 / missing")
             continue
         if size != expected["bytes"]:
-            problems.append(f"{name} 大小不符 / size {size} bytes, expected {expected['bytes']} (truncated or replaced)")
+            problems.append(
+                f"{name} 大小不符 / size {size} bytes, expected "
+                f"{expected['bytes']} (truncated or replaced)"
+            )
         elif _sha256_file(path) != expected["sha256"]:
             problems.append(f"{name} 内容被改动 / content differs from what was written")
     return problems
@@ -233,7 +254,10 @@ def recover_interrupted(index_dir: Path) -> list[str]:
             done.append(f"removed {aside.name} left by an interrupted swap")
         elif not index_dir.exists() and (aside / MANIFEST).exists():
             os.replace(aside, index_dir)
-            done.append(f"restored the previous index from {aside.name} (an update was interrupted mid-swap)")
+            done.append(
+                f"restored the previous index from {aside.name} "
+                "(an update was interrupted mid-swap)"
+            )
     if index_dir.parent.is_dir():
         for leftover in sorted(index_dir.parent.iterdir()):
             if leftover.name.startswith(building_prefix(index_dir)) and leftover.is_dir():
@@ -255,17 +279,25 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
     try:
         chunks = [Chunk.from_dict(d) for d in read_jsonl(live / "chunks.jsonl")]
     except (OSError, ValueError, TypeError) as exc:
-        raise damaged(index_dir, f"chunks.jsonl 无法读取 / unreadable ({first_line(exc)})") from None
+        raise damaged(
+            index_dir, f"chunks.jsonl 无法读取 / unreadable ({first_line(exc)})"
+        ) from None
     try:
         bulletins = {d["doc_id"]: d for d in read_jsonl(live / "bulletins.jsonl")}
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise damaged(index_dir, f"bulletins.jsonl 无法读取 / unreadable ({first_line(exc)})") from None
+        raise damaged(
+            index_dir, f"bulletins.jsonl 无法读取 / unreadable ({first_line(exc)})"
+        ) from None
     try:
         faiss_index = faiss.read_index(str(live / "faiss.index"))
     except (RuntimeError, OSError) as exc:
         raise damaged(index_dir, f"faiss.index 无法读取 / unreadable ({first_line(exc)})") from None
     try:
-        bm25 = bm25s.BM25.load(str(live / "bm25"), show_progress=False, verbosity=0) if chunks else None
+        bm25 = (
+            bm25s.BM25.load(str(live / "bm25"), show_progress=False, verbosity=0)
+            if chunks
+            else None
+        )
     except (OSError, ValueError, KeyError) as exc:
         raise damaged(index_dir, f"bm25/ 无法读取 / unreadable ({first_line(exc)})") from None
     if faiss_index.ntotal != len(chunks):
@@ -291,14 +323,18 @@ def read_manifest(live: Path, index_dir: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((live / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        if has_content(index_dir):  # files without a manifest: damaged, never "no index" (that invites a build over it)
+        if has_content(index_dir):
+            # files without a manifest: damaged, never "no index" (that invites a build over it)
             raise damaged(index_dir, f"{MANIFEST} 缺失 / {MANIFEST} is missing") from None
-        raise IndexMissingError(f"还没有索引 / no index at {index_dir}; build it with: {build_command(index_dir)}") from None
+        raise IndexMissingError(
+            f"还没有索引 / no index at {index_dir}; build it with: {build_command(index_dir)}"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise damaged(index_dir, f"{MANIFEST} 无法读取 / {MANIFEST} is unreadable") from None
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise IndexMismatchError(
-            f"index at {index_dir} has schema version {manifest.get('schema_version')}, this program needs {SCHEMA_VERSION}; "
+            f"index at {index_dir} has schema version {manifest.get('schema_version')}, this "
+            f"program needs {SCHEMA_VERSION}; "
             f"rebuild it with: {rebuild_command(index_dir)}"
         )
     return manifest
@@ -321,12 +357,15 @@ def check_writable(index_dir: Path) -> None:
     parent = index_dir.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    folders = [parent] + ([index_dir, *(p for p in index_dir.rglob("*") if p.is_dir())] if index_dir.is_dir() else [])
+    folders = [parent] + (
+        [index_dir, *(p for p in index_dir.rglob("*") if p.is_dir())] if index_dir.is_dir() else []
+    )
     for folder in folders:
         if not os.access(folder, os.W_OK | os.X_OK) or not folder.stat().st_mode & 0o222:
             raise IndexWriteError(
                 f"索引文件夹只读，无法更新 / read-only, cannot update the index: {folder}; "
-                f"make it writable (chmod u+w) or choose another folder with --index")
+                f"make it writable (chmod u+w) or choose another folder with --index"
+            )
 
 
 def try_read_manifest(index_dir: Path) -> dict[str, Any] | None:
@@ -369,7 +408,8 @@ def jsonl_lines(path: Path | str, encoding: str = "utf-8") -> Iterator[tuple[int
 
 
 def read_jsonl(path: Path | str, encoding: str = "utf-8") -> list[Any]:
-    """Every row of a JSON Lines file, blank lines skipped; ValueError (JSONDecodeError) at a bad line."""
+    """Every row of a JSON Lines file, blank lines skipped; ValueError (JSONDecodeError) at a
+    bad line."""
     return [json.loads(line) for _, line in jsonl_lines(path, encoding)]
 
 

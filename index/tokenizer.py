@@ -6,6 +6,7 @@ Two candidates, chosen by measurement (see README, "Choices measured"):
 - "bigram": overlapping character bigrams of each Chinese run; no dictionary.
 Both lowercase ASCII words and drop punctuation and a few function words.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,7 +20,8 @@ _WORD_CHARS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffa-z0-9]")
 STOPWORDS = frozenset(
     "的 了 在 和 与 及 是 对 把 被 将 为 于 等 也 并 就 都 而 之 其 这 那 有 个 中 上 下 "
     "什么 哪些 哪个 哪里 怎么 如何 多少 是否 吗 呢 啊 "
-    "the a an of in on to and or for what which who how did does do is are was were with about".split()
+    "the a an of in on to and or for what which who how did does do is are was were "
+    "with about".split()
 )
 
 
@@ -80,4 +82,6 @@ def make_tokenizer(name: str) -> Tokenizer:
     try:
         return TOKENIZERS[name]()
     except KeyError:
-        raise ValueError(f"unknown tokenizer {name!r}; choose one of: {', '.join(TOKENIZERS)}") from None
+        raise ValueError(
+            f"unknown tokenizer {name!r}; choose one of: {', '.join(TOKENIZERS)}"
+        ) from None

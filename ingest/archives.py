@@ -10,6 +10,7 @@ their total size (zip bombs), and names that would climb out of the archive
 Names: Windows writes Chinese member names in GBK without the UTF-8 flag; Python
 then decodes them as cp437, which would give mojibake. They are decoded again.
 """
+
 from __future__ import annotations
 
 import io
@@ -35,7 +36,8 @@ class Member:
 class ArchiveContents:
     members: list[Member] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (key, reason): members not read
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (key, reason): not a supported format
+    # (key, reason): not a supported format
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def is_archive(path: Path) -> bool:
@@ -62,34 +64,32 @@ def read_archive(path: Path, supported: tuple[str, ...], max_bytes: int | None) 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise DamagedFileError(str(path), f"ZIP 压缩包已损坏 / damaged ZIP archive ({exc})") from None
+        raise DamagedFileError(
+            str(path), f"ZIP 压缩包已损坏 / damaged ZIP archive ({exc})"
+        ) from None
     contents = ArchiveContents()
     with archive:
         infos = [info for info in archive.infolist() if not info.is_dir()]
         if len(infos) > MAX_MEMBERS:
-            raise IngestError(str(path), f"压缩包内文件过多（{len(infos)} 个，上限 {MAX_MEMBERS}）/ too many members "
-                                         f"({len(infos)} > {MAX_MEMBERS}); extract it and ingest the folder")
+            raise IngestError(
+                str(path),
+                f"压缩包内文件过多（{len(infos)} 个，上限 {MAX_MEMBERS}）/ too many members "
+                f"({len(infos)} > {MAX_MEMBERS}); extract it and ingest the folder",
+            )
         total = 0
         for info in infos:
-            name = _decoded_name(info)
-            key = member_key(path, name)
-            safe = _safe_name(name)
-            if safe is None:
-                contents.problems.append((key, "成员路径不安全（含 .. 或绝对路径），未读取 / unsafe member path, not read"))
-                continue
-            key = member_key(path, safe)
-            suffix = PurePosixPath(safe).suffix.lower()
-            if PurePosixPath(safe).name.startswith((".", "~$")) or suffix not in supported:
-                if not PurePosixPath(safe).name.startswith((".", "~$")):
-                    contents.skipped.append((key, f"不支持的文件类型 {suffix or '（无扩展名）'}，未索引 / unsupported file type, not indexed"))
-                continue
-            if max_bytes is not None and info.file_size > max_bytes:
-                contents.problems.append((key, FileTooLargeError(key, too_large_reason(info.file_size, max_bytes)).reason))
+            key = _member_to_read(path, info, supported, max_bytes, contents)
+            if key is None:
                 continue
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
-                contents.problems.append((key, "压缩包解压后过大，其余成员未读取 / archive too large when extracted; "
-                                               "the remaining members were not read"))
+                contents.problems.append(
+                    (
+                        key,
+                        "压缩包解压后过大，其余成员未读取 / archive too large when extracted; "
+                        "the remaining members were not read",
+                    )
+                )
                 break
             try:
                 contents.members.append(Member(key, _read_member(archive, info, key, max_bytes)))
@@ -98,9 +98,52 @@ def read_archive(path: Path, supported: tuple[str, ...], max_bytes: int | None) 
     return contents
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, max_bytes: int | None) -> bytes:
+def _member_to_read(
+    path: Path,
+    info: zipfile.ZipInfo,
+    supported: tuple[str, ...],
+    max_bytes: int | None,
+    contents: ArchiveContents,
+) -> str | None:
+    """The member's key when it is to be read; None when not, with the reason in contents
+    (unsafe path or too large: a problem; unsupported type: skipped; hidden: silently)."""
+    name = _decoded_name(info)
+    safe = _safe_name(name)
+    if safe is None:
+        contents.problems.append(
+            (
+                member_key(path, name),
+                "成员路径不安全（含 .. 或绝对路径），未读取 / unsafe member path, not read",
+            )
+        )
+        return None
+    key = member_key(path, safe)
+    suffix = PurePosixPath(safe).suffix.lower()
+    if PurePosixPath(safe).name.startswith((".", "~$")) or suffix not in supported:
+        if not PurePosixPath(safe).name.startswith((".", "~$")):
+            contents.skipped.append(
+                (
+                    key,
+                    f"不支持的文件类型 {suffix or '（无扩展名）'}，未索引 / unsupported "
+                    "file type, not indexed",
+                )
+            )
+        return None
+    if max_bytes is not None and info.file_size > max_bytes:
+        contents.problems.append(
+            (key, FileTooLargeError(key, too_large_reason(info.file_size, max_bytes)).reason)
+        )
+        return None
+    return key
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, max_bytes: int | None
+) -> bytes:
     if info.flag_bits & 0x1:
-        raise EncryptedFileError(key, "压缩包成员已加密 / the member is encrypted (password-protected ZIP)")
+        raise EncryptedFileError(
+            key, "压缩包成员已加密 / the member is encrypted (password-protected ZIP)"
+        )
     try:
         with archive.open(info) as handle:
             # The header's size can lie (a zip bomb): never read past the limit.
@@ -128,4 +171,3 @@ def _safe_name(name: str) -> str | None:
     if not parts or name.startswith("/") or ":" in parts[0] or ".." in parts:
         return None
     return "/".join(part for part in parts if part not in ("", "."))
-

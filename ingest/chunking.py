@@ -5,6 +5,7 @@ one chunk when it fits; a longer one is split on Chinese boundaries (paragraph,
 then 。！？；, then ，、) with a modest overlap. A chunk never crosses reports,
 so a citation never mixes two places' news.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,7 +30,9 @@ class ChunkingParams:
         return {**asdict(self), "separators": list(self.separators)}
 
 
-def make_splitter(size: int, overlap: int, separators: tuple[str, ...]) -> RecursiveCharacterTextSplitter:
+def make_splitter(
+    size: int, overlap: int, separators: tuple[str, ...]
+) -> RecursiveCharacterTextSplitter:
     return RecursiveCharacterTextSplitter(
         separators=list(separators),
         keep_separator="end",  # "。" stays with its sentence
@@ -65,7 +68,12 @@ def split_span(text: str, start: int, end: int, params: ChunkingParams) -> list[
 def context_line(item: Item, places: tuple[str, ...], bulletin: Bulletin) -> str:
     """What the embedder and BM25 see besides the passage: title, date, places, source."""
     date = bulletin.date or ""
-    parts = [item.section or "", date, "、".join(p.split(" › ")[-1] for p in places), item.source_org or ""]
+    parts = [
+        item.section or "",
+        date,
+        "、".join(p.split(" › ")[-1] for p in places),
+        item.source_org or "",
+    ]
     return " ".join(p for p in parts if p)
 
 
@@ -81,7 +89,9 @@ def chunk_bulletin(bulletin: Bulletin, params: ChunkingParams = ChunkingParams()
             for p_index, (start, end) in enumerate(pieces):
                 passage = text[start:end]
                 title = item.title + (f"——{item.subtitle}" if item.subtitle else "")
-                meta = _meta(bulletin, item, r_index, p_index, len(pieces), places, cities, dates, start, end)
+                meta = _meta(
+                    bulletin, item, r_index, p_index, len(pieces), places, cities, dates, start, end
+                )
                 chunks.append(
                     Chunk(
                         chunk_id=f"{bulletin.doc_id}#{len(chunks)}",
@@ -96,8 +106,18 @@ def chunk_bulletin(bulletin: Bulletin, params: ChunkingParams = ChunkingParams()
     return chunks
 
 
-def _meta(bulletin: Bulletin, item: Item, r_index: int, p_index: int, n_pieces: int,
-          places: tuple[str, ...], cities: tuple[str, ...], dates: tuple[str, ...], start: int, end: int) -> ChunkMeta:
+def _meta(
+    bulletin: Bulletin,
+    item: Item,
+    r_index: int,
+    p_index: int,
+    n_pieces: int,
+    places: tuple[str, ...],
+    cities: tuple[str, ...],
+    dates: tuple[str, ...],
+    start: int,
+    end: int,
+) -> ChunkMeta:
     pages = bulletin.pages_between(start, end)  # PDF pages it spans; None for TXT etc.
     return ChunkMeta(
         title=item.title,

@@ -11,6 +11,7 @@ to the full width, a paragraph's last line usually stops short, and a new
 paragraph's first line is indented by two characters (so it is a little
 narrower than a full line).
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,9 @@ from dataclasses import dataclass
 # Characters that end a sentence or clause at a paragraph end.
 TERMINALS = "。！？；：…”’」』）)"
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2018-\u201d\u2026\u2014"
-_DATE_LEAD = re.compile(r"^(\d{4}\s*年\s*)?\d{1,2}\s*月(\s*\d{1,2}\s*日|[上中下]旬|初|底)|^\d{4}\s*年[，,]")
+_DATE_LEAD = re.compile(
+    r"^(\d{4}\s*年\s*)?\d{1,2}\s*月(\s*\d{1,2}\s*日|[上中下]旬|初|底)|^\d{4}\s*年[，,]"
+)
 SECTION_MARKER = re.compile(r"^【([^】]{1,12})】$")  # group 1: the section name
 _FOOTER_START = re.compile(r"^(信息公开选项|[报送发抄][:：]|（共印\s*\d+\s*份）)")
 _PRINTED_ON = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*印发$")
@@ -101,7 +104,12 @@ def ends_paragraph(line: str, next_line: str, full: int) -> bool:
 
 
 def join_wrapped(first: str, second: str) -> str:
-    if first[-1:].isascii() and first[-1:].isalpha() and second[:1].isascii() and second[:1].isalpha():
+    if (
+        first[-1:].isascii()
+        and first[-1:].isalpha()
+        and second[:1].isascii()
+        and second[:1].isalpha()
+    ):
         return f"{first} {second}"  # an English word wrap came at a space
     return first + second
 

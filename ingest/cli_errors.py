@@ -16,6 +16,7 @@ flag. Anything else is a bug and keeps its traceback.
 
 It lives in ingest/, the bottom layer, so that every entry point can import it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -38,8 +39,9 @@ def exit_status(exc: BaseException, codes: Mapping[type[BaseException], int] | N
 
 
 @contextmanager
-def exit_on_error(*also: type[BaseException], codes: Mapping[type[BaseException], int] | None = None,
-                  stream=None) -> Iterator[None]:
+def exit_on_error(
+    *also: type[BaseException], codes: Mapping[type[BaseException], int] | None = None, stream=None
+) -> Iterator[None]:
     """Turn a BulletinError (or one of `also`) raised in the block into one line on stderr
     and SystemExit(status); see the module docstring."""
     try:

@@ -4,6 +4,7 @@ Items write event dates as month and day ("10月10日"); the year is the
 bulletin's, except that a January bulletin may report December of the year
 before. Without a bulletin year, only fully written dates are trusted.
 """
+
 from __future__ import annotations
 
 import re

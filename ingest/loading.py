@@ -4,6 +4,7 @@ Offices save TXT as UTF-8, UTF-8 with BOM, or GBK/GB18030. GB18030 accepts
 many byte sequences, so a decode that "works" can still be mojibake or binary
 junk: we check that the result looks like Chinese text before accepting it.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -47,9 +48,14 @@ def read_file_bytes(path: str | Path, max_bytes: int | None = None) -> bytes:
             # Read one byte past the limit: a file that grew after the size check is caught too.
             data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
     except FileNotFoundError:
-        raise IngestError(str(path), "文件不存在（可能在索引过程中被移动或删除）/ file not found (moved or deleted?)") from None
+        raise IngestError(
+            str(path),
+            "文件不存在（可能在索引过程中被移动或删除）/ file not found (moved or deleted?)",
+        ) from None
     except PermissionError:
-        raise IngestError(str(path), "没有读取权限 / permission denied (cannot read the file)") from None
+        raise IngestError(
+            str(path), "没有读取权限 / permission denied (cannot read the file)"
+        ) from None
     except IsADirectoryError:
         raise IngestError(str(path), "是文件夹，不是文件 / is a directory, not a file") from None
     except OSError as exc:
@@ -62,8 +68,11 @@ def read_file_bytes(path: str | Path, max_bytes: int | None = None) -> bytes:
 
 
 def too_large_reason(size: int, max_bytes: int) -> str:
-    return (f"文件过大（{human_size(size)}，上限 {human_size(max_bytes)}），未索引 / file too large "
-            f"({human_size(size)} > {human_size(max_bytes)}); raise the limit with --max-file-mb or BULLETIN_MAX_FILE_MB")
+    return (
+        f"文件过大（{human_size(size)}，上限 {human_size(max_bytes)}），未索引 / file too large "
+        f"({human_size(size)} > {human_size(max_bytes)}); raise the limit with --max-file-mb or "
+        "BULLETIN_MAX_FILE_MB"
+    )
 
 
 def human_size(size: int) -> str:
@@ -79,9 +88,15 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
             try:
                 return _checked(data.decode(encoding), name, encoding), encoding
             except UnicodeDecodeError as exc:
-                raise DecodeError(name, f"编码错误 / has a {encoding} byte-order mark but invalid bytes at offset {exc.start}") from None
+                raise DecodeError(
+                    name,
+                    f"编码错误 / has a {encoding} byte-order mark "
+                    f"but invalid bytes at offset {exc.start}",
+                ) from None
     if b"\x00" in data:
-        raise DecodeError(name, "不是文本文件（含二进制字节）/ looks binary (contains NUL bytes), not a text file")
+        raise DecodeError(
+            name, "不是文本文件（含二进制字节）/ looks binary (contains NUL bytes), not a text file"
+        )
     try:
         return _checked(data.decode("utf-8"), name, "utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -93,12 +108,18 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
     # report the damage instead of indexing nonsense.
     bad = data.decode("utf-8", errors="replace").count("\ufffd")
     if bad <= max(3, len(data) // 2000):
-        raise DecodeError(name, f"文件已损坏或不完整 / looks like UTF-8 but has {bad} invalid byte sequence(s), first at byte {first_bad}; the file may be truncated or damaged")
+        raise DecodeError(
+            name,
+            f"文件已损坏或不完整 / looks like UTF-8 but has {bad} invalid byte sequence(s), first "
+            f"at byte {first_bad}; the file may be truncated or damaged",
+        )
     try:
         return _checked(data.decode("gb18030"), name, "gb18030"), "gb18030"
     except UnicodeDecodeError:
         pass
-    raise DecodeError(name, "无法识别编码 / cannot decode as UTF-8 or GB18030/GBK; save it as UTF-8 and try again")
+    raise DecodeError(
+        name, "无法识别编码 / cannot decode as UTF-8 or GB18030/GBK; save it as UTF-8 and try again"
+    )
 
 
 def _checked(text: str, name: str, encoding: str) -> str:
@@ -109,15 +130,24 @@ def _checked(text: str, name: str, encoding: str) -> str:
         raise EmptyFileError(name, "文件只有空白 / file contains only whitespace")
     controls = sum(1 for c in visible if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn"))
     if controls / len(visible) > 0.01:
-        raise DecodeError(name, f"不是文本简报（含控制字符）/ decoded as {encoding} but contains control or unassigned characters: not a text bulletin")
+        raise DecodeError(
+            name,
+            f"不是文本简报（含控制字符）/ decoded as {encoding} but contains control or unassigned "
+            "characters: not a text bulletin",
+        )
     readable = sum(1 for c in visible if is_readable_char(c))
     if readable / len(visible) < 0.9:
-        raise DecodeError(name, f"编码可能有误（乱码）/ decoded as {encoding} but most characters are not Chinese or ASCII text: probably a wrong encoding")
+        raise DecodeError(
+            name,
+            f"编码可能有误（乱码）/ decoded as {encoding} but most characters are not Chinese or "
+            "ASCII text: probably a wrong encoding",
+        )
     return text
 
 
 def is_readable_char(char: str) -> bool:
-    """Chinese, ASCII or punctuation: what a bulletin is written in (not mojibake or private-use glyphs)."""
+    """Chinese, ASCII or punctuation: what a bulletin is written in (not mojibake or private-use
+    glyphs)."""
     return _is_cjk(char) or char.isascii() or unicodedata.category(char).startswith("P")
 
 

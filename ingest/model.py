@@ -4,6 +4,7 @@ One frozen `Chunk` goes end to end (ingest -> index -> search -> UI). Offsets
 (`start`, `end`) always point into the bulletin's cleaned text, so a passage can
 be shown and highlighted inside the full bulletin.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
@@ -92,7 +93,8 @@ def known_dates(event_dates: Sequence[str] | None, date: str | None) -> tuple[st
 
 @dataclass(frozen=True)
 class ChunkMeta:
-    """What a chunk says about itself besides its text: where it comes from, when and where it happened.
+    """What a chunk says about itself besides its text: where it comes from, when and where it
+    happened.
 
     Chunking fills every field; passages that are not bulletin items (BEIR distractors) and
     chunks of an older index leave some at their defaults. On disk (chunks.jsonl) it is the
@@ -106,12 +108,14 @@ class ChunkMeta:
     subtitle: str | None = None  # "——"-subtitle or a plain document's heading lines
     section: str | None = None  # "特别关注", "市州动态" (without the brackets)
     date: str | None = None  # the bulletin's ISO issue date; None when unknown
-    date_estimate: str | None = None  # a labelled guess ("2024") when date is None; never shown as fact
+    # a labelled guess ("2024") when date is None; never shown as fact
+    date_estimate: str | None = None
     issue_no: str | None = None  # "第24期"
     issuer: str | None = None
     places: tuple[str, ...] = ()  # place labels: "达州市" or "达州市 › 大竹县"
     cities: tuple[str, ...] = ()  # prefecture-level names, for filtering
-    source_org: str | None = None  # the trailing source line's office ("综合…信息" for a combined item)
+    # the trailing source line's office ("综合…信息" for a combined item)
+    source_org: str | None = None
     event_dates: tuple[str, ...] = ()  # ISO dates the report mentions, resolved
     item_index: int = 0  # the item's 0-based position in its bulletin
     item_id: str | None = None  # f"{doc_id}/{item_index}"
@@ -120,9 +124,11 @@ class ChunkMeta:
     pieces: int = 1
     combined: bool = False  # the item's source line says "综合…信息"
     path: str | None = None  # the bulletin's file
-    pages: tuple[int, ...] | None = None  # printed PDF pages the passage spans; None for other formats
+    # printed PDF pages the passage spans; None for other formats
+    pages: tuple[int, ...] | None = None
     ocr: bool = False  # read by OCR from a scan: may hold recognition errors
-    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)  # keys this version does not know
+    # keys this version does not know
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def known_dates(self) -> tuple[str, ...]:
@@ -188,12 +194,20 @@ class Chunk:
 
     def to_dict(self) -> dict[str, Any]:
         """The chunks.jsonl line (and nothing else: JSON dicts live at the edges)."""
-        return {"chunk_id": self.chunk_id, "doc_id": self.doc_id, "text": self.text, "embed_text": self.embed_text,
-                "start": self.start, "end": self.end, "meta": self.meta.to_dict()}
+        return {
+            "chunk_id": self.chunk_id,
+            "doc_id": self.doc_id,
+            "text": self.text,
+            "embed_text": self.embed_text,
+            "start": self.start,
+            "end": self.end,
+            "meta": self.meta.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Chunk":
-        """A chunks.jsonl line; TypeError when it is not one (a key missing or unknown, meta not an object)."""
+        """A chunks.jsonl line; TypeError when it is not one (a key missing or unknown, meta not an
+        object)."""
         if not isinstance(data, Mapping) or "meta" not in data:
-            raise TypeError("a chunk must be a JSON object with a \"meta\" object")
+            raise TypeError('a chunk must be a JSON object with a "meta" object')
         return cls(**{**data, "meta": ChunkMeta.from_dict(data["meta"])})

@@ -6,12 +6,15 @@ subsequence of the extracted text's. Walking both in step finds, for each
 page, the cleaned offset of its first character; no offsets need threading
 through the cleaner or the parser.
 """
+
 from __future__ import annotations
 
 LOOKAHEAD = 2000  # a character not found this far ahead was not taken from the raw text
 
 
-def clean_page_starts(raw: str, raw_page_starts: tuple[int, ...], text_clean: str) -> tuple[int, ...]:
+def clean_page_starts(
+    raw: str, raw_page_starts: tuple[int, ...], text_clean: str
+) -> tuple[int, ...]:
     """Offsets in text_clean where pages 1, 2, ... begin (page 1 always at 0).
 
     A page that left no text (blank, or only a header) starts where the next one does."""

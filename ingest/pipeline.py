@@ -1,4 +1,5 @@
 """One file in, one parsed bulletin and its chunks out. Knows nothing of the index."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -13,7 +14,8 @@ from ingest.parsing import BulletinParser
 from ingest.places import Gazetteer, load_gazetteer
 
 SUPPORTED_SUFFIXES = tuple(FORMATS)
-INGESTIBLE = SUPPORTED_SUFFIXES + (".zip",)  # a .zip is opened and its members read (ingest/archives.py)
+# a .zip is opened and its members read (ingest/archives.py)
+INGESTIBLE = SUPPORTED_SUFFIXES + (".zip",)
 
 
 @dataclass(frozen=True)
@@ -25,16 +27,23 @@ class ParsedFile:
 
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini"}  # Windows writes these into folders by itself
 _HINTS = {  # what a user can do with a file we cannot read
-    ".xls": "表格文件 / a spreadsheet", ".xlsx": "表格文件 / a spreadsheet", ".et": "表格文件 / a spreadsheet",
+    ".xls": "表格文件 / a spreadsheet",
+    ".xlsx": "表格文件 / a spreadsheet",
+    ".et": "表格文件 / a spreadsheet",
     ".rtf": "请另存为 .docx / save it as .docx",
-    ".rar": "压缩包：请先解压 / an archive: extract it first", ".7z": "压缩包：请先解压 / an archive: extract it first",
+    ".rar": "压缩包：请先解压 / an archive: extract it first",
+    ".7z": "压缩包：请先解压 / an archive: extract it first",
 }
 
 
 def _listed(path: Path, root: Path) -> bool:
-    """Not hidden, not Word's "~$name.docx" lock file (left beside an open document), not a system file."""
-    return (not path.name.startswith("~$") and path.name.lower() not in _SYSTEM_FILES
-            and not any(part.startswith(".") for part in path.relative_to(root).parts))
+    """Not hidden, not Word's "~$name.docx" lock file (left beside an open document), not a system
+    file."""
+    return (
+        not path.name.startswith("~$")
+        and path.name.lower() not in _SYSTEM_FILES
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    )
 
 
 def unsupported_files(paths: list[str | Path]) -> list[tuple[str, str]]:
@@ -49,34 +58,54 @@ def unsupported_files(paths: list[str | Path]) -> list[tuple[str, str]]:
             suffix = path.suffix.lower()
             if path.is_file() and suffix not in INGESTIBLE and _listed(path, root):
                 hint = _HINTS.get(suffix, f"supported: {', '.join(SUPPORTED_SUFFIXES)}")
-                skipped.append((str(path), f"不支持的文件类型 {suffix or '（无扩展名）'}，未索引 / unsupported file type, not indexed; {hint}"))
+                skipped.append(
+                    (
+                        str(path),
+                        f"不支持的文件类型 {suffix or '（无扩展名）'}，未索引 / unsupported file "
+                        f"type, not indexed; {hint}",
+                    )
+                )
     return skipped
 
 
 def discover(paths: list[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand files and folders into bulletin files; also return (path, reason) for bad arguments."""
+    """Expand files and folders into bulletin files; also return (path, reason) for bad
+    arguments."""
     files: list[Path] = []
     problems: list[tuple[str, str]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*"))
-                         if p.is_file() and p.suffix.lower() in INGESTIBLE and _listed(p, path))
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix.lower() in INGESTIBLE and _listed(p, path)
+            )
         elif path.is_file():
             if path.suffix.lower() in INGESTIBLE:
                 files.append(path)
             else:
-                problems.append((str(path), f"不支持的文件类型 / unsupported file type {path.suffix or '(none)'}; "
-                                                f"supported: {', '.join(SUPPORTED_SUFFIXES)}"))
+                problems.append(
+                    (
+                        str(path),
+                        f"不支持的文件类型 / unsupported file type {path.suffix or '(none)'}; "
+                        f"supported: {', '.join(SUPPORTED_SUFFIXES)}",
+                    )
+                )
         else:
             problems.append((str(path), "文件或文件夹不存在 / no such file or folder"))
     unique = list(dict.fromkeys(p.resolve() for p in files))
     return unique, problems
 
 
-def parse_file(path: str | Path, doc_id: str, gazetteer: Gazetteer | None = None,
-               params: ChunkingParams = ChunkingParams(), max_bytes: int | None = None,
-               data: bytes | None = None) -> ParsedFile:
+def parse_file(
+    path: str | Path,
+    doc_id: str,
+    gazetteer: Gazetteer | None = None,
+    params: ChunkingParams = ChunkingParams(),
+    max_bytes: int | None = None,
+    data: bytes | None = None,
+) -> ParsedFile:
     """max_bytes: refuse larger files (ingest/limits.py) before reading them. data: the
     file's bytes when they are not on disk at `path` (a member of a .zip, ingest/archives.py).
 
@@ -92,9 +121,16 @@ def parse_file(path: str | Path, doc_id: str, gazetteer: Gazetteer | None = None
     def finish(bulletin: Bulletin) -> tuple[Bulletin, list[Chunk]]:
         page_starts = None
         if document.raw_page_starts is not None:
-            page_starts = clean_page_starts(document.raw_text, document.raw_page_starts, bulletin.text_clean)
-        bulletin = replace(bulletin, source_format=document.source_format, page_starts=page_starts,
-                           ocr=document.ocr_pages > 0)  # read from a scan: the passage cards say so
+            page_starts = clean_page_starts(
+                document.raw_text, document.raw_page_starts, bulletin.text_clean
+            )
+        # read from a scan: the passage cards say so
+        bulletin = replace(
+            bulletin,
+            source_format=document.source_format,
+            page_starts=page_starts,
+            ocr=document.ocr_pages > 0,
+        )
         return bulletin, chunk_bulletin(bulletin, params)
 
     bulletin, chunks = finish(BulletinParser(gazetteer).parse(document.paragraphs, **fields))
@@ -104,5 +140,7 @@ def parse_file(path: str | Path, doc_id: str, gazetteer: Gazetteer | None = None
         if plain_chunks:
             bulletin, chunks, warnings = plain, plain_chunks, (*warnings, PLAIN_DOCUMENT_WARNING)
     if not chunks:
-        raise NoContentError(str(path), "没有找到简报条目（不是简报？）/ no news items found (is it a bulletin?)")
+        raise NoContentError(
+            str(path), "没有找到简报条目（不是简报？）/ no news items found (is it a bulletin?)"
+        )
     return ParsedFile(bulletin, chunks, warnings)

@@ -8,6 +8,7 @@ Matching is leftmost-longest over a table of Chinese surface forms, each with a
 first: a missed mention costs a little recall, a false one puts an item under
 the wrong place. The province (四川/川/蜀) is deliberately not a place here.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,7 +50,8 @@ _WEAK = "weak"  # one-character stem + suffix (高县, 理县, 荣县): also nee
 _CONTEXT = "context"  # 市中区 (twice in Sichuan), 东区, 西区: only right after their own city
 _CITY = "city_short"  # 达州, 成都, 阿坝: matched unless inside another word
 _COUNTY = "county_short"  # 大竹, 隆昌: needs evidence in the text (see _accept)
-_COMMON = "common_short"  # 南部, 大英, 新都, 峨眉山: also ordinary words, need the suffix or own city
+# 南部, 大英, 新都, 峨眉山: also ordinary words, need the suffix or own city
+_COMMON = "common_short"
 
 # Generic direction-words that are also district names (攀枝花市东区/西区).
 _GENERIC_NAMES = {"东区", "西区"}
@@ -57,8 +59,16 @@ _GENERIC_NAMES = {"东区", "西区"}
 # Names in use before recent re-designations; older bulletins still write them.
 # (Single-stem 达县/安县 are left out: "到达县城", "平安县城".)
 _FORMER_NAMES = {
-    "会理县": "513402", "射洪县": "510981", "隆昌县": "511083", "新津县": "510118", "双流县": "510116",
-    "郫县": "510117", "罗江县": "510604", "南溪县": "511503", "名山县": "511803", "马尔康县": "513201",
+    "会理县": "513402",
+    "射洪县": "510981",
+    "隆昌县": "511083",
+    "新津县": "510118",
+    "双流县": "510116",
+    "郫县": "510117",
+    "罗江县": "510604",
+    "南溪县": "511503",
+    "名山县": "511803",
+    "马尔康县": "513201",
     "康定县": "513301",
 }
 
@@ -68,7 +78,8 @@ _FORMER_NAMES = {
 # first character often ends a word of its own that precedes a name: 省内/市长/年内/省会/年会
 # ("四川省内江市", "宜宾市长宁县", "2023年会理市"), 合成/建成/达成 ("综合成都市", "抵达成都"),
 # 传达/发达 ("宣传达州", "开发达州"), 共荣 ("中共荣县县委"), 和平/从中/同仁 ("江油市和平武县").
-_CROSSING_WORDS = frozenset("""
+_CROSSING_WORDS = frozenset(
+    """
     形成 完成 促成 变成 造成 赞成 养成 落成 生成 集成
     国内 境内 域内 党内 体内 室内 校内 推广 宽广 快乐 娱乐 音乐 欢乐 安乐 康乐 可乐 俱乐
     投资 融资 工资 物资 外资 出资 合资 集资 师资 引资 筹资 各自 独自 亲自 来自 擅自 源自
@@ -88,7 +99,8 @@ _CROSSING_WORDS = frozenset("""
     创新 更新 重新 全新 最新 清新 革新 崭新 刷新 翻新 一新 东西 广西 以西 巴西 陕西
     资金 基金 黄金 现金 奖金 租金 美金 薪金 赞美 完美 优美 审美 精美 健美 甜美 秀美
     超越 卓越 穿越 跨越 优越 平安 公安 治安 保安 安宁
-    延长 成长 增长 家长 校长 局长 部长 院长 队长 组长 站长 所长 科长 处长 社长 会长 擅长 专长 特长 生长
+    延长 成长 增长 家长 校长 局长 部长 院长 队长 组长 站长 所长 科长 处长 社长 会长
+    擅长 专长 特长 生长
     伟大 强大 巨大 重大 扩大 远大 盛大 放大 壮大 庞大 宏大 防洪 山洪 抗洪 泄洪
     泥沙 风沙 岩石 宝石 钻石 化石 基石 砂石 矿石 玉石 考古 怀古 复古 自古 千古
     结合 综合 配合 联合 符合 融合 整合 组合 适合 契合 大米 玉米 厘米 千米 平米 食盐
@@ -101,7 +113,8 @@ _CROSSING_WORDS = frozenset("""
     健康 小康 安康 报道 渠道 知道 街道 频道 通道 特色 红色 绿色 出色 角色 本色 颜色 景色 金色
     城乡 家乡 故乡 下乡 返乡 老乡 回乡 树木 林木 苗木 发布 公布 宣布 分布 颁布 遍布 可喜 惊喜
     高温 气温 首都 推崇 尊崇 丰富 财富 致富 华达 里达 苏达 兰达 歌乐 清凉
-""".split())
+""".split()
+)
 
 # Evidence after a county short that it names the place: 隆昌籍, 隆昌人民, 天全年鉴.
 _COUNTY_CONTINUATIONS = ("籍", "人", "年鉴")
@@ -136,6 +149,13 @@ def _fold(text: str) -> str:
     return "".join(_fold_char(c) for c in text)
 
 
+def _english_names(entry: dict) -> list[str]:
+    """A division's English names: "Aba (Ngawa)" -> ["Aba", "Ngawa"]."""
+    raws = [entry.get("english"), entry.get("english_alt"), entry.get("english_full")]
+    names = [n for raw in raws for n in ([raw] if isinstance(raw, str) else raw or [])]
+    return [part.strip() for n in names for part in re.split(r"[()]", n) if part.strip()]
+
+
 def _en_key(text: str) -> str:
     """Lookup key for English/pinyin: Guang'an District -> guangandistrict, Garzê -> garze."""
     return re.sub(r"[^a-z0-9]", "", _fold(text).lower())
@@ -160,29 +180,23 @@ class Gazetteer:
 
     # ---- building -------------------------------------------------------------------
     def _build(self, data: dict) -> None:
-        forms: dict[str, list[tuple[str, Place]]] = {}
-        english: dict[str, list[Place]] = {}
+        forms: dict[str, list[tuple[str, Place]]] = {}  # surface -> (kind, place) entries
+        english: dict[str, list[Place]] = {}  # English/pinyin key -> places
+        self._add_divisions(data, forms, english)
+        self._index(forms, english)
+
+    def _add_divisions(
+        self, data: dict, forms: dict[str, list[tuple[str, Place]]], english: dict[str, list[Place]]
+    ) -> None:
+        """Every city and county under each of its names (full, short, aliases, former names,
+        English) into forms and english."""
 
         def add(surface: str, kind: str, place: Place) -> None:
             forms.setdefault(surface, []).append((kind, place))
 
-        def english_names(entry: dict) -> list[str]:  # "Aba (Ngawa)" -> ["Aba", "Ngawa"]
-            raws = [entry.get("english"), entry.get("english_alt"), entry.get("english_full")]
-            names = [n for raw in raws for n in ([raw] if isinstance(raw, str) else raw or [])]
-            return [part.strip() for n in names for part in re.split(r"[()]", n) if part.strip()]
-
-        def add_english(entry: dict, place: Place, prefixes: list[str]) -> None:
-            type_words = _TYPE_WORDS_CITY if place.level == "city" else _TYPE_WORDS_COUNTY
-            for name in english_names(entry):
-                self._max_en_words = max(self._max_en_words, len(name.split()) + 2)
-                for prefix in prefixes:  # "" or the city: "Leshan Shizhong District"
-                    key = prefix + _en_key(name)
-                    english.setdefault(key, []).append(place)
-                    if not key.endswith(("county", "district", "prefecture")):
-                        for word in type_words:  # "Dazhu county", "Dazhou City"
-                            english.setdefault(key + word, []).append(place)
-
-        common = {a["short"] for a in data.get("ambiguous_shorts", []) if a["scope"] == "common_word"}
+        common = {
+            a["short"] for a in data.get("ambiguous_shorts", []) if a["scope"] == "common_word"
+        }
         names = [k["name"] for c in data["cities"] for k in c["counties"]]
         repeated = {n for n in names if names.count(n) > 1}  # 市中区
         by_code: dict[str, Place] = {}
@@ -195,8 +209,8 @@ class Gazetteer:
             self._shorts[city.code] = c["short"]
             for alias in c.get("aliases", []):
                 add(alias, _FULL, city)
-            add_english(c, city, [""])
-            city_keys = ["", *map(_en_key, english_names(c))]
+            self._add_english(english, c, city, [""])
+            city_keys = ["", *map(_en_key, _english_names(c))]
             for k in c["counties"]:
                 county = Place(k["name"], k["code"], "county", city.name, k["english"])
                 by_code[county.code] = county
@@ -210,10 +224,28 @@ class Gazetteer:
                     add(k["short"], _COMMON if k["short"] in common else _COUNTY, county)
                 for alias in k.get("aliases", []):
                     add(alias, _FULL, county)
-                add_english(k, county, city_keys)
+                self._add_english(english, k, county, city_keys)
         for name, code in _FORMER_NAMES.items():
             add(name, _FULL, by_code[code])
 
+    def _add_english(
+        self, english: dict[str, list[Place]], entry: dict, place: Place, prefixes: list[str]
+    ) -> None:
+        type_words = _TYPE_WORDS_CITY if place.level == "city" else _TYPE_WORDS_COUNTY
+        for name in _english_names(entry):
+            self._max_en_words = max(self._max_en_words, len(name.split()) + 2)
+            for prefix in prefixes:  # "" or the city: "Leshan Shizhong District"
+                key = prefix + _en_key(name)
+                english.setdefault(key, []).append(place)
+                if not key.endswith(("county", "district", "prefecture")):
+                    for word in type_words:  # "Dazhu county", "Dazhou City"
+                        english.setdefault(key + word, []).append(place)
+
+    def _index(
+        self, forms: dict[str, list[tuple[str, Place]]], english: dict[str, list[Place]]
+    ) -> None:
+        """The matchers' tables: one form per surface (ambiguity is an error in the data), one
+        place per English key."""
         for surface, entries in forms.items():
             kinds = {kind for kind, _ in entries}
             if len(entries) > 1 and kinds != {_CONTEXT}:
@@ -233,7 +265,8 @@ class Gazetteer:
         return list(self._counties[place.name]) if place and place.level == "city" else []
 
     def short_name(self, place: Place) -> str:
-        """The short form staff write in lists: 达州市 -> 达州, 阿坝藏族羌族自治州 -> 阿坝, 大竹县 -> 大竹."""
+        """The short form staff write in lists: 达州市 -> 达州, 阿坝藏族羌族自治州 -> 阿坝, 大竹县
+        -> 大竹."""
         return self._shorts.get(place.code, place.name)
 
     def words(self) -> list[str]:
@@ -252,7 +285,7 @@ class Gazetteer:
         mentions = self.find_in_query(name)
         rest = list(name)
         for m in mentions:
-            rest[m.start:m.end] = [""] * (m.end - m.start)
+            rest[m.start : m.end] = [""] * (m.end - m.start)
         if not mentions or re.sub(r"[\s,，、·/›>-]", "", "".join(rest)):
             return None
         counties = [m.place for m in mentions if m.place.level == "county"]
@@ -299,11 +332,19 @@ class Gazetteer:
                     return PlaceMention(place, i, end, text[i:end])
         return None
 
-    def _accept(self, form: _Form, text: str, start: int, end: int, prev: PlaceMention | None,
-                query: bool, confirmed: frozenset[Place]) -> Place | None:
+    def _accept(
+        self,
+        form: _Form,
+        text: str,
+        start: int,
+        end: int,
+        prev: PlaceMention | None,
+        query: bool,
+        confirmed: frozenset[Place],
+    ) -> Place | None:
         """The place this occurrence of `form` names, or None when the evidence is too thin."""
-        after_place = prev is not None and not text[prev.end:start].strip()
-        if not after_place and start > 0 and text[start - 1:start + 1] in _CROSSING_WORDS:
+        after_place = prev is not None and not text[prev.end : start].strip()
+        if not after_place and start > 0 and text[start - 1 : start + 1] in _CROSSING_WORDS:
             return None  # first character belongs to the word before: 推广|安全, 峨眉|山
         city_before = prev.place.name if after_place and prev.place.level == "city" else None
         if form.kind == _CONTEXT:  # 乐山市市中区, 攀枝花市东区
@@ -325,15 +366,24 @@ class Gazetteer:
         elif form.kind == _COMMON:  # 新都区, 成都新都, 《武侯年鉴》; a bare "新都" only in a query
             ok = own_city or text.startswith("年鉴", end) or (query and left_clean and right_clean)
         else:  # _COUNTY: 大竹, 隆昌
-            ok = (query or own_city or place in confirmed or text.startswith(_COUNTY_CONTINUATIONS, end)
-                  or (left_clean and right_clean))
+            ok = (
+                query
+                or own_city
+                or place in confirmed
+                or text.startswith(_COUNTY_CONTINUATIONS, end)
+                or (left_clean and right_clean)
+            )
         return place if ok else None
 
     def _is_districts_and_counties(self, place: Place, text: str, end: int) -> bool:
         """True for 广安区县 / 广安区（市）县: the districts and counties of 广安, not 广安区."""
         stem = self._forms.get(place.name[:-1])
-        return (place.level == "county" and stem is not None and stem.kind == _CITY
-                and text.startswith(("县", "（市）县", "(市)县"), end))
+        return (
+            place.level == "county"
+            and stem is not None
+            and stem.kind == _CITY
+            and text.startswith(("县", "（市）县", "(市)县"), end)
+        )
 
     def _full_name_inside(self, text: str, start: int, end: int) -> bool:
         for k in range(start + 1, end):
@@ -355,8 +405,8 @@ class Gazetteer:
         out, t = [], 0
         while t < len(tokens):
             for n in range(min(self._max_en_words, len(tokens) - t), 0, -1):
-                span = tokens[t:t + n]
-                if any(folded[a[1]:b[0]].strip(" \t-") for a, b in zip(span, span[1:])):
+                span = tokens[t : t + n]
+                if any(folded[a[1] : b[0]].strip(" \t-") for a, b in zip(span, span[1:])):
                     continue  # words must be adjacent: "Dazhu County", not "Dazhu, county"
                 s, e = span[0][0], span[-1][1]
                 place = self._english.get(_en_key(folded[s:e]))

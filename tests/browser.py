@@ -1,4 +1,5 @@
 """Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, for UI tests."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,16 @@ import pytest
 
 CHROMIUM = os.environ.get("BULLETIN_CHROMIUM", "/usr/bin/chromium")
 # As root, with no network but loopback: no sandbox, and none of Chromium's own calls home.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def require_chromium() -> str:
@@ -17,8 +26,13 @@ def require_chromium() -> str:
     if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
         return CHROMIUM
     if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (see Makefile, target browser)")
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium chromium-driver fonts-noto-cjk)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test` installs "
+            "Debian's chromium (see Makefile, target browser)"
+        )
+    pytest.skip(
+        f"{CHROMIUM} not installed (apt-get install chromium chromium-driver fonts-noto-cjk)"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """Shared fixtures: the bundled corpus, the fake embedder, a built index."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent / "unit"))  # integration tests reuse unit tests' builders
+# integration tests reuse unit tests' builders
+sys.path.insert(0, str(Path(__file__).resolve().parent / "unit"))
 
 CORPUS = ROOT / "data" / "bulletins"
 # The five bundled bulletins, by what they are.
@@ -40,10 +42,18 @@ def fake_embedder():
 
 def cli(*args, check=True):
     """Run a project command as a user would, in a new process."""
-    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    result = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"{args} exited {result.returncode}\nstdout:{result.stdout}\nstderr:{result.stderr}")
+        raise AssertionError(
+            f"{args} exited {result.returncode}\nstdout:{result.stdout}\nstderr:{result.stderr}"
+        )
     return result
 
 
@@ -82,7 +92,9 @@ def _unit_tests_start_no_process_and_load_no_model(request, monkeypatch):
         return
 
     def refuse(*args, **kwargs):
-        raise NotInUnitTests("unit tests start no processes and load no model: move this test to tests/integration/")
+        raise NotInUnitTests(
+            "unit tests start no processes and load no model: move this test to tests/integration/"
+        )
 
     monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
     monkeypatch.setattr("index.embedders.load_embedder", refuse)

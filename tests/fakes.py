@@ -1,4 +1,5 @@
 """Test doubles that need no model weights."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,8 @@ _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _tokens(text: str) -> list[str]:
-    """Character bigrams of each Chinese run (a lone character stands alone), lowercase ASCII words."""
+    """Character bigrams of each Chinese run (a lone character stands alone), lowercase ASCII
+    words."""
     out: list[str] = []
     for run in _TOKEN_RE.findall(text.lower()):
         if _CJK_RE.match(run) and len(run) > 1:
@@ -39,7 +41,9 @@ class FakeEmbedder:
 
     @staticmethod
     def _hash(token: str) -> int:
-        return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+        return int.from_bytes(
+            hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little"
+        )
 
     def _vector(self, text: str) -> np.ndarray:
         vec = np.zeros(self.dim, dtype=np.float32)
@@ -47,7 +51,8 @@ class FakeEmbedder:
             h = self._hash(tok)
             vec[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
         norm = np.linalg.norm(vec)
-        if norm == 0:  # no tokens, or signs cancelled: fall back to the raw text so rows stay unit-norm
+        if norm == 0:
+            # no tokens, or signs cancelled: fall back to the raw text so rows stay unit-norm
             vec[self._hash("\0" + text) % self.dim] = 1.0
             norm = 1.0
         return vec / norm

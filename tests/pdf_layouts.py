@@ -4,6 +4,7 @@ Each writer lays out a bulletin's printed lines (sample_documents.original_lines
 the way sample_documents.write_pdf does: a running header from page 2 and a page
 number on every page, and returns the body lines of each page.
 """
+
 from __future__ import annotations
 
 import random
@@ -35,7 +36,8 @@ def _footer(pdf, number: int, width: float) -> None:
 
 
 def _upright(pdf, rotation: int, width: float, height: float) -> None:
-    """Make the canvas draw in the coordinates of the displayed page when the page has /Rotate rotation.
+    """Make the canvas draw in the coordinates of the displayed page when the page has /Rotate
+    rotation.
 
     A viewer turns the page clockwise by /Rotate; the content is drawn turned the other way."""
     if rotation == 90:  # media box is height x width; displayed (x, y) is user (height - y, x)
@@ -49,8 +51,15 @@ def _upright(pdf, rotation: int, width: float, height: float) -> None:
         pdf.rotate(-90)
 
 
-def write_compensated_pdf(lines: list[str], out: Path, *, rotation: int = 90, landscape: bool = False,
-                          sideways: bool = False, lines_per_page: int | None = None) -> list[list[str]]:
+def write_compensated_pdf(
+    lines: list[str],
+    out: Path,
+    *,
+    rotation: int = 90,
+    landscape: bool = False,
+    sideways: bool = False,
+    lines_per_page: int | None = None,
+) -> list[list[str]]:
     """Pages stored turned, the content drawn turned back and /Rotate set so that a viewer shows
     the text upright: what scanners and "rotate page" in some editors produce. In page space the
     lines run up or down the page (for 90 and 270).
@@ -104,8 +113,9 @@ def set_page_rotation(src: Path, out: Path, rotation: int, pages: list[int] | No
         document.close()
 
 
-def write_two_column_pdf(lines: list[str], out: Path, *, lines_per_column: int = 40,
-                         row_by_row: bool = True) -> list[list[str]]:
+def write_two_column_pdf(
+    lines: list[str], out: Path, *, lines_per_column: int = 40, row_by_row: bool = True
+) -> list[list[str]]:
     """A4 pages with two columns of the printed lines (left column first, then the right one),
     the header and page number spanning both. row_by_row: the content stream draws left line 1,
     right line 1, left line 2, ..., as some layout programs do, so stream order interleaves them."""
@@ -138,8 +148,14 @@ def write_two_column_pdf(lines: list[str], out: Path, *, lines_per_column: int =
     return pages
 
 
-def write_scrambled_pdf(lines: list[str], out: Path, *, scrambled_pages: tuple[int, ...] = (2,),
-                        lines_per_page: int = 24, seed: int = 7) -> list[list[str]]:
+def write_scrambled_pdf(
+    lines: list[str],
+    out: Path,
+    *,
+    scrambled_pages: tuple[int, ...] = (2,),
+    lines_per_page: int = 24,
+    seed: int = 7,
+) -> list[list[str]]:
     """Upright A4 pages; on the given pages (1-based) the characters of the body are shuffled,
     as a PDF whose fonts map glyphs to the wrong (but real) Chinese characters reads: every line
     is made of real characters, in no language."""
@@ -182,7 +198,9 @@ def render_page(pdf: Path, index: int, out: Path, scale: float = 0.6) -> None:
         document.close()
 
 
-def write_stamped_pdf(lines: list[str], out: Path, stamp: str, *, lines_per_page: int = 24) -> list[list[str]]:
+def write_stamped_pdf(
+    lines: list[str], out: Path, stamp: str, *, lines_per_page: int = 24
+) -> list[list[str]]:
     """Upright A4 pages with a line of text running up the left margin on each page (a
     "内部资料" stamp, a filing note), as offices add them."""
     from reportlab.pdfgen import canvas
@@ -211,7 +229,6 @@ def write_stamped_pdf(lines: list[str], out: Path, stamp: str, *, lines_per_page
     return pages
 
 
-
 def write_mixed_columns_pdf(lines: list[str], out: Path) -> list[str]:
     """One A4 page: a title, three columns, another title, two columns, each drawn row by row.
     No single gutter runs down the page (the two-column lines cross the three-column gutters and
@@ -222,7 +239,10 @@ def write_mixed_columns_pdf(lines: list[str], out: Path) -> list[str]:
     pdf = canvas.Canvas(str(out), pagesize=(A4_W, A4_H))
     order, used = [], 0
     y = A4_H - 50
-    for title, count, width, step in (("跨栏标题一", 3, 160.0, 190.0), ("跨栏标题二", 2, 250.0, 290.0)):
+    for title, count, width, step in (
+        ("跨栏标题一", 3, 160.0, 190.0),
+        ("跨栏标题二", 2, 250.0, 290.0),
+    ):
         pdf.setFont(PDF_FONT, 14)
         pdf.drawCentredString(A4_W / 2, y, title)
         order.append(title)

@@ -3,6 +3,7 @@
 Each builder starts from the bulletin's own TXT so that the other formats carry
 exactly the same content; the tests then compare what the parser makes of them.
 """
+
 from __future__ import annotations
 
 import html
@@ -56,8 +57,15 @@ def _register_font() -> None:
         pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
 
 
-def write_pdf(lines: list[str], out: Path, *, lines_per_page: int = 24, footer: str = "dash",
-              header: str | None = RUNNING_HEADER, encrypt=None) -> PdfLayout:
+def write_pdf(
+    lines: list[str],
+    out: Path,
+    *,
+    lines_per_page: int = 24,
+    footer: str = "dash",
+    header: str | None = RUNNING_HEADER,
+    encrypt=None,
+) -> PdfLayout:
     """An A4 PDF with a text layer: a page number on every page, a running header from page 2
     (page 1 carries the bulletin's own masthead, as printed bulletins do).
 
@@ -86,7 +94,9 @@ def write_pdf(lines: list[str], out: Path, *, lines_per_page: int = 24, footer: 
             pdf.drawString(60, y, line)
             y -= 28
         pdf.setFont(PDF_FONT, 9)
-        pdf.drawCentredString(width / 2, 30, f"- {number} -" if footer == "dash" else f"第{number}页")
+        pdf.drawCentredString(
+            width / 2, 30, f"- {number} -" if footer == "dash" else f"第{number}页"
+        )
         pdf.showPage()
     pdf.save()
     return layout
@@ -111,6 +121,7 @@ def write_scanned_pdf(out: Path) -> None:
 
 
 # -- structured formats, from the parsed TXT ---------------------------------
+
 
 @dataclass(frozen=True)
 class Block:
@@ -171,18 +182,18 @@ _NAV = """
 <div class="top-bar"><a href="/">首页</a> | <a href="/gk">政务公开</a> | <a href="/fw">政务服务</a> | <a href="/hd">互动交流</a></div>
 <ul class="nav menu"><li><a href="/xw">新闻中心</a></li><li><a href="/dfz">方志动态</a></li><li><a href="/nj">年鉴编纂</a></li><li><a href="/jb">工作简报</a></li></ul>
 <div class="breadcrumb">当前位置：<a href="/">首页</a> &gt; <a href="/jb">工作简报</a> &gt; 正文</div>
-"""
+"""  # noqa: E501  (a saved page's long lines, kept as saved)
 _SIDEBAR = """
 <div class="sidebar"><h3>相关链接</h3><ul>
 <li><a href="/a1">四川省人民政府</a></li><li><a href="/a2">中国地方志指导小组办公室</a></li>
 <li><a href="/a3">关于开展地方志工作质量提升行动的通知</a></li><li><a href="/a4">省地方志办召开理论学习中心组学习会</a></li></ul></div>
-"""
+"""  # noqa: E501  (as saved)
 _FOOTER = """
 <div class="footer"><p>主办单位：四川省地方志工作办公室　地址：成都市青羊区某某路1号</p>
 <p>网站标识码：5100000000　蜀ICP备00000000号　川公网安备 51000000000000号</p><p>技术支持：某某信息技术有限公司</p></div>
 <script>var _hmt = _hmt || []; document.write("统计代码：访问量");</script>
 <style>.footer { color: #666 }</style>
-"""
+"""  # noqa: E501  (as saved)
 
 
 def _paragraphs_html(blocks: list[Block], title_tag: str) -> str:
@@ -190,8 +201,11 @@ def _paragraphs_html(blocks: list[Block], title_tag: str) -> str:
     for block in blocks:
         text = html.escape(block.text)
         if block.kind == "title":
-            out.append(f"<{title_tag}>{text}</{title_tag}>" if title_tag.startswith("h")
-                       else f'<p style="text-align:center"><strong>{text}</strong></p>')
+            out.append(
+                f"<{title_tag}>{text}</{title_tag}>"
+                if title_tag.startswith("h")
+                else f'<p style="text-align:center"><strong>{text}</strong></p>'
+            )
         else:
             out.append(f'<p style="text-indent:2em">{text}</p>')
     return "\n".join(out)
@@ -217,7 +231,7 @@ def gov_page_html(blocks: list[Block], page_title: str) -> str:
   {_SIDEBAR}
 </div>
 {_FOOTER}
-</body></html>"""
+</body></html>"""  # noqa: E501  (as saved)
 
 
 def wechat_html(blocks: list[Block], page_title: str) -> str:
@@ -241,4 +255,4 @@ def wechat_html(blocks: list[Block], page_title: str) -> str:
   <div class="rich_media_area_extra"><p>继续滑动看下一个</p><p>向上滑动看下一个</p></div>
 </div>
 <script>window.__INITIAL_STATE__ = {{"comment": "留言"}};</script>
-</body></html>"""
+</body></html>"""  # noqa: E501  (as saved)

@@ -1,1 +1,2 @@
-"""Readers for the file formats besides TXT: each turns bytes into text the cleaner and parser know."""
+"""Readers for the file formats besides TXT: each turns bytes into text the cleaner and parser
+know."""

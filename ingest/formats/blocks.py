@@ -11,13 +11,21 @@ Text pasted from a PDF into Word or a web page keeps the printed line breaks,
 one "paragraph" per ~30-character line: that is recognised by the same layout
 test the cleaner uses, and then the cleaner rejoins the lines as for a TXT.
 """
+
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
 
-from ingest.cleaning import Paragraph, clean_paragraphs, display_width, full_width, normalise_spaces, physical_lines
+from ingest.cleaning import (
+    Paragraph,
+    clean_paragraphs,
+    display_width,
+    full_width,
+    normalise_spaces,
+    physical_lines,
+)
 
 PRINTED_LINE_WIDTH = 60  # half-width units: 30 Chinese characters, a bulletin's printed line
 HEADING_MAX_CHARS = 40  # a bold paragraph longer than this is emphasis, not a title

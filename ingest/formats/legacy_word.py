@@ -12,6 +12,7 @@ first, so a shared profile would make concurrent conversions, or a user's open
 LibreOffice, collide. Start-up dominates the cost: about 3 seconds per file (5 on a
 busy machine); one call converting many files would pay it once, if that is ever needed.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,10 @@ from ingest.errors import DamagedFileError, EncryptedFileError, IngestError
 from ingest.formats.blocks import Block
 
 CONVERT_TIMEOUT = 120  # seconds; a long .doc converts in a few, a hung LibreOffice never does
-INSTALL_HINT = ("读取 .doc/.wps 需要安装 LibreOffice（sudo apt-get install libreoffice-writer-nogui）"
-                "/ install LibreOffice to read .doc/.wps files")
+INSTALL_HINT = (
+    "读取 .doc/.wps 需要安装 LibreOffice（sudo apt-get install libreoffice-writer-nogui）"
+    "/ install LibreOffice to read .doc/.wps files"
+)
 # Where LibreOffice installs itself when it is not on PATH (macOS, Windows).
 KNOWN_LOCATIONS = (
     "/Applications/LibreOffice.app/Contents/MacOS/soffice",
@@ -42,8 +45,10 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _WORD_STREAM = "WordDocument".encode("utf-16-le")  # Word 6-2003, and WPS Writer's .wps
 _WORKS_STREAM = "CONTENTS".encode("utf-16-le")  # Microsoft Works .wps
 _MARKUP_STARTS = (b"{\\rtf", b"<", b"MIME-Version")  # RTF, HTML/XML or MHT saved with a .doc name
-_MAYBE_ENCRYPTED = ("（若文件设有密码：加密的 .doc 也是这种格式，请先取消密码）/ "
-                    "(a password-protected .doc looks the same: remove the password first)")
+_MAYBE_ENCRYPTED = (
+    "（若文件设有密码：加密的 .doc 也是这种格式，请先取消密码）/ "
+    "(a password-protected .doc looks the same: remove the password first)"
+)
 
 
 def find_soffice() -> str | None:
@@ -69,7 +74,10 @@ def is_encrypted_doc(data: bytes) -> bool:
     if not data.startswith(OLE_MAGIC):
         return False
     for at in range(512, len(data) - 12, 512):
-        if data[at : at + 2] == b"\xec\xa5" and 0x65 <= int.from_bytes(data[at + 2 : at + 4], "little") <= 0x112:
+        if (
+            data[at : at + 2] == b"\xec\xa5"
+            and 0x65 <= int.from_bytes(data[at + 2 : at + 4], "little") <= 0x112
+        ):
             return bool(int.from_bytes(data[at + 10 : at + 12], "little") & 0x0100)
     return False
 
@@ -81,18 +89,27 @@ def convertible(data: bytes) -> bool:
     return data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_MARKUP_STARTS)
 
 
-def read_legacy_word(data: bytes, name: str, suffix: str = ".doc", timeout: float = CONVERT_TIMEOUT) -> list[Block]:
-    """Blocks of a .doc/.wps file (data: its bytes; name: shown in errors; suffix: ".doc" or ".wps")."""
+def read_legacy_word(
+    data: bytes, name: str, suffix: str = ".doc", timeout: float = CONVERT_TIMEOUT
+) -> list[Block]:
+    """Blocks of a .doc/.wps file (data: its bytes; name: shown in errors; suffix: ".doc" or
+    ".wps")."""
     from ingest.formats.word import read_docx
 
     if data.startswith(_ZIP_MAGIC):
         return read_docx(data, name)  # a DOCX saved under a .doc/.wps name: no conversion needed
     if is_encrypted_ooxml(data) or is_encrypted_doc(data):
-        raise EncryptedFileError(name, "Word/WPS 文件已加密；请取消密码后再导入 / "
-                                       "password-protected Word/WPS file: remove the password and import it again")
+        raise EncryptedFileError(
+            name,
+            "Word/WPS 文件已加密；请取消密码后再导入 / "
+            "password-protected Word/WPS file: remove the password and import it again",
+        )
     if not convertible(data):
-        raise DamagedFileError(name, "文件已损坏或不是 Word/WPS 文档 / damaged file, or not a Word/WPS document"
-                               + (" " + _MAYBE_ENCRYPTED if data.startswith(OLE_MAGIC) else ""))
+        raise DamagedFileError(
+            name,
+            "文件已损坏或不是 Word/WPS 文档 / damaged file, or not a Word/WPS document"
+            + (" " + _MAYBE_ENCRYPTED if data.startswith(OLE_MAGIC) else ""),
+        )
     soffice = find_soffice()
     if soffice is None:
         raise IngestError(name, INSTALL_HINT)
@@ -108,25 +125,55 @@ def convert_to_docx(soffice: str, data: bytes, name: str, suffix: str, timeout: 
         source = work / f"source{suffix if suffix in ('.doc', '.wps') else '.doc'}"
         source.write_bytes(data)
         out_dir = work / "out"
-        command = [soffice, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--invisible",
-                   "--norestore", "--nolockcheck", "--nodefault", "--nologo",
-                   "--convert-to", "docx", "--outdir", str(out_dir), str(source)]
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   start_new_session=True)  # its own process group: a timeout ends all of it
+        command = [
+            soffice,
+            f"-env:UserInstallation={(work / 'profile').as_uri()}",
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nolockcheck",
+            "--nodefault",
+            "--nologo",
+            "--convert-to",
+            "docx",
+            "--outdir",
+            str(out_dir),
+            str(source),
+        ]
+        # its own process group: a timeout ends all of it
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         try:
             _, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill(process)
-            raise DamagedFileError(name, f"LibreOffice 转换超时（{timeout:g} 秒），文件可能已损坏 / "
-                                         f"LibreOffice conversion timed out after {timeout:g} s: damaged file?"
-                                   + (" " + _MAYBE_ENCRYPTED if ole else "")) from None
+            raise DamagedFileError(
+                name,
+                f"LibreOffice 转换超时（{timeout:g} 秒），文件可能已损坏 / "
+                f"LibreOffice conversion timed out after {timeout:g} s: damaged file?"
+                + (" " + _MAYBE_ENCRYPTED if ole else ""),
+            ) from None
         result = out_dir / "source.docx"
         if not result.is_file() or result.stat().st_size == 0:
-            lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-            detail = " ".join(line for line in lines if "javaldx" not in line)[-200:]  # not the Java start-up note
-            raise DamagedFileError(name, "LibreOffice 无法转换此文件，文件可能已损坏 / LibreOffice could not convert "
-                                         "the file: damaged or not a Word document"
-                                   + (" " + _MAYBE_ENCRYPTED if ole else "") + (f" ({detail})" if detail else ""))
+            lines = [
+                line.strip()
+                for line in stderr.decode("utf-8", "replace").splitlines()
+                if line.strip()
+            ]
+            # not the Java start-up note
+            detail = " ".join(line for line in lines if "javaldx" not in line)[-200:]
+            raise DamagedFileError(
+                name,
+                "LibreOffice 无法转换此文件，文件可能已损坏 / LibreOffice could not convert "
+                "the file: damaged or not a Word document"
+                + (" " + _MAYBE_ENCRYPTED if ole else "")
+                + (f" ({detail})" if detail else ""),
+            )
         return result.read_bytes()
 
 

@@ -5,6 +5,7 @@ marked as headings. Markup (emphasis, links, inline code) is dropped and its
 text kept; a soft line break inside a paragraph joins the lines as the cleaner
 does (no space between Chinese characters).
 """
+
 from __future__ import annotations
 
 from ingest.cleaning import join_wrapped
@@ -41,7 +42,8 @@ def _inline_text(children) -> tuple[str, bool]:
             bold_depth += 1
         elif child.type == "strong_close":
             bold_depth -= 1
-        elif child.type in _TEXT_TOKENS or child.type == "image":  # an image's content is its alt text
+        elif child.type in _TEXT_TOKENS or child.type == "image":
+            # an image's content is its alt text
             segments[-1] += child.content
             visible = len(child.content.strip())
             chars += visible
@@ -52,5 +54,9 @@ def _inline_text(children) -> tuple[str, bool]:
     text = segments[0]
     for kind, segment in zip(breaks, segments[1:]):
         # A soft break is a wrapped line of the same paragraph; a hard break ends a printed line.
-        text = join_wrapped(text, segment) if kind == "softbreak" and text and segment else text + "\n" + segment
+        text = (
+            join_wrapped(text, segment)
+            if kind == "softbreak" and text and segment
+            else text + "\n" + segment
+        )
     return text, chars > 0 and bold_chars == chars

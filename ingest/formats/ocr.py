@@ -12,6 +12,7 @@ lines, page by page, running header and page numbers removed, so the cleaner and
 parser treat a scan like a PDF with a text layer. Tesseract's habits are undone first:
 spaces between Chinese characters, and ASCII ",;:()" where the page has "，；：（）".
 """
+
 from __future__ import annotations
 
 import functools
@@ -43,13 +44,16 @@ _SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 _HALF_TO_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
 # An ASCII mark with a Chinese character on one side (and no digit on the other: "1:2", "4.5"),
 # with the spaces Tesseract puts around it ("深化 ; 签署").
-_PUNCT_BESIDE_CJK = re.compile(rf"(?<=[{_CJK}]) *([,;:!?]) *(?!\d)|(?<!\d) *([,;:!?]) *(?=[{_CJK}])")
+_PUNCT_BESIDE_CJK = re.compile(
+    rf"(?<=[{_CJK}]) *([,;:!?]) *(?!\d)|(?<!\d) *([,;:!?]) *(?=[{_CJK}])"
+)
 _PERIOD_AFTER_CJK = re.compile(rf"(?<=[\u4e00-\u9fff])\.(?=$|[{_CJK}])")
 # Brackets: "（" is read as "(", "〈" or "《", "）" as ")", "〉" or "》". A pair holding Chinese,
 # or with one full-width side, is the bulletin's "（…）": a source line "（省地方志办）" must
 # read as one. "〈…〉" and "《…》" stay (titles).
 _BRACKET_PAIR = re.compile(r"([(（〈《]) *([^()（）〈〉《》]*?) *([)）〉》])")
-_LEADING_OPEN = re.compile(r"^[(〈](?=[\u4e00-\u9fff])")  # a source line "（综合…" wrapped onto the next line
+# a source line "（综合…" wrapped onto the next line
+_LEADING_OPEN = re.compile(r"^[(〈](?=[\u4e00-\u9fff])")
 _TRAILING_CLOSE = re.compile(r"(?<=[\u4e00-\u9fff])[)〉]$")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Page numbers as OCR reads them: "- 3 -" may come back as "一 3 一", "~3~", ".3" or just "，".
@@ -57,10 +61,14 @@ _OCR_PAGE_NUMBER = re.compile(r"^[-—–－一~·•_.,，。、:：;；'‘’
 
 
 def ocr_warning(pages: int) -> str:
-    return f"文字由OCR识别（{pages}页），可能有识别错误 / text read by OCR from {pages} scanned page(s); may contain recognition errors"
+    return (
+        f"文字由OCR识别（{pages}页），可能有识别错误 / text read by OCR from {pages} scanned "
+        "page(s); may contain recognition errors"
+    )
 
 
 # -- the engine -------------------------------------------------------------------
+
 
 def find_tesseract() -> str | None:
     """Path of a `tesseract` that has the Chinese model, or None."""
@@ -71,7 +79,9 @@ def find_tesseract() -> str | None:
 @functools.cache
 def _languages(exe: str) -> frozenset[str]:
     try:
-        out = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run(
+            [exe, "--list-langs"], capture_output=True, text=True, timeout=30
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return frozenset()
     return frozenset(line.strip() for line in out.splitlines()[1:] if line.strip())
@@ -80,8 +90,12 @@ def _languages(exe: str) -> frozenset[str]:
 def missing_engine_reason() -> str:
     """Why OCR cannot run here, and what to install."""
     exe = shutil.which("tesseract")
-    what = ("已安装 tesseract，但缺少中文模型 chi_sim / tesseract is installed but its Chinese model (chi_sim) is not"
-            if exe else "本机没有OCR引擎 tesseract / no OCR engine (tesseract) on this machine")
+    what = (
+        "已安装 tesseract，但缺少中文模型 chi_sim / tesseract is installed but its Chinese model "
+        "(chi_sim) is not"
+        if exe
+        else "本机没有OCR引擎 tesseract / no OCR engine (tesseract) on this machine"
+    )
     return f"{what}；请安装后重新导入 / install it and ingest again: {INSTALL_HINT}"
 
 
@@ -102,8 +116,10 @@ def max_pages() -> int:
 
 # -- text clean-up ------------------------------------------------------------------
 
+
 def tidy_ocr_text(text: str) -> str:
-    """Undo Tesseract's spacing and ASCII punctuation inside Chinese text; one output line per printed line."""
+    """Undo Tesseract's spacing and ASCII punctuation inside Chinese text; one output line per
+    printed line."""
     lines = []
     for line in text.replace("\f", "\n").split("\n"):
         line = _SPACE_IN_CJK.sub("", line.strip())
@@ -122,15 +138,19 @@ def tidy_ocr_text(text: str) -> str:
 
 def _bracket_pair(match: re.Match) -> str:
     opener, inside, closer = match.groups()
-    if opener + closer in ("〈〉", "《》", "〈》", "《〉") or not (_HAN.search(inside) or "（" in opener or "）" in closer):
+    if opener + closer in ("〈〉", "《》", "〈》", "《〉") or not (
+        _HAN.search(inside) or "（" in opener or "）" in closer
+    ):
         return match.group()
     return f"（{inside}）"
 
 
 def _drop_page_numbers(lines: list[str]) -> list[str]:
     """OCR-mangled page numbers at a page's top or bottom edge."""
-    keep = [not (_OCR_PAGE_NUMBER.match(line) and (i < EDGE_LINES or i >= len(lines) - EDGE_LINES))
-            for i, line in enumerate(lines)]
+    keep = [
+        not (_OCR_PAGE_NUMBER.match(line) and (i < EDGE_LINES or i >= len(lines) - EDGE_LINES))
+        for i, line in enumerate(lines)
+    ]
     return [line for line, k in zip(lines, keep) if k]
 
 
@@ -139,9 +159,12 @@ def _assemble(pages: list[list[str]], name: str):
 
     chinese = sum(len(_HAN.findall(line)) for lines in pages for line in lines)
     if chinese < MIN_CHINESE_CHARS:
-        raise NeedsOcrError(name, "需要OCR：扫描件经OCR仍未识别出文字（图片模糊、太小，或不是文字页）/ "
-                                  "needs OCR: OCR found no readable Chinese text on the scanned page(s) "
-                                  "(blurred or too small image, or no text)")
+        raise NeedsOcrError(
+            name,
+            "需要OCR：扫描件经OCR仍未识别出文字（图片模糊、太小，或不是文字页）/ "
+            "needs OCR: OCR found no readable Chinese text on the scanned page(s) "
+            "(blurred or too small image, or no text)",
+        )
     pages = strip_running_lines([_drop_page_numbers(lines) for lines in pages])
     parts, starts, offset = [], [], 0
     for lines in pages:
@@ -162,7 +185,9 @@ def _run_tesseract(exe: str, image_path: Path, dpi: int | None, name: str) -> st
     try:
         done = subprocess.run(cmd, capture_output=True, timeout=PAGE_TIMEOUT_S, env=env)
     except subprocess.TimeoutExpired:
-        raise NeedsOcrError(name, f"OCR 超时（一页超过 {PAGE_TIMEOUT_S} 秒）/ OCR timed out on a page") from None
+        raise NeedsOcrError(
+            name, f"OCR 超时（一页超过 {PAGE_TIMEOUT_S} 秒）/ OCR timed out on a page"
+        ) from None
     if done.returncode != 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
         raise NeedsOcrError(name, f"OCR 失败 / OCR failed: {detail[0][:200]}")
@@ -186,17 +211,25 @@ def _ocr_images(exe: str, images, dpi: int | None, name: str) -> list[list[str]]
 
 def _note_progress(name: str, pages: int) -> None:
     if pages > 2 and sys.stderr.isatty():
-        print(f"OCR：{Path(name).name} 共{pages}页，每页约需数秒 / OCR of {pages} scanned pages, a few seconds each…",
-              file=sys.stderr, flush=True)
+        print(
+            f"OCR：{Path(name).name} 共{pages}页，每页约需数秒 / OCR of {pages} scanned pages, a "
+            "few seconds each…",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _too_many_pages(name: str, pages: int, limit: int) -> NeedsOcrError:
-    return NeedsOcrError(name, f"需要OCR：扫描件共 {pages} 页，超过OCR页数上限 {limit} 页（每页需数秒）；"
-                               f"如确需导入，请设置 {ENV_MAX_PAGES} / needs OCR: {pages} scanned pages exceed the "
-                               f"OCR limit of {limit}; raise it with {ENV_MAX_PAGES}")
+    return NeedsOcrError(
+        name,
+        f"需要OCR：扫描件共 {pages} 页，超过OCR页数上限 {limit} 页（每页需数秒）；"
+        f"如确需导入，请设置 {ENV_MAX_PAGES} / needs OCR: {pages} scanned pages exceed the "
+        f"OCR limit of {limit}; raise it with {ENV_MAX_PAGES}",
+    )
 
 
 # -- the two readers -----------------------------------------------------------------
+
 
 def ocr_pdf(data: bytes, name: str, reason: str = "需要OCR / needs OCR", dpi: int = DPI):
     """Text of a PDF without a usable text layer, read by OCR from its rendered pages.
@@ -217,7 +250,10 @@ def ocr_pdf(data: bytes, name: str, reason: str = "需要OCR / needs OCR", dpi: 
         _note_progress(name, count)
         pages = _ocr_images(exe, _rendered(document, dpi), dpi, name)
     except pdfium.PdfiumError:
-        raise DamagedFileError(name, "PDF 页面无法读取，文件可能已损坏 / a page of the PDF cannot be read: damaged file") from None
+        raise DamagedFileError(
+            name,
+            "PDF 页面无法读取，文件可能已损坏 / a page of the PDF cannot be read: damaged file",
+        ) from None
     finally:
         document.close()
     return _assemble(pages, name)
@@ -234,12 +270,15 @@ def _rendered(document, dpi: int):
 
 
 def ocr_image(data: bytes, name: str):
-    """Text of a picture of a bulletin page (PNG, JPEG, TIFF; a multi-page TIFF gives one page each)."""
+    """Text of a picture of a bulletin page (PNG, JPEG, TIFF; a multi-page TIFF gives one page
+    each)."""
     import io
 
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-    exe = _require_engine(name, "需要OCR：图片中的文字需要识别 / needs OCR: the text of a picture must be recognised")
+    exe = _require_engine(
+        name, "需要OCR：图片中的文字需要识别 / needs OCR: the text of a picture must be recognised"
+    )
     try:
         picture = Image.open(io.BytesIO(data))
         frames = getattr(picture, "n_frames", 1)
@@ -252,7 +291,8 @@ def ocr_image(data: bytes, name: str):
         images = []
         for frame in ImageSequence.Iterator(picture):
             frame = ImageOps.exif_transpose(frame).convert("L")  # a phone photo taken sideways
-            if dpi and dpi > DPI * 1.25:  # a 300-dpi scan reads better at 200 dpi, as a PDF page does
+            if dpi and dpi > DPI * 1.25:
+                # a 300-dpi scan reads better at 200 dpi, as a PDF page does
                 size = (round(frame.width * DPI / dpi), round(frame.height * DPI / dpi))
                 frame = frame.resize(size, Image.LANCZOS)
             images.append(frame)
@@ -260,7 +300,11 @@ def ocr_image(data: bytes, name: str):
     except NeedsOcrError:
         raise
     except Image.DecompressionBombError:
-        raise DamagedFileError(name, "图片过大，无法识别 / the picture is too large to read") from None
+        raise DamagedFileError(
+            name, "图片过大，无法识别 / the picture is too large to read"
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise DamagedFileError(name, "图片文件已损坏或格式不对 / damaged picture, or not the format its name says") from None
+        raise DamagedFileError(
+            name, "图片文件已损坏或格式不对 / damaged picture, or not the format its name says"
+        ) from None
     return _assemble(_ocr_images(exe, images, dpi, name), name)

@@ -23,6 +23,7 @@ grouped into lines by baseline, columns are split at a vertical gutter, and
 lines are read top to bottom, column by column (`_layout_lines`). A page whose
 text still reads like nonsense is kept but reported in PdfText.warnings.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -63,7 +64,9 @@ def read_pdf(data: bytes, name: str) -> PdfText:
     extracted = extract_pages(data, name)
     pages = [page.lines for page in extracted]
     check_text_layer(pages, name)
-    warnings = tuple(w for number, page in enumerate(extracted, start=1) if (w := page_warning(number, page)))
+    warnings = tuple(
+        w for number, page in enumerate(extracted, start=1) if (w := page_warning(number, page))
+    )
     pages = strip_running_lines(pages)
     text_parts, starts, offset = [], [], 0
     for lines in pages:
@@ -75,25 +78,35 @@ def read_pdf(data: bytes, name: str) -> PdfText:
 
 
 def check_text_layer(pages: list[list[str]], name: str) -> None:
-    """A scan has no text; a PDF whose fonts lack a Unicode map gives private-use or garbled characters."""
+    """A scan has no text; a PDF whose fonts lack a Unicode map gives private-use or garbled
+    characters."""
     visible = [sum(len(line.replace(" ", "")) for line in page) for page in pages]
     if not pages or max(visible) < MIN_TEXT_CHARS_PER_PAGE:
-        raise NeedsOcrError(name, "需要OCR：PDF 没有文字层（扫描件或图片），请先做文字识别再导入 / "
-                                  "needs OCR: the PDF has no text layer (scanned pages are pictures of text)")
+        raise NeedsOcrError(
+            name,
+            "需要OCR：PDF 没有文字层（扫描件或图片），请先做文字识别再导入 / "
+            "needs OCR: the PDF has no text layer (scanned pages are pictures of text)",
+        )
     chars = [c for page in pages for line in page for c in line if not c.isspace()]
     readable = sum(1 for c in chars if is_readable_char(c))
     if readable / len(chars) < MIN_READABLE_SHARE:
-        raise NeedsOcrError(name, "需要OCR：PDF 的文字层无法识别（乱码，字体缺少 Unicode 映射），请先做文字识别再导入 / "
-                                  "needs OCR: the PDF's text layer is unreadable (fonts without a Unicode map)")
+        raise NeedsOcrError(
+            name,
+            "需要OCR：PDF 的文字层无法识别（乱码，字体缺少 Unicode 映射），请先做文字识别再导入 / "
+            "needs OCR: the PDF's text layer is unreadable (fonts without a Unicode map)",
+        )
 
 
 @dataclass(frozen=True)
 class PageLines:
     lines: list[str]  # non-empty, stripped text lines in reading order
-    laid_out: bool = False  # read from character boxes (turned, columns, ...) rather than in stream order
-    mixed_rows: int = 0  # lines that still join long runs of text across a wide gap (unsplit columns?)
+    # read from character boxes (turned, columns, ...) rather than in stream order
+    laid_out: bool = False
+    # lines that still join long runs of text across a wide gap (unsplit columns?)
+    mixed_rows: int = 0
     turned_chars: int = 0  # characters running in another direction than the page's text
-    apart: float = 0.0  # share of characters set apart from their neighbour on the line (vertical text?)
+    # share of characters set apart from their neighbour on the line (vertical text?)
+    apart: float = 0.0
     failed: bool = False  # the layout analysis failed: read in stream order
 
 
@@ -107,15 +120,23 @@ def extract_pages(data: bytes, name: str) -> list[PageLines]:
     import pypdfium2.raw as pdfium_raw
 
     if b"%PDF-" not in data[:1024]:
-        raise DamagedFileError(name, "不是 PDF 文件（缺少 PDF 文件头）/ not a PDF file (no %PDF- header)")
+        raise DamagedFileError(
+            name, "不是 PDF 文件（缺少 PDF 文件头）/ not a PDF file (no %PDF- header)"
+        )
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if exc.err_code in (pdfium_raw.FPDF_ERR_PASSWORD, pdfium_raw.FPDF_ERR_SECURITY):
-            raise EncryptedFileError(name, "PDF 已加密，需要密码才能打开；请另存一份不加密的副本再导入 / "
-                                           "the PDF is encrypted with a password; save an unprotected copy") from None
-        raise DamagedFileError(name, "PDF 文件已损坏或不完整（可能下载或复制未完成）/ "
-                                     "damaged or truncated PDF (incomplete download or copy?)") from None
+            raise EncryptedFileError(
+                name,
+                "PDF 已加密，需要密码才能打开；请另存一份不加密的副本再导入 / "
+                "the PDF is encrypted with a password; save an unprotected copy",
+            ) from None
+        raise DamagedFileError(
+            name,
+            "PDF 文件已损坏或不完整（可能下载或复制未完成）/ "
+            "damaged or truncated PDF (incomplete download or copy?)",
+        ) from None
     pages = []
     try:
         for index in range(len(document)):
@@ -127,7 +148,10 @@ def extract_pages(data: bytes, name: str) -> list[PageLines]:
                 textpage.close()
                 page.close()
     except pdfium.PdfiumError:
-        raise DamagedFileError(name, "PDF 页面无法读取，文件可能已损坏 / a page of the PDF cannot be read: damaged file") from None
+        raise DamagedFileError(
+            name,
+            "PDF 页面无法读取，文件可能已损坏 / a page of the PDF cannot be read: damaged file",
+        ) from None
     finally:
         document.close()
     return pages
@@ -141,13 +165,19 @@ def _clean_lines(lines) -> list[str]:
 def _page_lines(page, textpage) -> PageLines:
     import pypdfium2.raw as pdfium_raw
 
-    rotation = pdfium_raw.FPDFPage_GetRotation(page.raw)  # /Rotate in clockwise quarter turns, -1 on error
+    # /Rotate in clockwise quarter turns, -1 on error
+    rotation = pdfium_raw.FPDFPage_GetRotation(page.raw)
     quarter_turns = rotation % 4 if rotation > 0 else 0
     if quarter_turns == 0 and _stream_in_reading_order(textpage.raw):
         return PageLines(_stream_lines(textpage))
     try:
         return _layout_lines(page, textpage, quarter_turns)
-    except (ArithmeticError, LookupError, ValueError):  # a bug here must not lose the page: report it
+    except (
+        ArithmeticError,
+        LookupError,
+        ValueError,
+    ):
+        # a bug here must not lose the page: report it
         logger.exception("PDF layout analysis failed; reading the page in stream order")
         return PageLines(_stream_lines(textpage), failed=True)
 
@@ -199,7 +229,10 @@ def _stream_in_reading_order(handle) -> bool:
 
     previous_bottom = None
     for match in re.finditer(r"[^\r\n]+", text):
-        words = [(m.start() + match.start(), m.end() + match.start()) for m in re.finditer(r"\S+", match.group())]
+        words = [
+            (m.start() + match.start(), m.end() + match.start())
+            for m in re.finditer(r"\S+", match.group())
+        ]
         if not words:
             continue
         first = char_box(words[0][0])
@@ -211,7 +244,11 @@ def _stream_in_reading_order(handle) -> bool:
             return False  # not one left-to-right line
         for (_, end), (start, _) in zip(words, words[1:]):  # a wide space inside the line: columns?
             before, after = char_box(end - 1), char_box(start)
-            if before is None or after is None or after[0] - before[2] > _LINE_GAP_EMS * max(before[3], after[3]):
+            if (
+                before is None
+                or after is None
+                or after[0] - before[2] > _LINE_GAP_EMS * max(before[3], after[3])
+            ):
                 return False
         if previous_bottom is not None and first[1] > previous_bottom - 0.5 * em:
             return False  # level with or above the line before: stream order is not top to bottom
@@ -220,6 +257,7 @@ def _stream_in_reading_order(handle) -> bool:
 
 
 # -- the layout path: lines from character boxes ------------------------------
+
 
 class _Glyph:
     __slots__ = ("index", "text", "space", "prev", "x0", "x1", "y0", "y1", "h")
@@ -248,7 +286,8 @@ class _Segment:
         parts = [self.glyphs[0].text]
         for a, b in zip(self.glyphs, self.glyphs[1:]):
             if b.prev == a.index:
-                parts.append(b.space)  # neighbours in the stream: the spaces the PDF has between them
+                # neighbours in the stream: the spaces the PDF has between them
+                parts.append(b.space)
             elif b.x0 - a.x1 > 0.45 * max(a.h, b.h):
                 parts.append(" ")
             parts.append(b.text)
@@ -274,8 +313,9 @@ def _framed(raw_glyph, quarter_turns: int) -> _Glyph:
 
 
 def _read_glyphs(page, handle):
-    """(index, char, spaces before it, previous visible index, loose box) per visible character on the page,
-    and each one's writing direction in quarter turns counter-clockwise from left-to-right in page space."""
+    """(index, char, spaces before it, previous visible index, loose box) per visible character on
+    the page, and each one's writing direction in quarter turns counter-clockwise from left-to-right
+    in page space."""
     import pypdfium2.raw as r
 
     bbox = r.FS_RECTF()
@@ -284,7 +324,11 @@ def _read_glyphs(page, handle):
     box = r.FS_RECTF()
     box_ref = ctypes.byref(box)
     get_unicode, get_box, get_angle, is_generated = (
-        r.FPDFText_GetUnicode, r.FPDFText_GetLooseCharBox, r.FPDFText_GetCharAngle, r.FPDFText_IsGenerated)
+        r.FPDFText_GetUnicode,
+        r.FPDFText_GetLooseCharBox,
+        r.FPDFText_GetCharAngle,
+        r.FPDFText_IsGenerated,
+    )
     glyphs, directions = [], []
     space, prev = "", -1
     for index in range(r.FPDFText_CountChars(handle)):
@@ -302,8 +346,10 @@ def _read_glyphs(page, handle):
         if not get_box(handle, index, box_ref):
             continue
         left, bottom, right, top = box.left, box.bottom, box.right, box.top
-        if bbox is not None and not (bbox.left - 1 <= (left + right) / 2 <= bbox.right + 1
-                                     and bbox.bottom - 1 <= (bottom + top) / 2 <= bbox.top + 1):
+        if bbox is not None and not (
+            bbox.left - 1 <= (left + right) / 2 <= bbox.right + 1
+            and bbox.bottom - 1 <= (bottom + top) / 2 <= bbox.top + 1
+        ):
             continue  # outside the page, as get_text_bounded clips it
         angle = get_angle(handle, index)  # clockwise, radians
         directions.append(round(-angle / (math.pi / 2)) % 4 if angle >= 0 else 0)
@@ -321,7 +367,8 @@ def _layout_lines(page, textpage, page_turns: int) -> PageLines:
     # common one is turned to run left to right, preferring the displayed orientation on a tie.
     shown = Counter((d - page_turns) % 4 for d in directions)
     main = max(shown, key=lambda d: (shown[d], d == 0, -d))
-    frame = (-page_turns - main) % 4  # page space -> the upright frame, counter-clockwise quarter turns
+    # page space -> the upright frame, counter-clockwise quarter turns
+    frame = (-page_turns - main) % 4
     body, others = [], {}
     for raw_glyph, direction in zip(raw_glyphs, directions):
         shown_direction = (direction - page_turns) % 4
@@ -331,8 +378,13 @@ def _layout_lines(page, textpage, page_turns: int) -> PageLines:
             others.setdefault(shown_direction, []).append(raw_glyph)
     lines, mixed = [], 0
     segments = _segments(body)
-    neighbours = [(a, b) for s in segments for a, b in zip(s.glyphs, s.glyphs[1:])
-                  if not (b.prev == a.index and b.space)]  # a space between them: apart on purpose
+    # a space between them: apart on purpose
+    neighbours = [
+        (a, b)
+        for s in segments
+        for a, b in zip(s.glyphs, s.glyphs[1:])
+        if not (b.prev == a.index and b.space)
+    ]
     apart = sum(1 for a, b in neighbours if b.x0 - a.x1 > 0.3 * max(a.h, b.h))
     for block in _order(segments, 0):
         by_row: dict[int, list[_Segment]] = {}
@@ -340,7 +392,11 @@ def _layout_lines(page, textpage, page_turns: int) -> PageLines:
             by_row.setdefault(segment.row, []).append(segment)
         for _, row in sorted(by_row.items()):  # rows are numbered top to bottom
             row.sort(key=lambda s: s.x0)
-            mixed += sum(1 for a, b in zip(row, row[1:]) if a.n >= _COLUMN_LINE_CHARS and b.n >= _COLUMN_LINE_CHARS)
+            mixed += sum(
+                1
+                for a, b in zip(row, row[1:])
+                if a.n >= _COLUMN_LINE_CHARS and b.n >= _COLUMN_LINE_CHARS
+            )
             lines.append(" ".join(s.text() for s in row))
     # Text in another direction (a stamp up the margin, a turned table): read in its own direction,
     # after the page's text, top to bottom, so that it cannot cut through a sentence.
@@ -352,12 +408,18 @@ def _layout_lines(page, textpage, page_turns: int) -> PageLines:
             placed = [_framed(g, frame) for g in group if g[0] in indexes]
             turned.append((-max(g.y1 for g in placed), min(g.x0 for g in placed), segment.text()))
     lines += [text for _, _, text in sorted(turned)]
-    return PageLines(_clean_lines(lines), laid_out=True, mixed_rows=mixed,
-                     turned_chars=len(raw_glyphs) - len(body), apart=apart / max(len(neighbours), 1))
+    return PageLines(
+        _clean_lines(lines),
+        laid_out=True,
+        mixed_rows=mixed,
+        turned_chars=len(raw_glyphs) - len(body),
+        apart=apart / max(len(neighbours), 1),
+    )
 
 
 def _group_rows(glyphs: list[_Glyph]) -> list[list[_Glyph]]:
-    """Characters on one baseline (the bottom of their font box), top row first, each left to right."""
+    """Characters on one baseline (the bottom of their font box), top row first, each left to
+    right."""
     glyphs = sorted(glyphs, key=lambda g: (-g.y0, g.x0))
     rows: list[list[_Glyph]] = []
     anchor = None
@@ -369,8 +431,11 @@ def _group_rows(glyphs: list[_Glyph]) -> list[list[_Glyph]]:
     for row in rows:
         row.sort(key=lambda g: g.x0)
         # The same character drawn twice on itself (fake bold): keep one.
-        row[:] = [g for i, g in enumerate(row)
-                  if not (i and g.text == row[i - 1].text and abs(g.x0 - row[i - 1].x0) < 0.2 * g.h)]
+        row[:] = [
+            g
+            for i, g in enumerate(row)
+            if not (i and g.text == row[i - 1].text and abs(g.x0 - row[i - 1].x0) < 0.2 * g.h)
+        ]
     return rows
 
 
@@ -388,7 +453,11 @@ def _split_row(row: list[_Glyph], row_id: int) -> list[_Segment]:
 
 def _segments(glyphs: list[_Glyph]) -> list[_Segment]:
     """Rows split at wide gaps; a segment's `row` numbers its row from the top."""
-    return [segment for number, row in enumerate(_group_rows(glyphs)) for segment in _split_row(row, number)]
+    return [
+        segment
+        for number, row in enumerate(_group_rows(glyphs))
+        for segment in _split_row(row, number)
+    ]
 
 
 _COLUMN_LINE_CHARS = 5  # a column's lines are text, not table cells or a date beside a name
@@ -427,7 +496,8 @@ def _order(segments: list[_Segment], depth: int) -> list[list[_Segment]]:
 
 
 def _bands(segments: list[_Segment]) -> list[list[_Segment]]:
-    """The segments cut into horizontal bands where the gap between two rows is well above the usual."""
+    """The segments cut into horizontal bands where the gap between two rows is well above the
+    usual."""
     rows: dict[int, list[_Segment]] = {}
     for segment in segments:
         rows.setdefault(segment.row, []).append(segment)
@@ -475,6 +545,18 @@ def _find_gutter(segments: list[_Segment]) -> tuple[float, float] | None:
         return None
     em = sorted(s.h for s in segments)[len(segments) // 2]
     limit = max(3, int(0.2 * len({s.row for s in segments})))  # lines allowed across it
+    best, best_score = None, None
+    for strip in _clear_strips(segments, limit):
+        if strip[1] - strip[0] < 0.8 * em:
+            continue
+        score = _gutter_score(segments, strip, limit)
+        if score is not None and (best_score is None or score > best_score):
+            best, best_score = strip, score
+    return best
+
+
+def _clear_strips(segments: list[_Segment], limit: int) -> list[tuple[float, float]]:
+    """Strips of x that at most `limit` lines cross and where no line of text starts or ends."""
     # Stretches of x that at most `limit` lines cover...
     events = sorted([(s.x0, 1) for s in segments] + [(s.x1, -1) for s in segments])
     runs: list[list[float]] = []
@@ -494,44 +576,55 @@ def _find_gutter(segments: list[_Segment]) -> tuple[float, float] | None:
     for a, b in runs:
         cuts = [a] + [e for e in edges if a < e < b] + [b]
         strips.extend(zip(cuts, cuts[1:]))
-    best, best_score = None, None
-    for strip in strips:
-        if strip[1] - strip[0] < 0.8 * em:
-            continue
-        sides: dict[int, list[_Segment]] = {-1: [], 0: [], 1: []}
-        for segment in segments:
-            sides[_side(segment, strip)].append(segment)
-        left, right = sides[-1], sides[1]
-        if not left or not right or len(sides[0]) > limit:
-            continue
-        if min(sorted(s.n for s in side)[len(side) // 2] for side in (left, right)) < _COLUMN_LINE_CHARS:
-            continue  # short pieces: a name beside a date, table cells, not columns of text
-        lines_left = [s for s in left if s.n >= _COLUMN_LINE_CHARS]
-        lines_right = [s for s in right if s.n >= _COLUMN_LINE_CHARS]
-        if max(len(lines_left), len(lines_right)) < 3:
-            continue  # too little text to call it columns
-        top = min(max(s.y1 for s in lines_left), max(s.y1 for s in lines_right))
-        bottom = max(min(s.y0 for s in lines_left), min(s.y0 for s in lines_right))
-        shorter = min(max(s.y1 for s in side) - min(s.y0 for s in side) for side in (lines_left, lines_right))
-        if top - bottom < 0.5 * shorter:
-            continue  # one above the other, not side by side
-        # The widest clear strip is the gutter (narrower ones lie where lines of a column end raggedly).
-        score = (strip[1] - strip[0], min(sum(s.n for s in left), sum(s.n for s in right)))
-        if best_score is None or score > best_score:
-            best, best_score = strip, score
-    return best
+    return strips
+
+
+def _gutter_score(
+    segments: list[_Segment], strip: tuple[float, float], limit: int
+) -> tuple[float, int] | None:
+    """How good a gutter the strip is (wider first, then more text on its thinner side), or None
+    when it is not one: lines of text must stand on both sides of it, side by side."""
+    sides: dict[int, list[_Segment]] = {-1: [], 0: [], 1: []}
+    for segment in segments:
+        sides[_side(segment, strip)].append(segment)
+    left, right = sides[-1], sides[1]
+    if not left or not right or len(sides[0]) > limit:
+        return None
+    if (
+        min(sorted(s.n for s in side)[len(side) // 2] for side in (left, right))
+        < _COLUMN_LINE_CHARS
+    ):
+        return None  # short pieces: a name beside a date, table cells, not columns of text
+    lines_left = [s for s in left if s.n >= _COLUMN_LINE_CHARS]
+    lines_right = [s for s in right if s.n >= _COLUMN_LINE_CHARS]
+    if max(len(lines_left), len(lines_right)) < 3:
+        return None  # too little text to call it columns
+    top = min(max(s.y1 for s in lines_left), max(s.y1 for s in lines_right))
+    bottom = max(min(s.y0 for s in lines_left), min(s.y0 for s in lines_right))
+    shorter = min(
+        max(s.y1 for s in side) - min(s.y0 for s in side) for side in (lines_left, lines_right)
+    )
+    if top - bottom < 0.5 * shorter:
+        return None  # one above the other, not side by side
+    # The widest clear strip is the gutter (narrower ones lie where a column's lines end
+    # raggedly).
+    return (strip[1] - strip[0], min(sum(s.n for s in left), sum(s.n for s in right)))
 
 
 # -- does the page read like text? --------------------------------------------
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]{5,}")  # a clause, not a name
+# a clause, not a name
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]{5,}")
 MIN_JUDGED_CHARS = 60  # fewer Chinese characters on a page: too few to judge
-MIN_JUDGED_PAIRS = 40  # pairs inside runs of 5+ Chinese characters: fewer (a list of names) is not judged
+# pairs inside runs of 5+ Chinese characters: fewer (a list of names) is not judged
+MIN_JUDGED_PAIRS = 40
 MIN_KNOWN_BIGRAMS = 0.35  # share of those pairs that begin a dictionary word
-MIN_PAIRED_CHARS = 0.3  # pairs of Chinese neighbours on a line per Chinese character (names of 2: 0.5)
+# pairs of Chinese neighbours on a line per Chinese character (names of 2: 0.5)
+MIN_PAIRED_CHARS = 0.3
 MIN_MIXED_ROWS = 4
-MAX_TURNED_SHARE = 0.2  # of a page's characters running in another direction: more is not a margin note
+# of a page's characters running in another direction: more is not a margin note
+MAX_TURNED_SHARE = 0.2
 
 
 @lru_cache(maxsize=1)
@@ -563,7 +656,8 @@ def _word_starts() -> frozenset[str]:
 
 
 def page_problem(page: PageLines) -> tuple[str, str] | None:
-    """Why a page's text may be out of order, in Chinese and English; None when it reads normally."""
+    """Why a page's text may be out of order, in Chinese and English; None when it reads
+    normally."""
     if page.failed:
         return "版面分析出错，按文件内顺序读取", "layout analysis failed; read in file order"
     chars = sum(len(_CJK_CHAR.findall(line)) for line in page.lines)
@@ -571,17 +665,32 @@ def page_problem(page: PageLines) -> tuple[str, str] | None:
         return "多栏文字可能交错", "columns may be interleaved"
     if chars < MIN_JUDGED_CHARS:
         return None
-    if page.turned_chars > MAX_TURNED_SHARE * sum(len(line.replace(" ", "")) for line in page.lines):
+    if page.turned_chars > MAX_TURNED_SHARE * sum(
+        len(line.replace(" ", "")) for line in page.lines
+    ):
         return "部分文字竖排或方向不同", "part of the text runs vertically or in another direction"
-    pairs = [line[i : i + 2] for line in page.lines for i in range(len(line) - 1)
-             if _CJK_CHAR.match(line[i]) and _CJK_CHAR.match(line[i + 1])]
+    pairs = [
+        line[i : i + 2]
+        for line in page.lines
+        for i in range(len(line) - 1)
+        if _CJK_CHAR.match(line[i]) and _CJK_CHAR.match(line[i + 1])
+    ]
     if len(pairs) < MIN_PAIRED_CHARS * chars:
         return "文字竖排或逐字断行", "text runs vertically or one character per line"
     starts = _word_starts()
-    in_runs = [run[i : i + 2] for line in page.lines for run in _CJK_RUN.findall(line) for i in range(len(run) - 1)]
-    if (starts and len(in_runs) >= MIN_JUDGED_PAIRS
-            and sum(1 for pair in in_runs if pair in starts) < MIN_KNOWN_BIGRAMS * len(in_runs)):
-        if page.apart > 0.5:  # lines of characters standing apart: columns of vertical text read across
+    in_runs = [
+        run[i : i + 2]
+        for line in page.lines
+        for run in _CJK_RUN.findall(line)
+        for i in range(len(run) - 1)
+    ]
+    if (
+        starts
+        and len(in_runs) >= MIN_JUDGED_PAIRS
+        and sum(1 for pair in in_runs if pair in starts) < MIN_KNOWN_BIGRAMS * len(in_runs)
+    ):
+        if page.apart > 0.5:
+            # lines of characters standing apart: columns of vertical text read across
             return "文字可能竖排", "text may be set vertically"
         return "词语很少，字序可能错乱", "few real words: characters may be out of order"
     return None
@@ -592,8 +701,10 @@ def page_warning(number: int, page: PageLines) -> str | None:
     if problem is None:
         return None
     chinese, english = problem
-    return (f"第{number}页文字顺序可能错乱（{chinese}），已索引，请核对原文 / "
-            f"page {number} text may be out of order ({english}); indexed, please check")
+    return (
+        f"第{number}页文字顺序可能错乱（{chinese}），已索引，请核对原文 / "
+        f"page {number} text may be out of order ({english}); indexed, please check"
+    )
 
 
 def _repeat_key(line: str) -> str:

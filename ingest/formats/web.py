@@ -12,6 +12,7 @@ Chosen over trafilatura by measurement on our test pages (README "Formats"):
 both kept every bulletin paragraph, but trafilatura also kept WeChat page
 chrome ("微信扫一扫", "继续滑动看下一个") and pulls in a dozen packages.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,17 +20,68 @@ import re
 from ingest.errors import DamagedFileError, EmptyFileError, NoContentError
 from ingest.formats.blocks import Block
 
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button",
-              "select", "textarea", "input", "nav", "aside", "footer", "head", "object", "embed")
-BLOCK_TAGS = {"p", "div", "section", "article", "main", "header", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul",
-              "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "thead", "tbody", "tr", "td", "th", "center",
-              "figure", "figcaption", "address", "hr"}
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "svg",
+    "canvas",
+    "form",
+    "button",
+    "select",
+    "textarea",
+    "input",
+    "nav",
+    "aside",
+    "footer",
+    "head",
+    "object",
+    "embed",
+)
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "center",
+    "figure",
+    "figcaption",
+    "address",
+    "hr",
+}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _PARAGRAPH_TAGS = {"p", "pre", "td", "li", "h1", "h2", "h3", "h4", "h5", "h6", "section", "div"}
 # Boilerplate inside an article container: share bars, prev/next links, tags, QR codes.
-_BOILERPLATE = re.compile(r"(^|[\s_-])(nav|menu|footer|sidebar|breadcrumb|crumb|share|comment|related|prev|next|"
-                          r"pagination|pager|toolbar|copyright|qr|qrcode|tags|banner|login|search|print|"
-                          r"rich_media_tool|rich_media_area_extra|js_pc_qr_code|js_tags)($|[\s_-])", re.I)
+_BOILERPLATE = re.compile(
+    r"(^|[\s_-])(nav|menu|footer|sidebar|breadcrumb|crumb|share|comment|related|prev|next|"
+    r"pagination|pager|toolbar|copyright|qr|qrcode|tags|banner|login|search|print|"
+    r"rich_media_tool|rich_media_area_extra|js_pc_qr_code|js_tags)($|[\s_-])",
+    re.I,
+)
 _CJK = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 _WRAP_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t\r\n]*\n[ \t\r\n]*(?=[{_CJK}])")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
@@ -55,7 +107,11 @@ def read_html(data: bytes, name: str) -> list[Block]:
     if container is None:
         raise NoContentError(name, "网页中没有找到正文 / no article text found in the web page")
     for element in list(container.iter()):
-        if element is not container and _is_boilerplate(element) and element.getparent() is not None:
+        if (
+            element is not container
+            and _is_boilerplate(element)
+            and element.getparent() is not None
+        ):
             _drop(element)
     blocks = blocks_of(container)
     if title and not container.xpath(".//h1") and (not blocks or blocks[0].text.strip() != title):
@@ -64,7 +120,8 @@ def read_html(data: bytes, name: str) -> list[Block]:
 
 
 def decode_html(data: bytes, name: str) -> str:
-    """The page's declared charset first (gb2312/gbk read as its superset gb18030), else UTF-8, else GB18030."""
+    """The page's declared charset first (gb2312/gbk read as its superset gb18030), else UTF-8, else
+    GB18030."""
     if not data.strip():
         raise EmptyFileError(name, "文件为空 / file is empty")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -98,7 +155,8 @@ def _is_boilerplate(element) -> bool:
 
 
 def _page_title(root) -> str | None:
-    """The article's title: og:title, else an <h1> that is not a logo link, else <title> without the site name."""
+    """The article's title: og:title, else an <h1> that is not a logo link, else <title> without the
+    site name."""
     candidates = root.xpath("//meta[@property='og:title']/@content")
     candidates += [h.text_content() for h in root.iter("h1") if _own_text_length(h) > 0]
     candidates += [t.text_content() for t in root.iter("title")]
@@ -142,7 +200,8 @@ def article_element(root):
 
 
 def blocks_of(container) -> list[Block]:
-    """Block elements and <br> end a block; a block is a heading if it is <h1>-<h6> or bold throughout."""
+    """Block elements and <br> end a block; a block is a heading if it is <h1>-<h6> or bold
+    throughout."""
     blocks: list[Block] = []
     pieces: list[tuple[str, bool, bool]] = []  # (text, bold, in a heading)
 
@@ -156,7 +215,8 @@ def blocks_of(container) -> list[Block]:
 
     def add(text: str | None, bold: bool, heading: bool) -> None:
         if text:
-            text = _WRAP_BETWEEN_CJK.sub("", text)  # a source line break between Chinese characters is not a space
+            # a source line break between Chinese characters is not a space
+            text = _WRAP_BETWEEN_CJK.sub("", text)
             pieces.append((re.sub(r"\s+", " ", text), bold, heading))
 
     def walk(element, bold: bool, heading: bool) -> None:
@@ -164,7 +224,11 @@ def blocks_of(container) -> list[Block]:
         is_block = tag in BLOCK_TAGS
         if is_block or tag == "br":
             flush()
-        bold = bold or tag in ("strong", "b") or bool(_BOLD_STYLE.search(element.get("style", "") or ""))
+        bold = (
+            bold
+            or tag in ("strong", "b")
+            or bool(_BOLD_STYLE.search(element.get("style", "") or ""))
+        )
         heading = heading or tag in _HEADINGS
         if tag:
             add(element.text, bold, heading)

@@ -20,6 +20,7 @@ Text boxes (w:txbxContent) are read with the paragraph they are anchored in,
 not as part of its text. Word saves a box twice, as a DrawingML shape
 (mc:Choice) and a VML copy (mc:Fallback): only one is read.
 """
+
 from __future__ import annotations
 
 import io
@@ -34,47 +35,65 @@ from lxml import etree
 from ingest.errors import DamagedFileError, EncryptedFileError
 from ingest.formats.blocks import Block
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted DOCX and old .doc files are OLE containers
+# encrypted DOCX and old .doc files are OLE containers
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADING_STYLES = ("heading", "title", "标题")
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _TXBX, _P, _TBL, _TR, _TC, _R = (qn(f"w:{t}") for t in ("txbxContent", "p", "tbl", "tr", "tc", "r"))
 # Looked through wherever they stand: around paragraphs and tables, rows, cells or runs.
 _WRAPPERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")}
-# Not read inside a paragraph: deleted and moved-away text (tracked changes accepted), ruby (phonetic guide)
-# text above its base text, and properties.
+# Not read inside a paragraph: deleted and moved-away text (tracked changes accepted), ruby
+# (phonetic guide) text above its base text, and properties.
 _NOT_SHOWN = {qn(f"w:{t}") for t in ("del", "moveFrom", "rt", "pPr", "rPr", "sdtPr", "sdtEndPr")}
 _ALTERNATE, _SYM = _MC + "AlternateContent", qn("w:sym")
 # Run content -> text. w:delText, w:instrText (a field's code) and w:delInstrText are not shown.
-_RUN_TEXT = {qn("w:t"): None, qn("w:tab"): "\t", qn("w:ptab"): "\t", qn("w:br"): "\n", qn("w:cr"): "\n",
-             qn("w:noBreakHyphen"): "-", _SYM: None}
+_RUN_TEXT = {
+    qn("w:t"): None,
+    qn("w:tab"): "\t",
+    qn("w:ptab"): "\t",
+    qn("w:br"): "\n",
+    qn("w:cr"): "\n",
+    qn("w:noBreakHyphen"): "-",
+    _SYM: None,
+}
 
 
 def read_docx(data: bytes, name: str) -> list[Block]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
-    if data.startswith(OLE_MAGIC):  # an old .doc under a .docx name goes to legacy_word first (documents.py)
-        raise EncryptedFileError(name, "Word 文件已加密或是旧版 .doc 格式；请另存为不加密的 .docx 再导入 / "
-                                       "encrypted or old-format Word file: save it as an unprotected .docx")
+    if data.startswith(OLE_MAGIC):
+        # an old .doc under a .docx name goes to legacy_word first (documents.py)
+        raise EncryptedFileError(
+            name,
+            "Word 文件已加密或是旧版 .doc 格式；请另存为不加密的 .docx 再导入 / "
+            "encrypted or old-format Word file: save it as an unprotected .docx",
+        )
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
-        raise DamagedFileError(name, f"DOCX 文件已损坏或不是 Word 文档 / damaged DOCX or not a Word document ({exc})") from None
+        raise DamagedFileError(
+            name, f"DOCX 文件已损坏或不是 Word 文档 / damaged DOCX or not a Word document ({exc})"
+        ) from None
     return [b for b in _blocks(document.element.body, document._body) if b.text.strip()]
 
 
 def _blocks(container: etree._Element, parent) -> list[Block]:
-    """The paragraphs and tables of a body, table cell or text box. `parent` is a python-docx object of the
-    same part: paragraph styles resolve through it."""
+    """The paragraphs and tables of a body, table cell or text box. `parent` is a python-docx object
+    of the same part: paragraph styles resolve through it."""
     blocks: list[Block] = []
     for element in _unwrapped(container, (_P, _TBL)):
-        blocks.extend(_table_blocks(element, parent) if element.tag == _TBL
-                      else _paragraph_blocks(Paragraph(element, parent)))
+        blocks.extend(
+            _table_blocks(element, parent)
+            if element.tag == _TBL
+            else _paragraph_blocks(Paragraph(element, parent))
+        )
     return blocks
 
 
 def _unwrapped(element: etree._Element, tags: tuple[str, ...]) -> Iterator[etree._Element]:
-    """The children of `element` with one of `tags`, and those inside content controls and custom XML."""
+    """The children of `element` with one of `tags`, and those inside content controls and custom
+    XML."""
     for child in element:
         if child.tag in tags:
             yield child
@@ -83,11 +102,13 @@ def _unwrapped(element: etree._Element, tags: tuple[str, ...]) -> Iterator[etree
 
 
 def _table_blocks(tbl: etree._Element, parent) -> list[Block]:
-    """Mastheads and item lists are often laid out in a table: read its cells row by row, each w:tc once.
+    """Mastheads and item lists are often laid out in a table: read its cells row by row, each w:tc
+    once.
 
-    A horizontally merged cell is one w:tc (gridSpan). A vertically merged one is read in its first row
-    (vMerge="restart"); the w:tc below it (vMerge="continue", normally empty) are read where they stand,
-    so nothing is lost and nothing breaks when one has no cell above it (python-docx raised ValueError)."""
+    A horizontally merged cell is one w:tc (gridSpan). A vertically merged one is read in its first
+    row (vMerge="restart"); the w:tc below it (vMerge="continue", normally empty) are read where
+    they stand, so nothing is lost and nothing breaks when one has no cell above it (python-docx
+    raised ValueError)."""
     blocks: list[Block] = []
     for tr in _unwrapped(tbl, (_TR,)):
         for tc in _unwrapped(tr, (_TC,)):
@@ -97,7 +118,8 @@ def _table_blocks(tbl: etree._Element, parent) -> list[Block]:
 
 def _paragraph_blocks(paragraph: Paragraph) -> list[Block]:
     """The paragraph and the text boxes anchored in it. A box anchored before any of the paragraph's
-    text (where Word anchors a floating box: at the start of the paragraph it stands by) is read first."""
+    text (where Word anchors a floating box: at the start of the paragraph it stands by) is read
+    first."""
     before: list[Block] = []
     after: list[Block] = []
     text, runs = "", {}
@@ -108,13 +130,18 @@ def _paragraph_blocks(paragraph: Paragraph) -> list[Block]:
         text += piece
         if piece.strip():
             runs[element] = None
-    heading = _is_heading_style(paragraph) or _all_bold([Run(r, paragraph) for r in runs], paragraph)
+    heading = _is_heading_style(paragraph) or _all_bold(
+        [Run(r, paragraph) for r in runs], paragraph
+    )
     return [*before, Block(text, heading), *after]
 
 
-def _inline(element: etree._Element, read_text: bool = True) -> Iterator[tuple[str | None, etree._Element]]:
-    """(text, its w:r) for the text shown in a paragraph, and (None, w:txbxContent) for each text box
-    anchored in it, in document order. A box's own paragraphs are not walked: they are read as blocks."""
+def _inline(
+    element: etree._Element, read_text: bool = True
+) -> Iterator[tuple[str | None, etree._Element]]:
+    """(text, its w:r) for the text shown in a paragraph, and (None, w:txbxContent) for each text
+    box anchored in it, in document order. A box's own paragraphs are not walked: they are read as
+    blocks."""
     for child in element:
         tag = child.tag
         if tag == _TXBX:
@@ -122,7 +149,8 @@ def _inline(element: etree._Element, read_text: bool = True) -> Iterator[tuple[s
                 yield None, child
         elif tag in _NOT_SHOWN:
             continue
-        elif tag == _ALTERNATE:  # text from the first choice only; text boxes as _superseded_fallback says
+        elif tag == _ALTERNATE:
+            # text from the first choice only; text boxes as _superseded_fallback says
             for n, branch in enumerate(child):
                 yield from _inline(branch, read_text and n == 0)
         elif tag in _RUN_TEXT and element.tag == _R:
@@ -130,14 +158,16 @@ def _inline(element: etree._Element, read_text: bool = True) -> Iterator[tuple[s
                 piece = _run_text(child)
                 if piece:
                     yield piece, element
-        else:  # runs, hyperlinks, w:ins, w:moveTo, w:sdt, w:smartTag, w:customXml, w:fldSimple, drawings...
+        else:
+            # runs, hyperlinks, w:ins, w:moveTo, w:sdt, w:smartTag, w:customXml, w:fldSimple,
+            # drawings...
             yield from _inline(child, read_text)
 
 
 def _run_text(element: etree._Element) -> str:
     """w:t's text; a tab; a line break (a page or column break too: it also ends a line); a hyphen.
-    A w:sym is a character from a symbol font: read when it is a Unicode character, left out when it is
-    a private-use code (Wingdings/Symbol glyph slots, F0xx) that shows nothing elsewhere."""
+    A w:sym is a character from a symbol font: read when it is a Unicode character, left out when it
+    is a private-use code (Wingdings/Symbol glyph slots, F0xx) that shows nothing elsewhere."""
     tag = element.tag
     if tag == _SYM:
         try:

@@ -1,4 +1,5 @@
 """The running web chat through its API, as another program would use it (gradio_client)."""
+
 import json
 
 import pytest
@@ -7,7 +8,20 @@ from gradio_client import Client
 from live_app import running_app
 
 pytestmark = pytest.mark.slow
-CONTRACT = {"rank", "chunk_id", "doc_id", "text", "score", "title", "date", "section", "places", "source_org", "start", "end"}
+CONTRACT = {
+    "rank",
+    "chunk_id",
+    "doc_id",
+    "text",
+    "score",
+    "title",
+    "date",
+    "section",
+    "places",
+    "source_org",
+    "start",
+    "end",
+}
 DAZHOU_LEAD = "10月10日，达州市地方志办召开专题会议"
 
 
@@ -30,7 +44,11 @@ def test_dazhou_question_cites_the_dazhou_item_first(client):
     answer = ask(client, "达州在年鉴质量方面做了什么决定？")
     assert answer["found"] is True
     first = answer["results"][0]
-    assert first["date"] == "2022-11-02" and first["places"] == ["达州市"] and first["text"].startswith(DAZHOU_LEAD)
+    assert (
+        first["date"] == "2022-11-02"
+        and first["places"] == ["达州市"]
+        and first["text"].startswith(DAZHOU_LEAD)
+    )
     assert DAZHOU_LEAD in answer["answer"] and "[1]" in answer["answer"]
     assert CONTRACT <= set(first)
     assert first["citation"].startswith("《四川省地方志工作简报》2022年11月2日 【市州动态】")
@@ -49,7 +67,9 @@ def test_every_answer_sentence_is_in_a_cited_passage(client):
 def test_question_without_answer_says_not_found(client):
     answer = ask(client, "眉山市2023年年鉴获得了什么奖")
     assert answer["found"] is False and answer["answer"] == ""
-    assert answer["not_found_message"].startswith("在已收录的5期简报（2020年7月—2024年3月）中未找到")
+    assert answer["not_found_message"].startswith(
+        "在已收录的5期简报（2020年7月—2024年3月）中未找到"
+    )
     assert answer["results"], "nearest passages are still shown as 可能相关"
     assert all(r["highlights"] == [] for r in answer["results"])
 
@@ -61,7 +81,9 @@ def test_follow_up_reuses_the_topic(client):
 
 
 def test_filters_and_passage_count(client):
-    answer = ask(client, "地方志工作会议", k=3, cities=["达州"], date_from="2024", date_to="2024-03")
+    answer = ask(
+        client, "地方志工作会议", k=3, cities=["达州"], date_from="2024", date_to="2024-03"
+    )
     assert len(answer["results"]) <= 3 and answer["results"]
     assert all("达州市" in r["cities"] and r["date"].startswith("2024") for r in answer["results"])
 
@@ -91,7 +113,9 @@ def test_login_is_required_when_configured(real_index, tmp_path):
 
 def test_precedent_list_through_the_api(client):
     answer = ask(client, "哪些市州印发了品读季实施方案")
-    assert answer["answer_source"] == "precedent" and answer["precedent"]["summary"].startswith("8个市州：成都、泸州")
+    assert answer["answer_source"] == "precedent" and answer["precedent"]["summary"].startswith(
+        "8个市州：成都、泸州"
+    )
     assert [r["group"] for r in answer["results"]][:2] == ["成都市", "泸州市"]
     assert all(r["citation"].startswith("《四川省地方志工作简报》") for r in answer["results"])
     lines = answer["answer"].splitlines()

@@ -1,4 +1,5 @@
 """The web chat in a real browser: ask, read the card, open the full text, copy, vote, follow up."""
+
 import json
 import time
 
@@ -48,9 +49,12 @@ def test_question_card_highlight_and_full_text(page):
     body = page.locator(".fulltext-body").inner_text()  # the whole bulletin, not just the passage
     assert body.startswith("【市州动态】") and "2022年11月2日印发" in body
     time.sleep(0.3)
-    assert cited.evaluate("""el => { const r = el.getBoundingClientRect(), box = el.closest('.fulltext-body').getBoundingClientRect();
-                                       return r.top < Math.min(window.innerHeight, box.bottom) && r.bottom > Math.max(0, box.top); }"""), \
-        "the cited passage is scrolled into view"
+    assert cited.evaluate("""el => {
+        const r = el.getBoundingClientRect(),
+          box = el.closest('.fulltext-body').getBoundingClientRect();
+        return r.top < Math.min(window.innerHeight, box.bottom) &&
+          r.bottom > Math.max(0, box.top);
+      }"""), "the cited passage is scrolled into view"
     page.screenshot(path=str(SCREENSHOTS / "full-text.png"))
 
 
@@ -61,7 +65,10 @@ def test_copy_citation_puts_the_house_format_on_the_clipboard(page):
     button.click()
     page.get_by_role("button", name="已复制").wait_for(timeout=5_000)
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("《四川省地方志工作简报》2022年11月2日 【市州动态】 “成都、泸州等地积极推进精品年鉴品读季活动走深走实”")
+    assert copied.startswith(
+        "《四川省地方志工作简报》2022年11月2日 【市州动态】 “成都、"
+        "泸州等地积极推进精品年鉴品读季活动走深走实”"
+    )
 
 
 def test_follow_up_and_vote_are_recorded(page, app):
@@ -69,10 +76,14 @@ def test_follow_up_and_vote_are_recorded(page, app):
     page.locator("#card-1").wait_for(timeout=60_000)
     ask_in_page(page, "那巴中呢？")
     page.locator("#card-1 .passage", has_text="巴中市委史志办召开专题会议").wait_for(timeout=60_000)
-    page.locator("#chat button[aria-label='赞']").last.click()  # Gradio's own label in a zh-CN browser
+    # Gradio's own label in a zh-CN browser
+    page.locator("#chat button[aria-label='赞']").last.click()
     votes = app[1]
     deadline = time.monotonic() + 15
-    while not (votes.exists() and votes.read_text(encoding="utf-8").strip()) and time.monotonic() < deadline:
+    while (
+        not (votes.exists() and votes.read_text(encoding="utf-8").strip())
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.2)
     rows = [json.loads(line) for line in votes.read_text(encoding="utf-8").splitlines()]
     assert rows[-1]["vote"] == "up" and rows[-1]["question"] == "那巴中呢？"
@@ -116,7 +127,11 @@ def test_dropping_an_understood_part_asks_again(page):
     before = page.locator("#cards").inner_html()
     chips.get_by_label("时间：2022年").uncheck()
     # The answer is asked again: the cards are rendered anew (the 2022 bonus is gone).
-    page.wait_for_function("before => document.querySelector('#cards').innerHTML !== before", arg=before, timeout=30_000)
+    page.wait_for_function(
+        "before => document.querySelector('#cards').innerHTML !== before",
+        arg=before,
+        timeout=30_000,
+    )
     assert not chips.get_by_label("时间：2022年").is_checked()
     assert chips.get_by_label("地点：达州市（含所辖县市区）").is_checked()
     assert page.locator("#card-1").inner_text()

@@ -1,4 +1,5 @@
 """Hostile text stays text in the browser; a new bulletin becomes searchable without a restart."""
+
 import shutil
 import time
 
@@ -20,7 +21,7 @@ HOSTILE = """四川省地方志工作办公室 2024年5月6日
 5月6日，攀枝花市地方志办召开方志馆建设推进会<img src=x onerror="alert(2)">，研究部署方志馆布展工作。会议要求，各部门按时完成布展任务。
 
 （攀枝花市地方志办）
-"""
+"""  # noqa: E501  (a bulletin paragraph is one line)
 
 NEW_BULLETIN = """四川省地方志工作办公室 2024年6月3日
 
@@ -50,7 +51,8 @@ def test_script_and_onerror_in_a_bulletin_show_as_text(browser, tmp_path):  # no
         card.wait_for(timeout=60_000)
         assert '<img src=x onerror="alert(2)">' in card.locator(".passage").inner_text()
         assert '<script>alert("xss")</script>' in card.inner_text()
-        assert "<script>alert(3)</script>" in page.locator("#chat").inner_text()  # the user's own text too
+        # the user's own text too
+        assert "<script>alert(3)</script>" in page.locator("#chat").inner_text()
         card.get_by_role("button", name="查看全文").click()
         page.locator("#cited-passage").wait_for(timeout=30_000)
         assert "onerror" in page.locator(".fulltext-body").inner_text()
@@ -59,14 +61,16 @@ def test_script_and_onerror_in_a_bulletin_show_as_text(browser, tmp_path):  # no
         for area in ("#cards", "#chat"):
             assert page.locator(f"{area} script").count() == 0
             assert page.locator(f"{area} img[onerror]").count() == 0
-            assert page.locator(f"{area} b", has_text="方志馆").count() == 0  # the user's <b> stays text
+            # the user's <b> stays text
+            assert page.locator(f"{area} b", has_text="方志馆").count() == 0
         page.close()
 
 
 def test_new_bulletin_is_served_after_ingest_without_restart(real_index, tmp_path):
     index_dir = tmp_path / "index"
     shutil.copytree(real_index, index_dir)
-    shutil.copytree(real_index.with_name("index.cache"), index_dir.with_name("index.cache"))  # embeddings of the five
+    # embeddings of the five
+    shutil.copytree(real_index.with_name("index.cache"), index_dir.with_name("index.cache"))
     new = tmp_path / "new" / "005_new.txt"
     new.parent.mkdir()
     new.write_text(NEW_BULLETIN, encoding="utf-8")

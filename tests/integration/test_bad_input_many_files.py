@@ -1,20 +1,7 @@
 """A folder of a thousand small files is indexed whole."""
 
-import codecs
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-
-import pytest
-
-import sample_documents as docs
-from conftest import B2020, B2022, B2023, B2024, BUNDATED, ROOT
-from index.build import update_index
 from index.store import load_stored
-from test_bad_input import build, synthetic_bulletin  # noqa: E402  (tests/unit)
+from test_bad_input import build, synthetic_bulletin  # from tests/unit
 
 
 def test_a_folder_of_a_thousand_small_files(tmp_path, fake_embedder):
@@ -28,4 +15,7 @@ def test_a_folder_of_a_thousand_small_files(tmp_path, fake_embedder):
     assert [f.status for f in report.files].count("added") == 1000
     stored = load_stored(tmp_path / "index")
     assert len(stored.bulletins) == 1000 and len(stored.chunks) == 1000 == stored.faiss_index.ntotal
-    assert {c.meta.title for c in stored.chunks} >= {"成都市召开第0次史志工作会议", "南充市召开第999次史志工作会议"}
+    assert {c.meta.title for c in stored.chunks} >= {
+        "成都市召开第0次史志工作会议",
+        "南充市召开第999次史志工作会议",
+    }

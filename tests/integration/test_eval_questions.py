@@ -4,14 +4,15 @@ Standard library only. Evidence strings are matched whitespace-insensitively:
 all whitespace is removed from the evidence and from each bulletin before
 counting, and every evidence must occur exactly once over all bulletins.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import unittest
-from pathlib import Path
 
-from conftest import ROOT  # noqa: E402  (the project root)
+from conftest import ROOT
+
 QUESTIONS = ROOT / "eval" / "questions" / "dev.jsonl"
 BULLETINS = ROOT / "data" / "bulletins"
 
@@ -36,7 +37,9 @@ def load_questions() -> list[dict]:
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as exc:  # pragma: no cover - message only
-                raise AssertionError(f"{QUESTIONS.name} line {lineno}: invalid JSON: {exc}") from exc
+                raise AssertionError(
+                    f"{QUESTIONS.name} line {lineno}: invalid JSON: {exc}"
+                ) from exc
     return rows
 
 
@@ -84,12 +87,16 @@ class EvalQuestionsTest(unittest.TestCase):
         no_answer = [r for r in self.rows if r.get("kind") == "no_answer"]
         self.assertGreaterEqual(len(no_answer), MIN_NO_ANSWER, "too few no_answer questions")
         for r in no_answer:
-            self.assertEqual(r.get("evidence"), [], f"{r.get('id')}: no_answer question must have empty evidence")
+            self.assertEqual(
+                r.get("evidence"), [], f"{r.get('id')}: no_answer question must have empty evidence"
+            )
 
     def test_answerable_questions_have_evidence(self) -> None:
         for r in self.rows:
             if r.get("kind") != "no_answer":
-                self.assertTrue(r.get("evidence"), f"{r.get('id')}: answerable question has no evidence")
+                self.assertTrue(
+                    r.get("evidence"), f"{r.get('id')}: answerable question has no evidence"
+                )
 
     def test_evidence_occurs_exactly_once(self) -> None:
         problems = []
@@ -102,7 +109,9 @@ class EvalQuestionsTest(unittest.TestCase):
                 total = sum(hits.values())
                 if total != 1:
                     where = {k: v for k, v in hits.items() if v} or "nowhere"
-                    problems.append(f"{r.get('id')}: evidence {ev!r} occurs {total} times ({where})")
+                    problems.append(
+                        f"{r.get('id')}: evidence {ev!r} occurs {total} times ({where})"
+                    )
         self.assertFalse(problems, "\n" + "\n".join(problems))
 
 

@@ -4,6 +4,7 @@ Each test starts from a small real index (the 2020 bulletin) and runs `python -m
 ingest` in a child process whose stderr (not a terminal: progress lines) is read
 as it comes, so a kill lands at a known moment of the ingest.
 """
+
 import json
 import os
 import queue
@@ -53,10 +54,19 @@ class Ingest:
     """An ingest process running in the background; stderr lines are collected as they come."""
 
     def __init__(self, *args, kill_at: str | None = None):
-        command = [sys.executable, "-c", KILL_AT, kill_at] if kill_at else [sys.executable, "-m", "ingest"]
-        self.proc = subprocess.Popen([*command, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True,
-                                     env={**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"})
+        command = (
+            [sys.executable, "-c", KILL_AT, kill_at]
+            if kill_at
+            else [sys.executable, "-m", "ingest"]
+        )
+        self.proc = subprocess.Popen(
+            [*command, *map(str, args)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"},
+        )
         self.pid = self.proc.pid
         self.seen: list[str] = []
         self._lines: queue.Queue = queue.Queue()
@@ -73,9 +83,14 @@ class Ingest:
             try:
                 line = self._lines.get(timeout=max(0.1, deadline - time.monotonic()))
             except queue.Empty:
-                raise AssertionError(f"no {text!r} within {timeout} s; stderr so far:\n{''.join(self.seen)}") from None
+                raise AssertionError(
+                    f"no {text!r} within {timeout} s; stderr so far:\n{''.join(self.seen)}"
+                ) from None
             if line is None:
-                raise AssertionError(f"exited {self.proc.wait()} before printing {text!r}; stderr:\n{''.join(self.seen)}")
+                raise AssertionError(
+                    f"exited {self.proc.wait()} before printing {text!r}; stderr:"
+                    f"\n{''.join(self.seen)}"
+                )
             self.seen.append(line)
             if text in line:
                 return line
@@ -109,30 +124,41 @@ def index_dir(base_index, tmp_path):
 
 
 def leftovers(index_dir):
-    return sorted(p.name for p in index_dir.parent.iterdir() if ".building-" in p.name or p.name.endswith(".previous"))
+    return sorted(
+        p.name
+        for p in index_dir.parent.iterdir()
+        if ".building-" in p.name or p.name.endswith(".previous")
+    )
 
 
 def assert_answers_as_before(index_dir):
-    """The previous index (only the 2020 bulletin) loads and answers, in-process and through the search CLI."""
+    """The previous index (only the 2020 bulletin) loads and answers, in-process and through the
+    search CLI."""
     engine = SearchEngine.open(index_dir)
     assert [b["date"] for b in engine.stored.bulletins.values()] == ["2020-07-20"]
     top = engine.search("大竹县 批示", 1)[0]
     assert "大竹县" in top.chunk.text and top.chunk.meta.date == "2020-07-20"
-    payload = json.loads(cli("-m", "index.search", "--json", "-k", "1", "--index", str(index_dir), "大竹县 批示").stdout)
+    payload = json.loads(
+        cli(
+            "-m", "index.search", "--json", "-k", "1", "--index", str(index_dir), "大竹县 批示"
+        ).stdout
+    )
     assert payload["results"][0]["chunk_id"] == top.chunk.chunk_id
 
 
 def test_sigkill_while_embedding_keeps_the_previous_index_and_the_next_ingest_completes(index_dir):
     run = Ingest(B2020, B2022, B2023, "--index", index_dir)
     run.wait_for("进度 progress: 解析 parse 3/3")
-    run.wait_for("进度 progress: 向量化 embed")  # parsing done, the model is embedding the new passages
+    # parsing done, the model is embedding the new passages
+    run.wait_for("进度 progress: 向量化 embed")
     time.sleep(1.0)
     assert run.kill() == -signal.SIGKILL
     assert_answers_as_before(index_dir)
 
     done = cli("-m", "ingest", str(B2020), str(B2022), str(B2023), "--index", str(index_dir))
     assert "3 期简报" in done.stdout and "新增" in done.stdout
-    assert "进度 progress: 向量化 embed" in done.stderr  # progress lines when stderr is not a terminal
+    # progress lines when stderr is not a terminal
+    assert "进度 progress: 向量化 embed" in done.stderr
     assert len(load_stored(index_dir).bulletins) == 3 and leftovers(index_dir) == []
 
 
@@ -157,12 +183,17 @@ def test_sigkill_while_writing_or_swapping_recovers_on_the_next_ingest(index_dir
 
 
 def test_two_ingests_at_once_both_land(index_dir):
-    """Without the lock both would read the 1-bulletin index and the later swap would drop the other's files."""
+    """Without the lock both would read the 1-bulletin index and the later swap would drop the
+    other's files."""
     first = Ingest(B2022, B2023, "--index", index_dir)
-    first.wait_for("进度 progress: 解析 parse 0/")  # it holds the lock from before parsing until the swap
+    # it holds the lock from before parsing until the swap
+    first.wait_for("进度 progress: 解析 parse 0/")
     second = Ingest(B2024, BUNDATED, "--index", index_dir)
     waiting = second.wait_for("another ingest")
-    assert f"另一个导入正在进行（PID {first.pid}）" in waiting and f"another ingest (PID {first.pid}) is running" in waiting
+    assert (
+        f"另一个导入正在进行（PID {first.pid}）" in waiting
+        and f"another ingest (PID {first.pid}) is running" in waiting
+    )
     assert first.finish()[0] == 0
     code, stdout, _ = second.finish()
     assert code == 0 and "保留" in stdout  # the second one kept what the first added
@@ -175,19 +206,45 @@ def test_two_ingests_at_once_both_land(index_dir):
 
 def test_no_wait_refuses_timeout_gives_up_and_a_killed_holder_leaves_no_stale_lock(index_dir):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom index.lock import IndexLock\n"
-         "IndexLock(sys.argv[1]).acquire()\nprint('locked', flush=True)\ntime.sleep(600)", str(index_dir)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom index.lock import IndexLock\n"
+            "IndexLock(sys.argv[1]).acquire()\nprint('locked', flush=True)\ntime.sleep(600)",
+            str(index_dir),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        refused = cli("-m", "ingest", str(B2022), "--index", str(index_dir), "--no-wait", check=False)
+        refused = cli(
+            "-m", "ingest", str(B2022), "--index", str(index_dir), "--no-wait", check=False
+        )
         assert refused.returncode == 3
-        assert f"PID {holder.pid}" in refused.stderr and "--no-wait" in refused.stderr and "Traceback" not in refused.stderr
+        assert (
+            f"PID {holder.pid}" in refused.stderr
+            and "--no-wait" in refused.stderr
+            and "Traceback" not in refused.stderr
+        )
 
         started = time.monotonic()
-        gave_up = cli("-m", "ingest", str(B2022), "--index", str(index_dir), "--wait-timeout", "1", check=False)
+        gave_up = cli(
+            "-m",
+            "ingest",
+            str(B2022),
+            "--index",
+            str(index_dir),
+            "--wait-timeout",
+            "1",
+            check=False,
+        )
         assert gave_up.returncode == 3 and time.monotonic() - started >= 1
-        assert f"另一个导入正在进行（PID {holder.pid}）" in gave_up.stderr and "gave up after" in gave_up.stderr
+        assert (
+            f"另一个导入正在进行（PID {holder.pid}）" in gave_up.stderr
+            and "gave up after" in gave_up.stderr
+        )
         assert_answers_as_before(index_dir)  # refused ingests changed nothing
 
         waiting = Ingest(B2022, "--index", index_dir)

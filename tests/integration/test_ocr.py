@@ -7,6 +7,7 @@ must parse like the TXT, read with high character accuracy, and answer the same
 dev questions. The OCR tests need Debian's tesseract-ocr and tesseract-ocr-chi-sim
 (`make test` installs them) and a CJK font to draw the pages (fonts-noto-cjk).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ from ingest.errors import NeedsOcrError
 from ingest.formats import ocr
 
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_ocr import char_accuracy, make_scan  # noqa: E402
+from bench_ocr import char_accuracy, make_scan
 
 QUESTIONS = ROOT / "eval" / "questions" / "dev.jsonl"
 # Measured (docs/ocr.md): a scanner-quality copy of this bulletin reads at ~0.95-0.97 of its
@@ -33,16 +34,24 @@ _SPACE = re.compile(r"\s+")
 
 def _cjk_font() -> bool:
     try:
-        return bool(subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=30).stdout.strip())
+        return bool(
+            subprocess.run(
+                ["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=30
+            ).stdout.strip()
+        )
     except (OSError, subprocess.SubprocessError):
         return False
 
 
-needs_ocr = pytest.mark.skipif(ocr.find_tesseract() is None,
-                               reason="needs tesseract with its Chinese model: sudo apt-get install tesseract-ocr "
-                                      "tesseract-ocr-chi-sim (make system-packages)")
-needs_font = pytest.mark.skipif(not _cjk_font(), reason="no CJK font to draw the scanned pages: "
-                                                         "sudo apt-get install fonts-noto-cjk")
+needs_ocr = pytest.mark.skipif(
+    ocr.find_tesseract() is None,
+    reason="needs tesseract with its Chinese model: sudo apt-get install tesseract-ocr "
+    "tesseract-ocr-chi-sim (make system-packages)",
+)
+needs_font = pytest.mark.skipif(
+    not _cjk_font(),
+    reason="no CJK font to draw the scanned pages: sudo apt-get install fonts-noto-cjk",
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,26 +83,36 @@ def fuzzy_contains(needle: str, haystack: str, max_error_share: float = 0.15) ->
     for i, char in enumerate(needle, 1):
         current = [i]
         for j, other in enumerate(haystack, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
         previous = current
     return min(previous) <= max_error_share * len(needle)
 
 
 # -- a scanned copy parses like the TXT -------------------------------------------------
 
+
 @needs_ocr
 @needs_font
 def test_scanned_pdf_parses_like_its_txt(parsed_scan, parsed, scan_2020):
     scan, txt = parsed_scan.bulletin, parsed[B2020].bulletin
     assert scan.ocr and not txt.ocr
-    assert scan.source_format == "pdf" and scan.page_starts and len(scan.page_starts) == scan_2020["pages"]
+    assert (
+        scan.source_format == "pdf"
+        and scan.page_starts
+        and len(scan.page_starts) == scan_2020["pages"]
+    )
     assert scan.date == txt.date == "2020-07-20" and scan.issuer == txt.issuer
     assert [i.section for i in scan.items] == [i.section for i in txt.items]
     # Every item is found, under its title give or take a misread character; most titles exactly.
     pairs = list(zip([i.title for i in scan.items], [i.title for i in txt.items]))
-    assert len(scan.items) == len(txt.items) and all(char_accuracy(t, s) >= 0.8 for s, t in pairs), pairs
+    assert len(scan.items) == len(txt.items) and all(
+        char_accuracy(t, s) >= 0.8 for s, t in pairs
+    ), pairs
     assert sum(s == t for s, t in pairs) >= len(pairs) / 2, pairs
-    assert [bool(i.source_org) for i in scan.items] == [bool(i.source_org) for i in txt.items]  # "（省地方志办）"
+    # "（省地方志办）"
+    assert [bool(i.source_org) for i in scan.items] == [bool(i.source_org) for i in txt.items]
     accuracy = char_accuracy(txt.text_clean, scan.text_clean)
     assert accuracy >= MIN_ACCURACY, accuracy
     # The user is told, and every passage card will be marked.
@@ -123,10 +142,11 @@ def test_picture_of_a_page_is_read(scan_2020, parsed):
 @needs_ocr
 @needs_font
 def test_scanned_copy_answers_the_dev_questions_like_the_txt(tmp_path, scan_2020):
-    """The corpus with the 2020 bulletin as a scan retrieves the evidence wherever the all-TXT corpus does."""
+    """The corpus with the 2020 bulletin as a scan retrieves the evidence wherever the all-TXT
+    corpus does."""
+    from fakes import FakeEmbedder
     from index.build import update_index
     from index.engine import SearchEngine
-    from fakes import FakeEmbedder
 
     txt_corpus, scan_corpus = tmp_path / "txt", tmp_path / "scan"
     txt_corpus.mkdir(), scan_corpus.mkdir()
@@ -136,13 +156,21 @@ def test_scanned_copy_answers_the_dev_questions_like_the_txt(tmp_path, scan_2020
             shutil.copy(path, scan_corpus / path.name)
     shutil.copy(scan_2020["pdf"], scan_corpus / "2020-scan.pdf")
     text_2020 = _squash(B2020.read_text(encoding="utf-8"))
-    questions = [q for q in map(json.loads, QUESTIONS.read_text(encoding="utf-8").splitlines())
-                 if any(_squash(e) in text_2020 for e in q["evidence"])]
+    questions = [
+        q
+        for q in map(json.loads, QUESTIONS.read_text(encoding="utf-8").splitlines())
+        if any(_squash(e) in text_2020 for e in q["evidence"])
+    ]
     assert len(questions) >= 10
 
     def answered(corpus, evidence_in):
         index_dir = corpus.parent / f"{corpus.name}-index"
-        report = update_index([corpus], index_dir, embedder=FakeEmbedder(), cache_path=corpus.parent / f"{corpus.name}.sqlite")
+        report = update_index(
+            [corpus],
+            index_dir,
+            embedder=FakeEmbedder(),
+            cache_path=corpus.parent / f"{corpus.name}.sqlite",
+        )
         assert not report.failed, [(f.path, f.reason) for f in report.failed]
         engine = SearchEngine.open(index_dir, embedder=FakeEmbedder())
         found = set()
@@ -161,6 +189,7 @@ def test_scanned_copy_answers_the_dev_questions_like_the_txt(tmp_path, scan_2020
 
 # -- what happens without an engine, or without text -------------------------------------
 
+
 def test_without_tesseract_the_scan_says_what_to_install(tmp_path, monkeypatch):
     import sample_documents as docs
     from ingest.documents import load_document
@@ -176,7 +205,9 @@ def test_without_tesseract_the_scan_says_what_to_install(tmp_path, monkeypatch):
     from PIL import Image
 
     Image.new("L", (200, 100), 255).save(tmp_path / "page.png")
-    with pytest.raises(NeedsOcrError, match="sudo apt-get install tesseract-ocr tesseract-ocr-chi-sim"):
+    with pytest.raises(
+        NeedsOcrError, match="sudo apt-get install tesseract-ocr tesseract-ocr-chi-sim"
+    ):
         load_document(tmp_path / "page.png")
 
 
@@ -184,12 +215,15 @@ def test_missing_chinese_model_is_named(monkeypatch):
     monkeypatch.setattr(ocr.shutil, "which", lambda name: "/usr/bin/tesseract")
     monkeypatch.setattr(ocr, "_languages", lambda exe: frozenset({"eng", "osd"}))
     assert ocr.find_tesseract() is None
-    assert "chi_sim" in ocr.missing_engine_reason() and ocr.INSTALL_HINT in ocr.missing_engine_reason()
+    assert (
+        "chi_sim" in ocr.missing_engine_reason() and ocr.INSTALL_HINT in ocr.missing_engine_reason()
+    )
 
 
 @needs_ocr
 def test_scan_without_text_still_needs_ocr(tmp_path):
-    """Grey bars where lines were: OCR finds nothing, and the file is reported, not indexed as noise."""
+    """Grey bars where lines were: OCR finds nothing, and the file is reported, not indexed as
+    noise."""
     import sample_documents as docs
     from ingest.documents import load_document
 
@@ -221,18 +255,37 @@ def test_page_cap(tmp_path, monkeypatch):
 
 # -- Tesseract's habits undone ----------------------------------------------------------
 
-@pytest.mark.parametrize("raw, clean", [
-    ("成 都 市 地 方 志 办 印 发 《 成 都 市 “ 精 品", "成都市地方志办印发《成都市“精品"),
-    ("作用不断深化 ; 签署《深化川渝地方", "作用不断深化；签署《深化川渝地方"),
-    ("宋开慧对下半年工作提五点要求 : 一是聚焦", "宋开慧对下半年工作提五点要求：一是聚焦"),
-    ("之举推动地方志事业发展。〈省地方志办）", "之举推动地方志事业发展。（省地方志办）"),
-    ("建议，指导市州抓好整改落实。《省地方志办）", "建议，指导市州抓好整改落实。（省地方志办）"),
-    ("第24期《总第275期）刊登《大竹县紧扣“三个动作”主动服务大局》信息", "第24期（总第275期）刊登《大竹县紧扣“三个动作”主动服务大局》信息"),
-    ("全省 21个市〈州)地方综合年鉴 (2020卷）", "全省 21个市（州）地方综合年鉴（2020卷）"),
-    ("《关于印发〈四川省条例〉的通知》", "《关于印发〈四川省条例〉的通知》"),  # a title inside a title stays
-    ("总浏览量4668.83万次。ratio 1:2, see (a)", "总浏览量4668.83万次。ratio 1:2, see (a)"),  # numbers, Latin stay
-    ("10月21 日，成都市", "10月21 日，成都市"),  # digit spacing is the cleaner's job, as for a PDF
-])
+
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("成 都 市 地 方 志 办 印 发 《 成 都 市 “ 精 品", "成都市地方志办印发《成都市“精品"),
+        ("作用不断深化 ; 签署《深化川渝地方", "作用不断深化；签署《深化川渝地方"),
+        ("宋开慧对下半年工作提五点要求 : 一是聚焦", "宋开慧对下半年工作提五点要求：一是聚焦"),
+        ("之举推动地方志事业发展。〈省地方志办）", "之举推动地方志事业发展。（省地方志办）"),
+        (
+            "建议，指导市州抓好整改落实。《省地方志办）",
+            "建议，指导市州抓好整改落实。（省地方志办）",
+        ),
+        (
+            "第24期《总第275期）刊登《大竹县紧扣“三个动作”主动服务大局》信息",
+            "第24期（总第275期）刊登《大竹县紧扣“三个动作”主动服务大局》信息",
+        ),
+        ("全省 21个市〈州)地方综合年鉴 (2020卷）", "全省 21个市（州）地方综合年鉴（2020卷）"),
+        (
+            "《关于印发〈四川省条例〉的通知》",
+            "《关于印发〈四川省条例〉的通知》",
+        ),  # a title inside a title stays
+        (
+            "总浏览量4668.83万次。ratio 1:2, see (a)",
+            "总浏览量4668.83万次。ratio 1:2, see (a)",
+        ),  # numbers, Latin stay
+        (
+            "10月21 日，成都市",
+            "10月21 日，成都市",
+        ),  # digit spacing is the cleaner's job, as for a PDF
+    ],
+)
 def test_tidy_ocr_text(raw, clean):
     assert ocr.tidy_ocr_text(raw) == clean
 
@@ -241,18 +294,31 @@ def test_page_numbers_as_ocr_reads_them_are_dropped():
     lines = ["四川省地方志工作简报", "正文第一行。", "正文第二行。", "一 3 一"]
     assert ocr._drop_page_numbers(lines) == ["四川省地方志工作简报", "正文第一行。", "正文第二行。"]
     assert ocr._drop_page_numbers([".1", "正文。", "，"]) == ["正文。"]
-    assert ocr._drop_page_numbers(["正文。", "正文。", "2020", "正文。", "正文。", "正文。"])[2] == "2020"  # mid-page: kept
+    # mid-page: kept
+    assert (
+        ocr._drop_page_numbers(["正文。", "正文。", "2020", "正文。", "正文。", "正文。"])[2]
+        == "2020"
+    )
 
 
 # -- the passage card -------------------------------------------------------------------
 
+
 def test_card_of_an_ocr_passage_is_marked():
     from chat.render import card_html
 
-    result = {"chunk_id": "scan#0", "text": "正文<b>", "title": "标题", "date": "2020-07-20", "citation": "引用",
-              "ocr": True, "pages": [1]}
+    result = {
+        "chunk_id": "scan#0",
+        "text": "正文<b>",
+        "title": "标题",
+        "date": "2020-07-20",
+        "citation": "引用",
+        "ocr": True,
+        "pages": [1],
+    }
     html = card_html(result, 1)
     assert "OCR识别" in html and 'class="ocr"' in html and "正文&lt;b&gt;" in html
     assert "OCR识别" not in card_html({**result, "ocr": False}, 1)
-    legacy = {k: v for k, v in result.items() if k != "ocr"}  # an index built before the flag existed
+    # an index built before the flag existed
+    legacy = {k: v for k, v in result.items() if k != "ocr"}
     assert "OCR识别" not in card_html(legacy, 1)

@@ -1,16 +1,13 @@
-"""Every bundled bulletin as turned, landscape and ordinary PDFs parses like its TXT (whole documents: slower)."""
-
-import re
+"""Every bundled bulletin as turned, landscape and ordinary PDFs parses like its TXT (whole
+documents: slower)."""
 
 import pytest
 
-import pdf_layouts as layouts
 import sample_documents as docs
-from conftest import ALL, B2020, B2022, B2024
+from conftest import ALL, B2022, B2024
 from ingest.formats import pdf as pdf_module
-from ingest.formats.pdf import PageLines, extract_pages, page_problem, read_pdf
-from ingest.pipeline import parse_file
-from test_pdf_layout import TURNED, assert_parses_like_txt, write_layout  # noqa: E402  (tests/unit)
+from ingest.formats.pdf import extract_pages, read_pdf
+from test_pdf_layout import TURNED, assert_parses_like_txt, write_layout  # from tests/unit
 
 
 @pytest.mark.parametrize("kind", TURNED)
@@ -22,8 +19,10 @@ def test_turned_pages_parse_like_the_txt(parsed, tmp_path, kind, path):
     assert_parses_like_txt(pdf, parsed[path], path.stem)
 
 
-@pytest.mark.parametrize("kind", ["landscape90", "landscape270", "rotate180", "compensated180", "sideways90",
-                                  "sideways270"])
+@pytest.mark.parametrize(
+    "kind",
+    ["landscape90", "landscape270", "rotate180", "compensated180", "sideways90", "sideways270"],
+)
 @pytest.mark.parametrize("path", [B2022, B2024], ids=lambda p: p.name)
 def test_landscape_and_upside_down_pages_parse_like_the_txt(parsed, tmp_path, kind, path):
     assert_parses_like_txt(write_layout(kind, path, tmp_path), parsed[path], path.stem)

@@ -1,10 +1,11 @@
 """The "not found" rule: pure decisions, then the search CLI on the real index."""
+
 import json
 
 import pytest
 
-from conftest import cli
 from answer.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, judge, min_bm25_from_env
+from conftest import cli
 from ingest.places import load_gazetteer
 
 GAZ = load_gazetteer()
@@ -37,19 +38,34 @@ def test_threshold_from_environment(monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("query, found", [
-    ("达州在年鉴质量方面做了什么决定", True),
-    ("what did Dazhou decide on yearbook quality", True),
-    ("眉山市2023年年鉴获得了什么奖", False),
-    ("如何办理护照", False),
-])
+@pytest.mark.parametrize(
+    "query, found",
+    [
+        ("达州在年鉴质量方面做了什么决定", True),
+        ("what did Dazhou decide on yearbook quality", True),
+        ("眉山市2023年年鉴获得了什么奖", False),
+        ("如何办理护照", False),
+    ],
+)
 def test_search_json_carries_the_verdict(real_index, query, found):
-    payload = json.loads(cli("-m", "index.search", "--json", "-k", "2", "--index", str(real_index), query).stdout)
+    payload = json.loads(
+        cli("-m", "index.search", "--json", "-k", "2", "--index", str(real_index), query).stdout
+    )
     assert payload["relevance"]["found"] is found
     assert len(payload["results"]) == 2  # near misses are still listed
 
 
 @pytest.mark.slow
 def test_text_output_says_not_found_and_lists_near_misses(real_index):
-    out = cli("-m", "index.search", "-k", "1", "--index", str(real_index), "--min-bm25", "99", "达州 年鉴质量").stdout
+    out = cli(
+        "-m",
+        "index.search",
+        "-k",
+        "1",
+        "--index",
+        str(real_index),
+        "--min-bm25",
+        "99",
+        "达州 年鉴质量",
+    ).stdout
     assert out.startswith("未找到“达州 年鉴质量”的答案") and "可能相关" in out and "[1]" in out

@@ -1,4 +1,6 @@
-"""`python -m index.search` with understanding, precedent mode and exports: real model, real processes."""
+"""`python -m index.search` with understanding, precedent mode and exports: real model, real
+processes."""
+
 import json
 
 import pytest
@@ -7,7 +9,20 @@ from docx import Document
 from conftest import cli
 
 pytestmark = pytest.mark.slow
-CONTRACT_KEYS = {"rank", "chunk_id", "doc_id", "text", "score", "title", "date", "section", "places", "source_org", "start", "end"}
+CONTRACT_KEYS = {
+    "rank",
+    "chunk_id",
+    "doc_id",
+    "text",
+    "score",
+    "title",
+    "date",
+    "section",
+    "places",
+    "source_org",
+    "start",
+    "end",
+}
 PLAN_CITIES = {"成都", "泸州", "德阳", "遂宁", "资阳", "阿坝"}
 
 
@@ -36,14 +51,26 @@ def test_text_output_shows_the_understood_line(real_index):
     out = search(real_index, "-k", "1", "去年内江史志阅览室建设").stdout
     headline, understood = out.splitlines()[:2]
     assert headline == "“去年内江史志阅览室建设” 的前 1 条结果："
-    assert understood.startswith("理解为：地点：内江市（含所辖县市区） · 时间：去年（2023年，以最新一期简报2024年3月13日为准）")
+    assert understood.startswith(
+        "理解为：地点：内江市（含所辖县市区） · 时间：去年（2023年，"
+        "以最新一期简报2024年3月13日为准）"
+    )
     assert "内江全覆盖建设乡镇（街道）史志阅览室" in out
 
 
 def test_drop_and_no_understand(real_index):
-    dropped = search_json(real_index, "-k", "2", "--drop", "date", "达州2022年在年鉴质量上做了什么")["understood"]
-    assert dropped["dates"] is None and dropped["dropped"] == ["date"] and dropped["places"][0]["name"] == "达州市"
-    assert search_json(real_index, "-k", "2", "--no-understand", "达州2022年 年鉴")["understood"] is None
+    dropped = search_json(
+        real_index, "-k", "2", "--drop", "date", "达州2022年在年鉴质量上做了什么"
+    )["understood"]
+    assert (
+        dropped["dates"] is None
+        and dropped["dropped"] == ["date"]
+        and dropped["places"][0]["name"] == "达州市"
+    )
+    assert (
+        search_json(real_index, "-k", "2", "--no-understand", "达州2022年 年鉴")["understood"]
+        is None
+    )
 
 
 def test_precedent_wording_gives_a_grouped_list(real_index):
@@ -51,9 +78,13 @@ def test_precedent_wording_gives_a_grouped_list(real_index):
     plist = payload["precedent"]
     names = {g["name"] for g in plist["groups"]}
     assert PLAN_CITIES <= names
-    assert plist["summary"].startswith(f"{sum(1 for g in plist['groups'] if g['city'])}个市州：成都、泸州、德阳、遂宁")
+    assert plist["summary"].startswith(
+        f"{sum(1 for g in plist['groups'] if g['city'])}个市州：成都、泸州、德阳、遂宁"
+    )
     entries = [e for g in plist["groups"] for e in g["entries"]]
-    assert len(entries) == plist["count"] and all(e["citation"].startswith("《四川省地方志工作简报》") for e in entries)
+    assert len(entries) == plist["count"] and all(
+        e["citation"].startswith("《四川省地方志工作简报》") for e in entries
+    )
     assert payload["results"]  # the ranked passages stay in the contract
 
 
@@ -61,7 +92,9 @@ def test_precedent_flag_text_and_docx_export(real_index, tmp_path):
     target = tmp_path / "先例.docx"
     result = search(real_index, "--precedent", "--export", str(target), "年鉴篇目审查")
     headline, understood = result.stdout.splitlines()[:2]
-    assert headline.startswith("先例：") and understood.startswith("理解为：查先例：列出全部相关条目")
+    assert headline.startswith("先例：") and understood.startswith(
+        "理解为：查先例：列出全部相关条目"
+    )
     assert "出处：《四川省地方志工作简报》" in result.stdout
     assert str(target) in result.stderr
     paragraphs = [p.text for p in Document(str(target)).paragraphs]
@@ -73,12 +106,32 @@ def test_csv_export_of_results(real_index, tmp_path):
     target = tmp_path / "结果.csv"
     search(real_index, "-k", "2", "--no-precedent", "--export", str(target), "大竹县 批示")
     data = target.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbf") and "大竹县地方志工作获县政府主要领导肯定性批示" in data.decode("utf-8-sig")
+    assert data.startswith(
+        b"\xef\xbb\xbf"
+    ) and "大竹县地方志工作获县政府主要领导肯定性批示" in data.decode("utf-8-sig")
 
 
 def test_bad_export_suffix_and_policy_are_one_line_errors(real_index, tmp_path):
-    result = cli("-m", "index.search", "--index", str(real_index), "--export", str(tmp_path / "x.pdf"), "年鉴", check=False)
+    result = cli(
+        "-m",
+        "index.search",
+        "--index",
+        str(real_index),
+        "--export",
+        str(tmp_path / "x.pdf"),
+        "年鉴",
+        check=False,
+    )
     assert result.returncode == 2 and "x.pdf" in result.stderr and ".docx" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "x.pdf").exists()
-    bad = cli("-m", "index.search", "--index", str(real_index), "--policy", "place=maybe", "年鉴", check=False)
+    bad = cli(
+        "-m",
+        "index.search",
+        "--index",
+        str(real_index),
+        "--policy",
+        "place=maybe",
+        "年鉴",
+        check=False,
+    )
     assert bad.returncode == 2 and "place='maybe'" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,21 +1,30 @@
 """Understanding-aware retrieval and precedent lists (answer/ask.py, answer/precedent.py) on a real
 index of the five bulletins built with the fake embedder (BM25 is the real one)."""
+
 from __future__ import annotations
 
 import pytest
 
+from answer.ask import Policy, ask, date_status, place_match, understand_for
+from answer.precedent import PROVINCE, report_place
+from answer.understand import understand
 from conftest import ALL, B2020
 from fakes import FakeEmbedder
-from answer.ask import Policy, ask, date_status, place_match, understand_for
 from index.build import update_index
 from index.engine import SearchEngine
-from answer.precedent import PROVINCE, report_place
 from index.retrieval import Filters
-from answer.understand import understand
 from ingest.model import ChunkMeta
 from ingest.places import load_gazetteer
 
-GOLD_PLAN_CITIES = {"成都", "泸州", "德阳", "遂宁", "资阳", "阿坝"}  # issued 品读季 implementation plans
+# issued 品读季 implementation plans
+GOLD_PLAN_CITIES = {
+    "成都",
+    "泸州",
+    "德阳",
+    "遂宁",
+    "资阳",
+    "阿坝",
+}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +51,9 @@ def test_anchor_is_the_newest_bulletin(engine, tmp_path):
     u = understand_for(engine, "去年各市州赴外省调研")
     assert (u.dates.date_from, u.dates.date_to) == ("2023-01-01", "2023-12-31")
     assert "以最新一期简报2024年3月13日为准" in u.summary
-    update_index([B2020], tmp_path / "idx", embedder=FakeEmbedder(), cache_path=tmp_path / "c.sqlite")
+    update_index(
+        [B2020], tmp_path / "idx", embedder=FakeEmbedder(), cache_path=tmp_path / "c.sqlite"
+    )
     old = SearchEngine.open(tmp_path / "idx", embedder=FakeEmbedder())
     assert understand_for(old, "去年").dates.date_from == "2019-01-01"
 
@@ -74,7 +85,9 @@ def test_unknown_dates_are_ranked_lower_or_kept_apart_never_dropped(engine):
     statuses = {h.chunk.doc_id: h.why["understanding"]["date"] for h in boosted.hits}
     # The undated bulletin names "同年12月，评选出首批5部": its passage is kept, as "mentioned".
     assert statuses.get("001_77113442e680a174") in ("mentioned", "unknown")
-    separate = ask(engine, "去年年鉴质量建设成效", k=5, policy=Policy(date="filter", undated="separate"))
+    separate = ask(
+        engine, "去年年鉴质量建设成效", k=5, policy=Policy(date="filter", undated="separate")
+    )
     assert separate.undated and all(h.chunk.meta.date is None for h in separate.undated)
     assert all(h.why["understanding"]["date"] in ("in", "mentioned") for h in separate.hits)
     assert separate.ranked() == separate.hits + separate.undated
@@ -82,34 +95,65 @@ def test_unknown_dates_are_ranked_lower_or_kept_apart_never_dropped(engine):
 
 def test_date_status_uses_event_dates_then_the_bulletin_date(engine):
     u = understand("2024年2月", load_gazetteer())
-    assert date_status(u, ChunkMeta.from_dict({"event_dates": ["2024-02-28"], "date": "2024-03-13"})) == "in"
-    assert date_status(u, ChunkMeta.from_dict({"event_dates": ["2024-03-12"], "date": "2024-03-13"})) == "out"  # the event decides
+    assert (
+        date_status(u, ChunkMeta.from_dict({"event_dates": ["2024-02-28"], "date": "2024-03-13"}))
+        == "in"
+    )
+    # the event decides
+    assert (
+        date_status(u, ChunkMeta.from_dict({"event_dates": ["2024-03-12"], "date": "2024-03-13"}))
+        == "out"
+    )
     assert date_status(u, ChunkMeta.from_dict({"event_dates": [], "date": "2024-02-01"})) == "in"
     assert date_status(u, ChunkMeta.from_dict({"event_dates": [], "date": None})) == "unknown"
-    assert date_status(u, ChunkMeta.from_dict({"event_dates": [], "date": None}), "2024年2月召开会议") == "mentioned"
-    assert date_status(understand("年鉴", load_gazetteer()), ChunkMeta.from_dict({"date": None})) == "any"
+    assert (
+        date_status(u, ChunkMeta.from_dict({"event_dates": [], "date": None}), "2024年2月召开会议")
+        == "mentioned"
+    )
+    assert (
+        date_status(understand("年鉴", load_gazetteer()), ChunkMeta.from_dict({"date": None}))
+        == "any"
+    )
 
 
 def test_place_match_shares(engine):
     g = load_gazetteer()
     county = understand("大竹县", g)
-    assert place_match(county, ChunkMeta.from_dict({"places": ["达州市 › 大竹县"], "cities": ["达州市"]}), 0.5) == 1.0
-    assert place_match(county, ChunkMeta.from_dict({"places": ["达州市"], "cities": ["达州市"]}), 0.5) == 0.5  # its city's own item
-    assert place_match(county, ChunkMeta.from_dict({"places": ["广安市"], "cities": ["广安市"]}), 0.5) == 0.0
+    assert (
+        place_match(
+            county, ChunkMeta.from_dict({"places": ["达州市 › 大竹县"], "cities": ["达州市"]}), 0.5
+        )
+        == 1.0
+    )
+    # its city's own item
+    assert (
+        place_match(county, ChunkMeta.from_dict({"places": ["达州市"], "cities": ["达州市"]}), 0.5)
+        == 0.5
+    )
+    assert (
+        place_match(county, ChunkMeta.from_dict({"places": ["广安市"], "cities": ["广安市"]}), 0.5)
+        == 0.0
+    )
 
 
 def test_dropping_a_part_stops_favouring_it(engine):
     query = "达州2022年在年鉴质量上做了什么"
     answer = ask(engine, query, k=5, drop=("place:达州市",))
-    assert answer.understanding.places == () and answer.understanding.dates.date_from == "2022-01-01"
+    assert (
+        answer.understanding.places == () and answer.understanding.dates.date_from == "2022-01-01"
+    )
     assert "达州" not in answer.understanding.search_text()
     assert all(h.why["understanding"]["place"] == 0.0 for h in answer.hits)
     no_date = ask(engine, query, k=5, drop=("date",))
-    assert no_date.understanding.dates is None and "2022年" not in no_date.understanding.search_text()
+    assert (
+        no_date.understanding.dates is None and "2022年" not in no_date.understanding.search_text()
+    )
 
 
 def test_filters_still_apply(engine):
-    hits = ask(engine, "哪些市州印发了品读季实施方案", k=5, filters=Filters(cities=("德阳市",))).hits
+    hits = ask(
+        engine, "哪些市州印发了品读季实施方案", k=5, filters=Filters(cities=("德阳市",))
+    ).hits
     assert hits and all("德阳市" in h.chunk.meta.cities for h in hits)
 
 
@@ -122,7 +166,9 @@ def test_precedent_list_groups_reports_by_city(engine):
     g = load_gazetteer()
     codes = [g.resolve(grp.city).code for grp in plist.groups if grp.city]
     assert codes == sorted(codes)  # official order: 成都, 泸州, 德阳, 遂宁, …
-    assert plist.summary.startswith(f"{len([x for x in plist.groups if x.city])}个市州：成都、泸州、德阳、遂宁")
+    assert plist.summary.startswith(
+        f"{len([x for x in plist.groups if x.city])}个市州：成都、泸州、德阳、遂宁"
+    )
     keys = [e.key for e in plist.entries]
     assert len(keys) == len(set(keys))  # one entry per report
     chengdu = next(grp for grp in plist.groups if grp.name == "成都")
@@ -145,16 +191,27 @@ def test_precedent_switch_and_threshold(engine):
     assert ask(engine, "年鉴篇目审查", k=5).precedent is None
     forced = ask(engine, "年鉴篇目审查", k=5, precedent=True).precedent
     assert forced is not None and forced.count >= 2
-    strict = ask(engine, "年鉴篇目审查", k=5, precedent=True, policy=Policy(precedent_threshold=0.95)).precedent
+    strict = ask(
+        engine, "年鉴篇目审查", k=5, precedent=True, policy=Policy(precedent_threshold=0.95)
+    ).precedent
     assert strict.count < forced.count
     assert all(e.score >= 0.95 for e in strict.entries)
     assert ask(engine, "哪些市州印发了品读季实施方案", k=5, precedent=False).precedent is None
 
 
 def test_a_long_report_is_one_entry_with_its_matching_text(engine):
-    plist = ask(engine, "省地方志办 年鉴质量建设 篇目审查 复核 质量抽查", k=5, precedent=True,
-                       policy=Policy(precedent_threshold=0.0)).precedent
-    review = [e for e in plist.entries if e.result["doc_id"] == "001_77113442e680a174" and e.key.endswith("/0#0")]
+    plist = ask(
+        engine,
+        "省地方志办 年鉴质量建设 篇目审查 复核 质量抽查",
+        k=5,
+        precedent=True,
+        policy=Policy(precedent_threshold=0.0),
+    ).precedent
+    review = [
+        e
+        for e in plist.entries
+        if e.result["doc_id"] == "001_77113442e680a174" and e.key.endswith("/0#0")
+    ]
     assert len(review) == 1 and len(review[0].chunk_ids) == 7  # seven chunks, one report
     text_clean = engine.bulletin("001_77113442e680a174")["text_clean"]
     assert review[0].text in text_clean  # overlapping chunks merged back into the original text
@@ -162,20 +219,46 @@ def test_a_long_report_is_one_entry_with_its_matching_text(engine):
 
 def test_report_place_reads_the_combined_source_line():
     g = load_gazetteer()
-    combined = {"source_org": "综合省地方志办、乐山市、广安市、雅安市信息", "combined": True,
-                "cities": ["乐山市", "广安市", "雅安市"], "places": ["乐山市", "广安市", "雅安市"]}
+    combined = {
+        "source_org": "综合省地方志办、乐山市、广安市、雅安市信息",
+        "combined": True,
+        "cities": ["乐山市", "广安市", "雅安市"],
+        "places": ["乐山市", "广安市", "雅安市"],
+    }
     assert report_place(ChunkMeta.from_dict({**combined, "report_index": 0}), g) == PROVINCE
-    assert report_place(ChunkMeta.from_dict({**combined, "report_index": 2, "cities": ["广安市"]}), g).name == "广安市"
-    counties = {"source_org": "综合苍溪县、内江隆昌市、天全县地方志部门信息", "combined": True, "report_index": 1,
-                "cities": ["内江市"], "places": ["内江市 › 隆昌市"]}
+    assert (
+        report_place(
+            ChunkMeta.from_dict({**combined, "report_index": 2, "cities": ["广安市"]}), g
+        ).name
+        == "广安市"
+    )
+    counties = {
+        "source_org": "综合苍溪县、内江隆昌市、天全县地方志部门信息",
+        "combined": True,
+        "report_index": 1,
+        "cities": ["内江市"],
+        "places": ["内江市 › 隆昌市"],
+    }
     assert report_place(ChunkMeta.from_dict(counties), g).label == "内江市 › 隆昌市"
-    assert report_place(ChunkMeta.from_dict({"source_org": "大竹县地方志办", "cities": ["达州市"]}), g).name == "大竹县"
-    assert report_place(ChunkMeta.from_dict({"source_org": None, "places": ["成都市", "成都市 › 武侯区"]}), g).name == "武侯区"
+    assert (
+        report_place(
+            ChunkMeta.from_dict({"source_org": "大竹县地方志办", "cities": ["达州市"]}), g
+        ).name
+        == "大竹县"
+    )
+    assert (
+        report_place(
+            ChunkMeta.from_dict({"source_org": None, "places": ["成都市", "成都市 › 武侯区"]}), g
+        ).name
+        == "武侯区"
+    )
     assert report_place(ChunkMeta.from_dict({"source_org": "某某单位", "places": []}), g) is None
 
 
 def test_policy_parse():
-    assert Policy.parse("place=filter,date_bonus=0.25,undated=separate") == Policy(place="filter", date_bonus=0.25, undated="separate")
+    assert Policy.parse("place=filter,date_bonus=0.25,undated=separate") == Policy(
+        place="filter", date_bonus=0.25, undated="separate"
+    )
     assert Policy.parse("") == Policy()
     with pytest.raises(ValueError, match="choose one of"):
         Policy.parse("place=maybe")

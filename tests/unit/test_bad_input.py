@@ -1,11 +1,11 @@
 """Bad input: every bad file is reported by name with its reason, and the good files of the
 same run are indexed all the same."""
+
 import codecs
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,9 @@ from index.store import load_stored
 
 
 def build(paths, index_dir, embedder, **kw):
-    return update_index(paths, index_dir, embedder=embedder, cache_path=index_dir.parent / "cache.sqlite", **kw)
+    return update_index(
+        paths, index_dir, embedder=embedder, cache_path=index_dir.parent / "cache.sqlite", **kw
+    )
 
 
 def by_name(report):
@@ -36,17 +38,25 @@ def messy_folder(tmp_path_factory):
     shutil.copy(folder / "good.pdf", folder / "副本 good.pdf")  # a copy of a PDF: also a duplicate
     (folder / "gbk.txt").write_bytes(B2023.read_text(encoding="utf-8").encode("gbk"))
     (folder / "bom.txt").write_bytes(codecs.BOM_UTF8 + B2024.read_bytes())
-    docs.write_markdown(docs.bulletin_blocks(_parse(B2020)), folder / "good.md")  # same bulletin, other bytes
+    # same bulletin, other bytes
+    docs.write_markdown(docs.bulletin_blocks(_parse(B2020)), folder / "good.md")
     (folder / "empty.txt").write_bytes(b"")
     (folder / "junk.txt").write_bytes(os.urandom(4096).replace(b"\x00", b"\x01") + b"\x00" * 64)
     whole = (folder / "good.pdf").read_bytes()
     (folder / "truncated.pdf").write_bytes(whole[: len(whole) // 2])
-    docs.write_pdf(docs.original_lines(BUNDATED), folder / "encrypted.pdf", encrypt=StandardEncryption("secret"))
+    docs.write_pdf(
+        docs.original_lines(BUNDATED),
+        folder / "encrypted.pdf",
+        encrypt=StandardEncryption("secret"),
+    )
     docs.write_scanned_pdf(folder / "scanned.pdf")
     (folder / "not really.pdf").write_text("这不是PDF，只是改了扩展名的文本。", encoding="utf-8")
     (folder / "broken.docx").write_bytes(b"PK\x03\x04" + os.urandom(512))
-    (folder / "menu only.html").write_text("<html><body><nav><a href='/'>首页</a></nav></body></html>", encoding="utf-8")
-    (folder / "~$good.docx").write_bytes(b"\x00lock")  # Word's lock file: not a document, skipped silently
+    (folder / "menu only.html").write_text(
+        "<html><body><nav><a href='/'>首页</a></nav></body></html>", encoding="utf-8"
+    )
+    # Word's lock file: not a document, skipped silently
+    (folder / "~$good.docx").write_bytes(b"\x00lock")
     return folder
 
 
@@ -56,26 +66,36 @@ def _parse(path):
     return parse_file(path, path.stem)
 
 
-
-
 def test_owner_password_only_pdf_is_readable(tmp_path):
     """Restricting printing or copying (an owner password) does not stop text extraction."""
     from reportlab.lib.pdfencrypt import StandardEncryption
 
     pdf = tmp_path / "restricted.pdf"
-    docs.write_pdf(docs.original_lines(B2020), pdf, encrypt=StandardEncryption("", ownerPassword="owner", canCopy=0))
-    assert [i.title for i in _parse(pdf).bulletin.items] == [i.title for i in _parse(B2020).bulletin.items]
+    docs.write_pdf(
+        docs.original_lines(B2020),
+        pdf,
+        encrypt=StandardEncryption("", ownerPassword="owner", canCopy=0),
+    )
+    assert [i.title for i in _parse(pdf).bulletin.items] == [
+        i.title for i in _parse(B2020).bulletin.items
+    ]
 
 
 def test_file_over_the_size_limit_is_reported_not_read(tmp_path, fake_embedder, monkeypatch):
     big = tmp_path / "big.txt"
     big.write_bytes(B2023.read_bytes() * 3)  # 36 KB
     shutil.copy(B2020, tmp_path / "small.txt")  # 5.6 KB
-    report = build([big, tmp_path / "small.txt"], tmp_path / "index", fake_embedder, max_file_mb=0.02)
+    report = build(
+        [big, tmp_path / "small.txt"], tmp_path / "index", fake_embedder, max_file_mb=0.02
+    )
     status = by_name(report)
     assert status["small.txt"][0] == "added"
-    assert status["big.txt"][0] == "failed" and "文件过大（35 KB，上限 20 KB）" in status["big.txt"][1]
-    assert "--max-file-mb" in status["big.txt"][1] and "BULLETIN_MAX_FILE_MB" in status["big.txt"][1]
+    assert (
+        status["big.txt"][0] == "failed" and "文件过大（35 KB，上限 20 KB）" in status["big.txt"][1]
+    )
+    assert (
+        "--max-file-mb" in status["big.txt"][1] and "BULLETIN_MAX_FILE_MB" in status["big.txt"][1]
+    )
     monkeypatch.setenv("BULLETIN_MAX_FILE_MB", "1")  # without the argument, the environment decides
     assert by_name(build([big], tmp_path / "index", fake_embedder))["big.txt"][0] == "added"
     monkeypatch.setenv("BULLETIN_MAX_FILE_MB", "0.001")
@@ -89,12 +109,14 @@ def run_ingest(*args, env=None, user=None):
     command = [sys.executable, "-m", "ingest", *args, "--no-progress"]
     if user:
         command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})})
-
-
-
-
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
+    )
 
 
 @pytest.mark.parametrize("when", ["between discover and read", "while parsing"])
@@ -152,9 +174,23 @@ def test_file_changed_while_being_read_is_reported(tmp_path, fake_embedder, monk
 
 def synthetic_bulletin(n: int) -> str:
     """A short bulletin in the printed layout: header, section, one item, footer."""
-    cities = ["成都市", "自贡市", "泸州市", "德阳市", "绵阳市", "广元市", "遂宁市", "内江市", "乐山市", "南充市"]
+    cities = [
+        "成都市",
+        "自贡市",
+        "泸州市",
+        "德阳市",
+        "绵阳市",
+        "广元市",
+        "遂宁市",
+        "内江市",
+        "乐山市",
+        "南充市",
+    ]
     city = cities[n % len(cities)]
     month, day = n % 12 + 1, n % 28 + 1
-    return (f"四川省地方志工作办公室 2023年 {month}月 {day}日\n\n【市州动态】\n\n{city}召开第{n}次史志工作会议\n\n"
-            f"{month}月 {day}日，{city}地方志办召开第{n}次工作会议，部署年鉴编纂和志书审查工作。\n\n"
-            f"（{city}地方志办）\n\n四川省地方志工作办公室综合处 2023年 {month}月 {day}日印发\n")
+    return (
+        f"四川省地方志工作办公室 2023年 {month}月 "
+        f"{day}日\n\n【市州动态】\n\n{city}召开第{n}次史志工作会议\n\n"
+        f"{month}月 {day}日，{city}地方志办召开第{n}次工作会议，部署年鉴编纂和志书审查工作。\n\n"
+        f"（{city}地方志办）\n\n四川省地方志工作办公室综合处 2023年 {month}月 {day}日印发\n"
+    )

@@ -1,20 +1,23 @@
 """The web chat's logic without a server: answers, follow-ups, dates, rendering, the LLM filter."""
+
 import pytest
 
+from answer.llm import build_messages, cited_sentences
 from answer.sentences import Reply, SentenceScorer, extractive_answer, split_sentences
 from chat.conversation import follow_up_query
-from answer.llm import build_messages, cited_sentences
 from chat.render import cards_html, esc_markdown, full_text_html, marked, reply_markdown
 from chat.service import date_bound
-from ingest.places import load_gazetteer
 from index.tokenizer import make_tokenizer
+from ingest.places import load_gazetteer
 
 GAZ = load_gazetteer()
 TOKENIZE = make_tokenizer("jieba")
 DAZHOU_Q = "达州在年鉴质量方面做了什么决定"
 
-P1 = ("10月10日，达州市地方志办召开专题会议，研究贯彻落实全省年鉴质量提升工作视频会议措施。"
-      "会议决定，成立年鉴质量提升工作专班！会后印发了通知。")
+P1 = (
+    "10月10日，达州市地方志办召开专题会议，研究贯彻落实全省年鉴质量提升工作视频会议措施。"
+    "会议决定，成立年鉴质量提升工作专班！会后印发了通知。"
+)
 P2 = "10月12日，泸州市地方志办印发《泸州市“精品年鉴品读季”活动实施方案》。活动为期三个月。"
 
 
@@ -34,7 +37,10 @@ def test_split_sentences_keeps_offsets_and_closing_quotes():
 
 def test_a_line_break_ends_a_sentence_without_punctuation():
     text = "深化年鉴质量意识，持续推动年鉴质量提升\n会议要求，各地按时报送。"
-    assert [text[s:e] for s, e in split_sentences(text)] == ["深化年鉴质量意识，持续推动年鉴质量提升", "会议要求，各地按时报送。"]
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "深化年鉴质量意识，持续推动年鉴质量提升",
+        "会议要求，各地按时报送。",
+    ]
 
 
 def test_answer_sentences_are_verbatim_spans_with_markers():
@@ -42,8 +48,10 @@ def test_answer_sentences_are_verbatim_spans_with_markers():
     assert answer.sentences, "the 达州 passage answers the question"
     for sentence in answer.sentences:
         source = [P1, P2][sentence.passage - 1]
-        assert source[sentence.start:sentence.end] == sentence.text
-    assert answer.sentences[0].passage == 1 and answer.sentences[0].text.startswith("10月10日，达州市")
+        assert source[sentence.start : sentence.end] == sentence.text
+    assert answer.sentences[0].passage == 1 and answer.sentences[0].text.startswith(
+        "10月10日，达州市"
+    )
     assert all(f"{s.text}[{s.passage}]" in answer.text for s in answer.sentences)
     assert answer.highlights(1) == [(s.start, s.end) for s in answer.sentences if s.passage == 1]
 
@@ -58,42 +66,60 @@ def test_empty_passages_give_an_empty_answer():
     assert extractive_answer(DAZHOU_Q, [], scorer([P1])) == Reply(())
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("那巴中呢?", "巴中市在年鉴质量方面做了什么决定"),
-    ("巴中呢", "巴中市在年鉴质量方面做了什么决定"),
-    ("那大竹县呢？", "大竹县在年鉴质量方面做了什么决定"),
-    ("德阳和遂宁呢", "德阳市、遂宁市在年鉴质量方面做了什么决定"),
-    ("2023年呢", "2023年达州在年鉴质量方面做了什么决定"),
-    ("What about Bazhong?", "巴中市在年鉴质量方面做了什么决定"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("那巴中呢?", "巴中市在年鉴质量方面做了什么决定"),
+        ("巴中呢", "巴中市在年鉴质量方面做了什么决定"),
+        ("那大竹县呢？", "大竹县在年鉴质量方面做了什么决定"),
+        ("德阳和遂宁呢", "德阳市、遂宁市在年鉴质量方面做了什么决定"),
+        ("2023年呢", "2023年达州在年鉴质量方面做了什么决定"),
+        ("What about Bazhong?", "巴中市在年鉴质量方面做了什么决定"),
+    ],
+)
 def test_follow_ups_reuse_the_previous_topic(question, expected):
     assert follow_up_query(question, DAZHOU_Q, GAZ) == expected
 
 
 def test_english_thread_follow_up_uses_english_names():
-    assert follow_up_query("What about Bazhong?", "what did Dazhou decide on yearbook quality", GAZ) == \
-        "what did Bazhong decide on yearbook quality"
+    assert (
+        follow_up_query("What about Bazhong?", "what did Dazhou decide on yearbook quality", GAZ)
+        == "what did Bazhong decide on yearbook quality"
+    )
 
 
-@pytest.mark.parametrize("question, previous", [
-    ("巴中在年鉴质量上做了什么", DAZHOU_Q),  # has its own topic
-    ("那巴中呢?", None),  # nothing to follow
-    ("方志馆建设情况怎么样", DAZHOU_Q),  # no place, no year
-])
+@pytest.mark.parametrize(
+    "question, previous",
+    [
+        ("巴中在年鉴质量上做了什么", DAZHOU_Q),  # has its own topic
+        ("那巴中呢?", None),  # nothing to follow
+        ("方志馆建设情况怎么样", DAZHOU_Q),  # no place, no year
+    ],
+)
 def test_new_questions_stand_alone(question, previous):
     assert follow_up_query(question, previous, GAZ) is None
 
 
-@pytest.mark.parametrize("text, end, expected", [
-    ("2022", False, "2022-01-01"), ("2022", True, "2022-12-31"),
-    ("2024-02", True, "2024-02-29"), ("2022-12", True, "2022-12-31"), ("2022年11月", False, "2022-11-01"),
-    ("2022-11-02", True, "2022-11-02"), ("2022/11/2", False, "2022-11-02"), ("", False, None),
-])
+@pytest.mark.parametrize(
+    "text, end, expected",
+    [
+        ("2022", False, "2022-01-01"),
+        ("2022", True, "2022-12-31"),
+        ("2024-02", True, "2024-02-29"),
+        ("2022-12", True, "2022-12-31"),
+        ("2022年11月", False, "2022-11-01"),
+        ("2022-11-02", True, "2022-11-02"),
+        ("2022/11/2", False, "2022-11-02"),
+        ("", False, None),
+    ],
+)
 def test_date_bounds(text, end, expected):
     assert date_bound(text, end) == expected
 
 
-@pytest.mark.parametrize("text", ["去年", "2022-13", "2023-02-30", "11/2022", "2022-00", "2022-11-0"])
+@pytest.mark.parametrize(
+    "text", ["去年", "2022-13", "2023-02-30", "11/2022", "2022-00", "2022-11-0"]
+)
 def test_bad_dates_are_refused_in_chinese(text):
     with pytest.raises(ValueError, match="日期"):
         date_bound(text, end=False)
@@ -103,40 +129,82 @@ XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
 
 def result(text=P1, **extra):
-    return {"rank": 1, "chunk_id": "doc#0", "doc_id": "doc", "text": text, "score": 1.0, "title": extra.get("title", "标题"),
-            "date": "2022-11-02", "section": "市州动态", "places": ["达州市"], "source_org": "达州市地方志办", "start": 0,
-            "end": len(text), "citation": extra.get("citation", "《四川省地方志工作简报》2022年11月2日"), "highlights": [[0, 10]]}
+    return {
+        "rank": 1,
+        "chunk_id": "doc#0",
+        "doc_id": "doc",
+        "text": text,
+        "score": 1.0,
+        "title": extra.get("title", "标题"),
+        "date": "2022-11-02",
+        "section": "市州动态",
+        "places": ["达州市"],
+        "source_org": "达州市地方志办",
+        "start": 0,
+        "end": len(text),
+        "citation": extra.get("citation", "《四川省地方志工作简报》2022年11月2日"),
+        "highlights": [[0, 10]],
+    }
 
 
 def test_cards_escape_document_text_and_mark_highlights():
-    html = cards_html({"found": True, "results": [result(text=XSS + "正文", title=XSS, citation=XSS)]})
+    html = cards_html(
+        {"found": True, "results": [result(text=XSS + "正文", title=XSS, citation=XSS)]}
+    )
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert '<mark class="hl">&lt;script&gt;' in html  # highlight offsets cut the raw text, escaping follows
+    # highlight offsets cut the raw text, escaping follows
+    assert '<mark class="hl">&lt;script&gt;' in html
 
 
 def test_reply_escapes_answer_and_turns_markers_into_superscripts():
-    record = {"found": True, "answer": XSS + "。[1] *重点*[2]", "notices": [], "answer_source": "extractive"}
+    record = {
+        "found": True,
+        "answer": XSS + "。[1] *重点*[2]",
+        "notices": [],
+        "answer_source": "extractive",
+    }
     reply = reply_markdown(record)
     assert "<script>" not in reply and "<img" not in reply
     assert "<sup>[1]</sup>" in reply and "<sup>[2]</sup>" in reply and r"\*重点\*" in reply
 
 
 def test_not_found_reply_has_no_answer_text():
-    reply = reply_markdown({"found": False, "answer": "", "not_found_message": "在已收录的5期简报中未找到“x”的答案。", "notices": []})
+    reply = reply_markdown(
+        {
+            "found": False,
+            "answer": "",
+            "not_found_message": "在已收录的5期简报中未找到“x”的答案。",
+            "notices": [],
+        }
+    )
     assert reply.startswith("在已收录的5期简报中未找到") and "<sup>" not in reply
 
 
 def test_full_text_marks_the_cited_passage_once():
     text = "前文。" + P1 + "后文。"
-    html = full_text_html({"chunk_id": "d#1", "text": text, "start": 3, "end": 3 + len(P1), "date": None,
-                           "date_estimate": "2024", "issuer": None, "issue_no": None, "citation": "引"})
+    html = full_text_html(
+        {
+            "chunk_id": "d#1",
+            "text": text,
+            "start": 3,
+            "end": 3 + len(P1),
+            "date": None,
+            "date_estimate": "2024",
+            "issuer": None,
+            "issue_no": None,
+            "citation": "引",
+        }
+    )
     assert html.count('id="cited-passage"') == 1 and "日期不详（约2024年）" in html
     assert f'<mark class="cited" id="cited-passage">{P1}</mark>' in html
 
 
 def test_marked_ignores_overlaps_and_out_of_range():
-    assert marked("abcdef", [(1, 3), (2, 4), (5, 99)]) == 'a<mark class="hl">bc</mark>de<mark class="hl">f</mark>'
+    assert (
+        marked("abcdef", [(1, 3), (2, 4), (5, 99)])
+        == 'a<mark class="hl">bc</mark>de<mark class="hl">f</mark>'
+    )
 
 
 def test_markdown_escape():

@@ -1,4 +1,5 @@
 """Chunks cite the cleaned text exactly and never cross reports."""
+
 import json
 
 from conftest import ALL, B2022, B2024
@@ -10,7 +11,7 @@ def test_every_chunk_is_an_exact_slice_of_the_cleaned_text(parsed):
     for path in ALL:
         bulletin = parsed[path].bulletin
         for chunk in parsed[path].chunks:
-            assert bulletin.text_clean[chunk.start:chunk.end] == chunk.text, chunk.chunk_id
+            assert bulletin.text_clean[chunk.start : chunk.end] == chunk.text, chunk.chunk_id
 
 
 def test_chunk_ids_and_metadata(parsed):
@@ -43,21 +44,53 @@ def test_long_reports_split_with_overlap_on_chinese_boundaries(parsed):
     assert all(a.text[-1] in "。！？；，、" for a, _ in pairs)
     assert all(len(c.text) <= 200 for c in chunks)
     for c in chunks:
-        assert bulletin.text_clean[c.start:c.end] == c.text
+        assert bulletin.text_clean[c.start : c.end] == c.text
 
 
 def test_chunk_meta_keeps_the_chunks_jsonl_form(parsed):
     chunk = parsed[B2022].chunks[0]
     line = chunk.to_dict()
     meta = line["meta"]
-    assert list(meta) == ["title", "subtitle", "section", "date", "date_estimate", "issue_no", "issuer", "places", "cities",
-                          "source_org", "event_dates", "item_index", "item_id", "report_index", "piece", "pieces",
-                          "combined", "path", "pages"]  # "ocr" only when true
-    assert isinstance(meta["places"], list) and isinstance(meta["event_dates"], list) and meta["pages"] is None
+    # "ocr" only when true
+    assert list(meta) == [
+        "title",
+        "subtitle",
+        "section",
+        "date",
+        "date_estimate",
+        "issue_no",
+        "issuer",
+        "places",
+        "cities",
+        "source_org",
+        "event_dates",
+        "item_index",
+        "item_id",
+        "report_index",
+        "piece",
+        "pieces",
+        "combined",
+        "path",
+        "pages",
+    ]
+    assert (
+        isinstance(meta["places"], list)
+        and isinstance(meta["event_dates"], list)
+        and meta["pages"] is None
+    )
     again = Chunk.from_dict(json.loads(json.dumps(line, ensure_ascii=False)))
     assert again == chunk and isinstance(again.meta.places, tuple)
-    assert ChunkMeta.from_dict({**meta, "ocr": True, "pages": [2, 3]}).to_dict() == {**meta, "ocr": True, "pages": [2, 3]}
+    assert ChunkMeta.from_dict({**meta, "ocr": True, "pages": [2, 3]}).to_dict() == {
+        **meta,
+        "ocr": True,
+        "pages": [2, 3],
+    }
     # An older index lacks keys (defaults); a newer one may add some (kept and written back).
     old = ChunkMeta.from_dict({"title": "t", "places": ["达州市"], "future": {"x": 1}})
-    assert old.places == ("达州市",) and old.cities == () and old.report_index == 0 and old.pages is None
+    assert (
+        old.places == ("达州市",)
+        and old.cities == ()
+        and old.report_index == 0
+        and old.pages is None
+    )
     assert old.to_dict()["future"] == {"x": 1}

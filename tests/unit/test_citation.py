@@ -1,13 +1,22 @@
 """House citation format: every known field in place, unknown fields left out."""
+
 from answer.citation import chinese_date, date_label, house_citation, unknown_date_label
 
-COMBINED = {"date": "2022-11-02", "section": "市州动态", "title": "成都、泸州等地积极推进精品年鉴品读季活动走深走实",
-            "source_org": "综合成都市、泸州市、德阳市、遂宁市、资阳市、阿坝州信息", "issue_no": None}
+COMBINED = {
+    "date": "2022-11-02",
+    "section": "市州动态",
+    "title": "成都、泸州等地积极推进精品年鉴品读季活动走深走实",
+    "source_org": "综合成都市、泸州市、德阳市、遂宁市、资阳市、阿坝州信息",
+    "issue_no": None,
+}
 
 
 def test_house_format_for_a_combined_item():
-    assert house_citation(COMBINED) == ("《四川省地方志工作简报》2022年11月2日 【市州动态】 “成都、泸州等地积极推进精品年鉴品读季活动走深走实”"
-                                        "（综合成都市、泸州市、德阳市、遂宁市、资阳市、阿坝州信息）")
+    assert house_citation(COMBINED) == (
+        "《四川省地方志工作简报》2022年11月2日 【市州动态】 “成都、"
+        "泸州等地积极推进精品年鉴品读季活动走深走实”"
+        "（综合成都市、泸州市、德阳市、遂宁市、资阳市、阿坝州信息）"
+    )
 
 
 def test_unknown_date_is_left_out_not_estimated():
@@ -17,7 +26,9 @@ def test_unknown_date_is_left_out_not_estimated():
 
 def test_issue_number_and_pages_when_known():
     cited = house_citation({**COMBINED, "issue_no": "第5期", "pages": [2, 3]})
-    assert cited.startswith("《四川省地方志工作简报》第5期（2022年11月2日）") and cited.endswith("信息），第2—3页")
+    assert cited.startswith("《四川省地方志工作简报》第5期（2022年11月2日）") and cited.endswith(
+        "信息），第2—3页"
+    )
     assert house_citation({**COMBINED, "pages": [4]}).endswith("，第4页")
 
 

@@ -6,12 +6,18 @@ def test_month_day_resolved_with_bulletin_year():
 
 
 def test_january_bulletin_reporting_december_is_last_year():
-    assert event_dates("12月28日，召开会议。1月5日，印发方案。", "2024-01-10") == ["2023-12-28", "2024-01-05"]
+    assert event_dates("12月28日，召开会议。1月5日，印发方案。", "2024-01-10") == [
+        "2023-12-28",
+        "2024-01-05",
+    ]
 
 
 def test_ranges_and_lists_of_days():
     assert event_dates("7月10日至15日，分赴江苏", "2023-07-24") == ["2023-07-10", "2023-07-15"]
-    assert event_dates("先后于7月17日、20日开工作例会", "2023-07-24") == ["2023-07-17", "2023-07-20"]
+    assert event_dates("先后于7月17日、20日开工作例会", "2023-07-24") == [
+        "2023-07-17",
+        "2023-07-20",
+    ]
 
 
 def test_full_dates_trusted_without_bulletin_year_partial_ones_not():

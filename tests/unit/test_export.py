@@ -1,4 +1,5 @@
 """Exports of precedent lists and result lists (answer/export.py): Markdown, CSV, DOCX."""
+
 from __future__ import annotations
 
 import csv
@@ -7,14 +8,14 @@ import io
 import pytest
 from docx import Document
 
+from answer.ask import ask
+from answer.citation import house_citation
+from answer.export import CSV_COLUMNS, export, export_to
+from chat.render import card_html
 from conftest import ALL
 from fakes import FakeEmbedder
 from index.build import update_index
-from answer.citation import house_citation
 from index.engine import SearchEngine, result_dict
-from answer.ask import ask
-from answer.export import CSV_COLUMNS, export, export_to
-from chat.render import card_html
 
 PLAN_QUESTION = "哪些市州印发了精品年鉴品读季活动实施方案?"
 
@@ -77,7 +78,8 @@ def test_docx_opens_with_python_docx_and_holds_the_list(listed, tmp_path):
         assert f"出处：{entry.citation}" in paragraphs
     assert any(p.startswith("10月21日，成都市地方志办印发") for p in paragraphs)
     east_asian = document.styles["Normal"].element.rPr.rFonts.get(
-        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
+    )
     assert east_asian == "宋体"
 
 
@@ -104,10 +106,23 @@ def test_unknown_formats_name_the_file(listed, tmp_path):
 
 def test_undated_rows_carry_the_cards_date_label():
     """A passage of unknown date reads "日期不详（约2024年）" on the card and in every export."""
-    result = {"rank": 1, "chunk_id": "001_x#0", "doc_id": "001_x", "text": "全省年鉴工作会议召开。", "title": "年鉴工作会议",
-              "date": None, "date_estimate": "2024", "section": None, "places": [], "source_org": None, "event_dates": []}
+    result = {
+        "rank": 1,
+        "chunk_id": "001_x#0",
+        "doc_id": "001_x",
+        "text": "全省年鉴工作会议召开。",
+        "title": "年鉴工作会议",
+        "date": None,
+        "date_estimate": "2024",
+        "section": None,
+        "places": [],
+        "source_org": None,
+        "event_dates": [],
+    }
     label = "日期不详（约2024年）"
-    assert f'<span class="date">{label}</span>' in card_html({**result, "citation": house_citation(result)}, 1)
+    assert f'<span class="date">{label}</span>' in card_html(
+        {**result, "citation": house_citation(result)}, 1
+    )
     assert f"1. **{label} · 年鉴工作会议**" in export([result], "md", "年鉴").decode("utf-8")
     rows = list(csv.reader(io.StringIO(export([result], "csv", "年鉴").decode("utf-8-sig"))))
     assert rows[1][CSV_COLUMNS.index("日期")] == label

@@ -1,4 +1,5 @@
 """Fusion is a pure function: checked on tiny hand-computed runs."""
+
 import pytest
 
 from index.fusion import rank_of, rrf, weighted

@@ -1,16 +1,30 @@
 """Index build, load and incremental update, with the fake embedder (no model)."""
+
 import json
 import shutil
 
 import pytest
 
-from conftest import ALL, B2020, B2022, CORPUS
+from conftest import ALL, B2020, B2022
 from index.build import update_index
 from index.engine import SearchEngine, result_dict
 from index.retrieval import Filters
 from index.store import IndexMismatchError, IndexMissingError, load_stored
 
-CONTRACT_KEYS = {"rank", "chunk_id", "doc_id", "text", "score", "title", "date", "section", "places", "source_org", "start", "end"}
+CONTRACT_KEYS = {
+    "rank",
+    "chunk_id",
+    "doc_id",
+    "text",
+    "score",
+    "title",
+    "date",
+    "section",
+    "places",
+    "source_org",
+    "start",
+    "end",
+}
 
 
 @pytest.fixture
@@ -23,7 +37,9 @@ def corpus(tmp_path):
 
 
 def build(paths, index_dir, embedder, **kw):
-    return update_index(paths, index_dir, embedder=embedder, cache_path=index_dir.parent / "cache.sqlite", **kw)
+    return update_index(
+        paths, index_dir, embedder=embedder, cache_path=index_dir.parent / "cache.sqlite", **kw
+    )
 
 
 def test_build_load_and_search(tmp_path, corpus, fake_embedder):
@@ -47,7 +63,7 @@ def test_build_load_and_search(tmp_path, corpus, fake_embedder):
         result = result_dict(hits[0], 1)
         assert CONTRACT_KEYS <= set(result)
         bulletin = engine.bulletin(result["doc_id"])
-        assert bulletin["text_clean"][result["start"]:result["end"]] == result["text"]
+        assert bulletin["text_clean"][result["start"] : result["end"]] == result["text"]
     assert engine.search("达州 年鉴质量", 1, "bm25")[0].chunk.meta.cities == ("达州市",)
 
 
@@ -57,7 +73,8 @@ def test_filters_city_includes_counties_date_and_section(tmp_path, corpus, fake_
     engine = SearchEngine.open(index_dir, embedder=fake_embedder)
     hits = engine.search("地方志工作批示", 10, "hybrid", Filters(cities=("达州市",)))
     assert hits and all("达州市" in h.chunk.meta.cities for h in hits)
-    assert any("大竹县" in " ".join(h.chunk.meta.places) for h in hits)  # county counts for its city
+    # county counts for its city
+    assert any("大竹县" in " ".join(h.chunk.meta.places) for h in hits)
     hits = engine.search("年鉴", 20, "bm25", Filters(date_from="2024-01-01", date_to="2024-12-31"))
     assert hits and all(h.chunk.meta.date == "2024-03-13" for h in hits)
     hits = engine.search("年鉴", 20, "dense", Filters(sections=("特别关注",)))
@@ -87,16 +104,30 @@ def test_incremental_add_change_remove(tmp_path, fake_embedder):
 
     shutil.copy(B2022, folder / "b.txt")  # add
     report = build([folder], index_dir, fake_embedder)
-    assert {f.path.split("/")[-1]: f.status for f in report.files} == {"a.txt": "unchanged", "b.txt": "added"}
-    added_chunks = load_stored(index_dir).manifest["files"][str((folder / "b.txt").resolve())]["chunks"]
+    assert {f.path.split("/")[-1]: f.status for f in report.files} == {
+        "a.txt": "unchanged",
+        "b.txt": "added",
+    }
+    added_chunks = load_stored(index_dir).manifest["files"][str((folder / "b.txt").resolve())][
+        "chunks"
+    ]
     assert fake_embedder.passages_embedded - first == added_chunks  # only the new file was embedded
 
     text = (folder / "a.txt").read_text(encoding="utf-8")  # change
-    (folder / "a.txt").write_text(text.replace("宋开慧对雅安市地方志工作提出新要求", "宋开慧对雅安市史志工作提出新要求"), encoding="utf-8")
+    (folder / "a.txt").write_text(
+        text.replace("宋开慧对雅安市地方志工作提出新要求", "宋开慧对雅安市史志工作提出新要求"),
+        encoding="utf-8",
+    )
     report = build([folder], index_dir, fake_embedder)
-    assert {f.path.split("/")[-1]: f.status for f in report.files} == {"a.txt": "updated", "b.txt": "unchanged"}
+    assert {f.path.split("/")[-1]: f.status for f in report.files} == {
+        "a.txt": "updated",
+        "b.txt": "unchanged",
+    }
     titles = {c.meta.title for c in load_stored(index_dir).chunks}
-    assert "宋开慧对雅安市史志工作提出新要求" in titles and "宋开慧对雅安市地方志工作提出新要求" not in titles
+    assert (
+        "宋开慧对雅安市史志工作提出新要求" in titles
+        and "宋开慧对雅安市地方志工作提出新要求" not in titles
+    )
 
     (folder / "b.txt").unlink()  # remove
     report = build([folder], index_dir, fake_embedder)
@@ -121,9 +152,14 @@ def test_kept_bulletins_are_not_re_embedded_when_the_cache_is_gone(tmp_path, fak
     added = next(f for f in report.files if f.status == "added")
     assert report.embedded == added.chunks and first.embedded == before.faiss_index.ntotal
     after = load_stored(index_dir)
-    kept = {c.chunk_id: i for i, c in enumerate(after.chunks) if c.doc_id == before.chunks[0].doc_id}
+    kept = {
+        c.chunk_id: i for i, c in enumerate(after.chunks) if c.doc_id == before.chunks[0].doc_id
+    }
     for row, chunk in enumerate(before.chunks):
-        assert (after.faiss_index.reconstruct(kept[chunk.chunk_id]) == before.faiss_index.reconstruct(row)).all()
+        assert (
+            after.faiss_index.reconstruct(kept[chunk.chunk_id])
+            == before.faiss_index.reconstruct(row)
+        ).all()
 
 
 def test_bad_files_reported_by_name_and_the_rest_indexed(tmp_path, fake_embedder):

@@ -1,4 +1,6 @@
-"""Safe updates without the model: the lock, tidying after a killed ingest, saved reports, progress lines."""
+"""Safe updates without the model: the lock, tidying after a killed ingest, saved reports, progress
+lines."""
+
 import io
 import json
 import os
@@ -14,16 +16,20 @@ from ingest.__main__ import ProgressLines
 
 
 def build(paths, index_dir, embedder, **kw):
-    return update_index(paths, index_dir, embedder=embedder, cache_path=index_dir.parent / "cache.sqlite", **kw)
+    return update_index(
+        paths, index_dir, embedder=embedder, cache_path=index_dir.parent / "cache.sqlite", **kw
+    )
 
 
 # --- the lock ---------------------------------------------------------------
+
 
 def test_second_lock_on_the_same_index_is_refused_with_the_holders_pid(tmp_path):
     index_dir = tmp_path / "index"
     with IndexLock(index_dir):
         assert lock_path_for(index_dir).read_text().strip() == str(os.getpid())
-        # flock conflicts between two open files even inside one process, so this is a real contender.
+        # flock conflicts between two open files even inside one process, so this is a real
+        # contender.
         with pytest.raises(IndexBusyError, match=f"PID {os.getpid()}") as caught:
             IndexLock(index_dir, timeout=0).acquire()
         assert caught.value.holder_pid == os.getpid()
@@ -54,10 +60,12 @@ def test_update_refuses_while_another_update_holds_the_index(tmp_path, fake_embe
 
 # --- tidying what a killed ingest left --------------------------------------
 
+
 def test_kill_between_the_swap_renames_is_undone_by_the_next_update(tmp_path, fake_embedder):
     index_dir = tmp_path / "index"
     build([B2020], index_dir, fake_embedder)
-    # The state a SIGKILL between swap_in's two renames leaves: live index aside, a finished build beside it.
+    # The state a SIGKILL between swap_in's two renames leaves: live index aside, a finished
+    # build beside it.
     index_dir.rename(previous_dir(index_dir))
     (tmp_path / "index.building-abc123").mkdir()
     (tmp_path / "index.building-abc123" / "faiss.index").write_bytes(b"partial")
@@ -66,12 +74,17 @@ def test_kill_between_the_swap_renames_is_undone_by_the_next_update(tmp_path, fa
     report = build([B2022], index_dir, fake_embedder)
     assert any("restored the previous index" in note for note in report.recovered)
     assert any("index.building-abc123" in note for note in report.recovered)
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("index")) == \
-        ["index", "index.lock", "index.reports"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("index")) == [
+        "index",
+        "index.lock",
+        "index.reports",
+    ]
     assert len(load_stored(index_dir).bulletins) == 2  # B2020 came back and B2022 was added
 
 
-def test_recovery_drops_a_stale_previous_copy_and_leaves_other_indexes_alone(tmp_path, fake_embedder):
+def test_recovery_drops_a_stale_previous_copy_and_leaves_other_indexes_alone(
+    tmp_path, fake_embedder
+):
     index_dir = tmp_path / "index"
     build([B2020], index_dir, fake_embedder)
     stale = previous_dir(index_dir)
@@ -87,6 +100,7 @@ def test_recovery_drops_a_stale_previous_copy_and_leaves_other_indexes_alone(tmp
 
 # --- reports beside the index -----------------------------------------------
 
+
 def test_every_update_saves_its_report_as_json_and_markdown(tmp_path, fake_embedder):
     index_dir = tmp_path / "index"
     (tmp_path / "bad.txt").write_bytes(b"")
@@ -97,8 +111,15 @@ def test_every_update_saves_its_report_as_json_and_markdown(tmp_path, fake_embed
     assert saved["counts"] == {"added": 2, "failed": 1}
     assert saved["total_bulletins"] == 2 and saved["embedded"] == saved["total_chunks"] > 0
     by_name = {os.path.basename(f["path"]): f for f in saved["files"]}
-    assert by_name["bad.txt"]["status"] == "failed" and by_name["bad.txt"]["reason"] == "文件为空 / file is empty"
-    assert by_name[B2020.name]["items"] == 5 and by_name[B2020.name]["chunks"] == 6 and by_name[B2020.name]["seconds"] > 0
+    assert (
+        by_name["bad.txt"]["status"] == "failed"
+        and by_name["bad.txt"]["reason"] == "文件为空 / file is empty"
+    )
+    assert (
+        by_name[B2020.name]["items"] == 5
+        and by_name[B2020.name]["chunks"] == 6
+        and by_name[B2020.name]["seconds"] > 0
+    )
     # Embedding time is measured around the model only, apart from parsing and writing.
     assert saved["embed_seconds"] > 0 and saved["index_write_seconds"] > 0
     assert saved["parse_seconds"] == pytest.approx(sum(f["seconds"] for f in saved["files"]))
@@ -106,9 +127,12 @@ def test_every_update_saves_its_report_as_json_and_markdown(tmp_path, fake_embed
     markdown = (folder / "latest.md").read_text(encoding="utf-8")
     assert "新增 2，失败 1" in markdown and "file is empty" in markdown and B2020.name in markdown
 
-    again = build([B2020, B2022], index_dir, fake_embedder)  # nothing changed: saved too, with its own name
+    # nothing changed: saved too, with its own name
+    again = build([B2020, B2022], index_dir, fake_embedder)
     assert again.saved_to != report.saved_to
-    assert json.loads((folder / "latest.json").read_text(encoding="utf-8"))["counts"] == {"unchanged": 2}
+    assert json.loads((folder / "latest.json").read_text(encoding="utf-8"))["counts"] == {
+        "unchanged": 2
+    }
 
 
 def test_old_reports_are_pruned_to_a_bounded_number(tmp_path, fake_embedder):
@@ -120,7 +144,9 @@ def test_old_reports_are_pruned_to_a_bounded_number(tmp_path, fake_embedder):
     kept = sorted(p.name for p in folder.glob("ingest-*.json"))
     assert kept == sorted(p.name for p in paths[-3:])
     assert len(list(folder.glob("ingest-*.md"))) == 3
-    assert (folder / "latest.json").read_text(encoding="utf-8") == paths[-1].read_text(encoding="utf-8")
+    assert (folder / "latest.json").read_text(encoding="utf-8") == paths[-1].read_text(
+        encoding="utf-8"
+    )
 
 
 def test_markdown_report_escapes_table_breaking_paths(tmp_path, fake_embedder):
@@ -132,6 +158,7 @@ def test_markdown_report_escapes_table_breaking_paths(tmp_path, fake_embedder):
 
 
 # --- progress lines when nobody watches a terminal --------------------------
+
 
 class Clock:
     def __init__(self):
@@ -162,7 +189,9 @@ def test_progress_lines_at_start_every_tenth_every_few_seconds_and_end():
 
 def test_a_report_that_cannot_be_saved_does_not_undo_the_update(tmp_path, fake_embedder):
     index_dir = tmp_path / "index"
-    reports_dir_for(index_dir).write_text("a file where the reports folder should be", encoding="utf-8")
+    reports_dir_for(index_dir).write_text(
+        "a file where the reports folder should be", encoding="utf-8"
+    )
     report = build([B2020], index_dir, fake_embedder)
     assert report.saved_to is None and "could not save the report" in report.report_error
     assert len(load_stored(index_dir).bulletins) == 1
@@ -170,7 +199,10 @@ def test_a_report_that_cannot_be_saved_does_not_undo_the_update(tmp_path, fake_e
 
 # --- BM25 tokens kept with the index ------------------------------------------
 
-def test_adding_a_bulletin_segments_only_its_chunks_and_ranks_like_a_fresh_build(tmp_path, fake_embedder, monkeypatch):
+
+def test_adding_a_bulletin_segments_only_its_chunks_and_ranks_like_a_fresh_build(
+    tmp_path, fake_embedder, monkeypatch
+):
     import index.build as build_module
     from index.engine import SearchEngine
 
@@ -187,13 +219,21 @@ def test_adding_a_bulletin_segments_only_its_chunks_and_ranks_like_a_fresh_build
     build([B2022], index_dir, fake_embedder)
     stored = load_stored(index_dir)
     new_chunks = [c.embed_text for c in stored.chunks if c.doc_id == B2022.stem]
-    assert sorted(segmented) == sorted(new_chunks)  # the 2020 bulletin's chunks were not segmented again
-    saved = [json.loads(line) for line in (index_dir / "bm25_tokens.jsonl").read_text(encoding="utf-8").splitlines()]
+    # the 2020 bulletin's chunks were not segmented again
+    assert sorted(segmented) == sorted(new_chunks)
+    saved = [
+        json.loads(line)
+        for line in (index_dir / "bm25_tokens.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert len(saved) == len(stored.chunks) and all(saved)
 
     fresh_dir = tmp_path / "fresh"
     build([B2020, B2022], fresh_dir, fake_embedder)
-    incremental, fresh = SearchEngine.open(index_dir, embedder=fake_embedder), SearchEngine.open(fresh_dir, embedder=fake_embedder)
+    incremental, fresh = (
+        SearchEngine.open(index_dir, embedder=fake_embedder),
+        SearchEngine.open(fresh_dir, embedder=fake_embedder),
+    )
     for query in ("大竹县 批示", "品读季 实施方案", "年鉴质量", "雅安"):
-        assert [(h.chunk.chunk_id, round(h.score, 5)) for h in incremental.search(query, 5, "bm25")] == \
-               [(h.chunk.chunk_id, round(h.score, 5)) for h in fresh.search(query, 5, "bm25")]
+        assert [
+            (h.chunk.chunk_id, round(h.score, 5)) for h in incremental.search(query, 5, "bm25")
+        ] == [(h.chunk.chunk_id, round(h.score, 5)) for h in fresh.search(query, 5, "bm25")]

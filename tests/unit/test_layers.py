@@ -10,12 +10,14 @@ module or inside a function) is read with ast, and an upward import or a cycle f
     no library module imports an entry point (python -m ingest / index.search / eval, app.py)
     no import cycles among modules
 """
+
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-from conftest import ROOT  # noqa: E402  (the project root)
+from conftest import ROOT
+
 PACKAGES = ("ingest", "index", "answer", "chat", "eval", "bench")
 TOP_MODULES = ("app",)
 # package -> the packages it must not import; exceptions: a module allowed one of them.
@@ -69,10 +71,17 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)] if package else []
+                anchor = (
+                    package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    if package
+                    else []
+                )
                 base = ".".join([*anchor, base] if base else anchor)
             # `from pkg import name`: the submodule pkg.name when there is one, else pkg itself
-            names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+            names = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                for alias in node.names
+            ]
         else:
             continue
         for name in names:
@@ -93,8 +102,12 @@ def layer_violations(graph: dict[str, set[str]]) -> list[str]:
         layer = module.split(".")[0]
         for target in sorted(targets):
             target_layer = target.split(".")[0]
-            if target_layer in FORBIDDEN.get(layer, ()) and target_layer not in ALLOWED.get(module, ()):
-                problems.append(f"{module} imports {target}: {layer}/ must not import {target_layer}/")
+            if target_layer in FORBIDDEN.get(layer, ()) and target_layer not in ALLOWED.get(
+                module, ()
+            ):
+                problems.append(
+                    f"{module} imports {target}: {layer}/ must not import {target_layer}/"
+                )
             elif target in ENTRY_POINTS and layer in FORBIDDEN:
                 problems.append(f"{module} imports the entry point {target}")
     return problems
@@ -137,7 +150,14 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_layer_violations():
     graph = import_graph()
-    assert {"ingest.errors", "index.retrieval", "answer.ask", "chat.service", "eval.__main__", "app"} <= set(graph)
+    assert {
+        "ingest.errors",
+        "index.retrieval",
+        "answer.ask",
+        "chat.service",
+        "eval.__main__",
+        "app",
+    } <= set(graph)
     assert "index.engine" in graph["answer.ask"]  # imports are seen at all
     assert layer_violations(graph) == []
 
@@ -149,7 +169,9 @@ def test_no_import_cycles():
 def test_the_checker_sees_function_level_imports_and_cycles(tmp_path):
     files = {
         "ingest/__init__.py": "",
-        "ingest/model.py": "def load():\n    from index.store import load_stored  # upward, hidden in a function\n",
+        "ingest/model.py": (
+            "def load():\n    from index.store import load_stored  # upward, hidden in a function\n"
+        ),
         "ingest/__main__.py": "from index import build\n",  # allowed: the CLI drives index
         "index/__init__.py": "",
         "index/store.py": "import ingest.model\n",
@@ -169,4 +191,7 @@ def test_the_checker_sees_function_level_imports_and_cycles(tmp_path):
         "index.build imports answer.ask: index/ must not import answer/",
         "ingest.model imports index.store: ingest/ must not import index/",
     ]
-    assert sorted(cycles(graph)) == [["answer.ask", "index.build", "ingest.__main__"], ["index.store", "ingest.model"]]
+    assert sorted(cycles(graph)) == [
+        ["answer.ask", "index.build", "ingest.__main__"],
+        ["index.store", "ingest.model"],
+    ]

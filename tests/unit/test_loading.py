@@ -1,4 +1,5 @@
 """Encodings detected, never mojibake; bad files named with the reason."""
+
 import pytest
 
 from ingest.errors import DecodeError, EmptyFileError, IngestError
@@ -7,7 +8,16 @@ from ingest.loading import decode_bytes, read_text_file
 SAMPLE = "四川省地方志工作办公室 2020年 7月 20日\n【特别关注】\n精品年鉴品读季活动走深走实"
 
 
-@pytest.mark.parametrize("encoding,expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("gb18030", "gb18030"), ("utf-16", "utf-16")])
+@pytest.mark.parametrize(
+    "encoding,expected",
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("gbk", "gb18030"),
+        ("gb18030", "gb18030"),
+        ("utf-16", "utf-16"),
+    ],
+)
 def test_encodings_detected(encoding, expected):
     text, used = decode_bytes(SAMPLE.encode(encoding), "x.txt")
     assert text == SAMPLE
@@ -18,12 +28,15 @@ def test_crlf_normalised():
     assert decode_bytes("甲\r\n乙".encode(), "x.txt")[0] == "甲\n乙"
 
 
-@pytest.mark.parametrize("data,error", [
-    (b"", EmptyFileError),
-    (b" \n\t\n", EmptyFileError),
-    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, DecodeError),
-    (bytes(range(128, 256)) * 20, DecodeError),
-])
+@pytest.mark.parametrize(
+    "data,error",
+    [
+        (b"", EmptyFileError),
+        (b" \n\t\n", EmptyFileError),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, DecodeError),
+        (bytes(range(128, 256)) * 20, DecodeError),
+    ],
+)
 def test_bad_bytes_rejected_with_reason(data, error):
     with pytest.raises(error) as info:
         decode_bytes(data, "bad.txt")

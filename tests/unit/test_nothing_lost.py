@@ -2,6 +2,7 @@
 their indexed version, read-only folders are refused, the app never builds over a user's index.
 
 Real files and real index folders throughout, with the fake embedder (no model)."""
+
 from __future__ import annotations
 
 import errno
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ALL, B2020, B2022, cli
+from conftest import ALL, B2020, B2022
 from index.build import update_index
 from index.engine import SearchEngine
 from index.store import IndexDamagedError, IndexMismatchError, IndexWriteError, load_stored
@@ -29,7 +30,9 @@ def share(tmp_path):
 
 
 def build(paths, index_dir, embedder, **kw):
-    return update_index(paths, index_dir, embedder=embedder, cache_path=index_dir.parent / "cache.sqlite", **kw)
+    return update_index(
+        paths, index_dir, embedder=embedder, cache_path=index_dir.parent / "cache.sqlite", **kw
+    )
 
 
 def passages(index_dir: Path) -> dict[str, str]:
@@ -43,12 +46,13 @@ def statuses(report) -> dict[str, str]:
 # --- the web app never builds the sample over a user's folder ---------------------------
 
 
-
 def test_app_builds_the_sample_only_into_an_empty_or_absent_folder(tmp_path, monkeypatch):
     import app
 
     built = []
-    monkeypatch.setattr("index.build.update_index", lambda paths, index_dir: built.append(index_dir))
+    monkeypatch.setattr(
+        "index.build.update_index", lambda paths, index_dir: built.append(index_dir)
+    )
 
     class Opened(Exception):
         pass
@@ -56,6 +60,7 @@ def test_app_builds_the_sample_only_into_an_empty_or_absent_folder(tmp_path, mon
     def open_index(index_dir, llm=None):
         if not built:
             from index.store import load_stored
+
             load_stored(index_dir)
         raise Opened
 
@@ -76,6 +81,7 @@ def test_app_builds_the_sample_only_into_an_empty_or_absent_folder(tmp_path, mon
 
 # --- files that cannot be read today keep their indexed version ----------------------------
 
+
 def test_missing_share_keeps_its_bulletins(tmp_path, share, fake_embedder):
     index_dir = tmp_path / "index"
     build([share], index_dir, fake_embedder)
@@ -89,7 +95,8 @@ def test_missing_share_keeps_its_bulletins(tmp_path, share, fake_embedder):
     assert sorted(statuses(report).values()).count("unavailable") == 5
     assert all("共享盘未挂载" in f.reason for f in report.files if f.status == "unavailable")
 
-    report = build([tmp_path / "other-folder-that-exists"], index_dir, fake_embedder)  # another folder given
+    # another folder given
+    report = build([tmp_path / "other-folder-that-exists"], index_dir, fake_embedder)
     assert passages(index_dir) == kept and "removed" not in statuses(report).values()
 
 
@@ -99,7 +106,10 @@ def test_empty_mount_point_keeps_and_prune_removes(tmp_path, share, fake_embedde
     for path in share.iterdir():
         path.unlink()  # an empty mount point looks like this
     report = build([share], index_dir, fake_embedder)
-    assert list(statuses(report).values()).count("unavailable") == 5 and len(load_stored(index_dir).bulletins) == 5
+    assert (
+        list(statuses(report).values()).count("unavailable") == 5
+        and len(load_stored(index_dir).bulletins) == 5
+    )
     report = build([share], index_dir, fake_embedder, prune=True)
     assert list(statuses(report).values()).count("removed") == 5
     assert not load_stored(index_dir).chunks
@@ -122,19 +132,23 @@ def test_unreadable_bulletin_keeps_its_indexed_version(tmp_path, share, fake_emb
     (share / B2020.name).write_bytes(b"")  # truncated to nothing
     report = build([share], index_dir, fake_embedder)
     by_name = {Path(f.path).name: f for f in report.files}
-    assert by_name[B2022.name].status == "unavailable" and "保留上次索引的内容" in by_name[B2022.name].reason
+    assert (
+        by_name[B2022.name].status == "unavailable"
+        and "保留上次索引的内容" in by_name[B2022.name].reason
+    )
     assert by_name[B2020.name].status == "unavailable" and "文件为空" in by_name[B2020.name].reason
     assert passages(index_dir) == kept
 
 
-
-
 # --- a read-only index folder is refused up front ---------------------------------------------
+
 
 def test_read_only_index_folder_is_refused_and_left_as_it_was(tmp_path, share, fake_embedder):
     index_dir = tmp_path / "index"
     build([share], index_dir, fake_embedder)
-    (share / "new.txt").write_text(B2020.read_text(encoding="utf-8").replace("2020", "2019"), encoding="utf-8")
+    (share / "new.txt").write_text(
+        B2020.read_text(encoding="utf-8").replace("2020", "2019"), encoding="utf-8"
+    )
     index_dir.chmod(0o555)
     try:
         with pytest.raises(IndexWriteError, match="read-only") as err:
@@ -144,7 +158,8 @@ def test_read_only_index_folder_is_refused_and_left_as_it_was(tmp_path, share, f
         assert len(load_stored(index_dir).bulletins) == 5
     finally:
         index_dir.chmod(0o755)
-    report = build([share], index_dir, fake_embedder)  # later ingests work as soon as it is writable
+    # later ingests work as soon as it is writable
+    report = build([share], index_dir, fake_embedder)
     assert statuses(report)["new.txt"] == "added"
 
 
@@ -152,14 +167,18 @@ def test_disk_full_names_the_path_and_keeps_the_index(tmp_path, share, fake_embe
     index_dir = tmp_path / "index"
     build([share], index_dir, fake_embedder)
     kept = passages(index_dir)
-    (share / "new.txt").write_text(B2020.read_text(encoding="utf-8").replace("2020", "2019"), encoding="utf-8")
+    (share / "new.txt").write_text(
+        B2020.read_text(encoding="utf-8").replace("2020", "2019"), encoding="utf-8"
+    )
     import index.store
 
     def full(path, rows):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(index.store, "_write_jsonl", full)
-    with pytest.raises(IndexWriteError, match="磁盘空间不足 / no space left on device: .*chunks.jsonl"):
+    with pytest.raises(
+        IndexWriteError, match="磁盘空间不足 / no space left on device: .*chunks.jsonl"
+    ):
         build([share], index_dir, fake_embedder)
     monkeypatch.undo()
     assert passages(index_dir) == kept
@@ -167,6 +186,7 @@ def test_disk_full_names_the_path_and_keeps_the_index(tmp_path, share, fake_embe
 
 
 # --- damaged indexes are named, and repaired without re-embedding ---------------------------
+
 
 def damage_faiss(index_dir: Path) -> None:
     data = (index_dir / "faiss.index").read_bytes()
@@ -187,10 +207,18 @@ def damage_manifest(index_dir: Path) -> None:
     (index_dir / "manifest.json").unlink()
 
 
-@pytest.mark.parametrize("damage, named", [
-    (damage_faiss, "faiss.index"), (damage_chunks, "chunks.jsonl"), (damage_bm25, "bm25"), (damage_manifest, "manifest.json"),
-])
-def test_damage_is_named_and_repaired_without_re_embedding(tmp_path, share, fake_embedder, damage, named):
+@pytest.mark.parametrize(
+    "damage, named",
+    [
+        (damage_faiss, "faiss.index"),
+        (damage_chunks, "chunks.jsonl"),
+        (damage_bm25, "bm25"),
+        (damage_manifest, "manifest.json"),
+    ],
+)
+def test_damage_is_named_and_repaired_without_re_embedding(
+    tmp_path, share, fake_embedder, damage, named
+):
     index_dir = tmp_path / "index"
     build([share], index_dir, fake_embedder)
     before = passages(index_dir)
@@ -201,7 +229,11 @@ def test_damage_is_named_and_repaired_without_re_embedding(tmp_path, share, fake
     with pytest.raises(IndexDamagedError) as err:
         SearchEngine.open(index_dir, embedder=fake_embedder)
     message = str(err.value)
-    assert named in message and "python -m ingest --repair --index" in message and "data/bulletins" not in message
+    assert (
+        named in message
+        and "python -m ingest --repair --index" in message
+        and "data/bulletins" not in message
+    )
 
     embedded_before = fake_embedder.passages_embedded
     report = build([], index_dir, fake_embedder)
@@ -227,19 +259,21 @@ def test_repair_from_the_index_alone_when_the_cache_is_lost(tmp_path, share, fak
     assert passages(index_dir) == before and report.repaired
 
 
-def test_damaged_passages_of_a_bulletin_whose_file_is_gone_keep_the_rest(tmp_path, share, fake_embedder):
+def test_damaged_passages_of_a_bulletin_whose_file_is_gone_keep_the_rest(
+    tmp_path, share, fake_embedder
+):
     index_dir = tmp_path / "index"
     build([share], index_dir, fake_embedder)
     before = passages(index_dir)
     damage_chunks(index_dir)
-    lost = json.loads((index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()[6])["doc_id"]
+    lost = json.loads((index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()[6])[
+        "doc_id"
+    ]
     shutil.rmtree(share)  # and the share is not mounted: the bulletin cannot be parsed again
     report = build([], index_dir, fake_embedder)
     after = passages(index_dir)
     assert len(after) == len(before) - 1 and set(after) < set(before)
     assert any(f.doc_id == lost and f.status == "unavailable" for f in report.files)
-
-
 
 
 def test_repair_of_an_intact_index_changes_nothing(tmp_path, share, fake_embedder):
@@ -261,13 +295,16 @@ def test_schema_mismatch_hint_rebuilds_the_files_the_index_lists(tmp_path, share
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(IndexMismatchError) as err:
         load_stored(index_dir)
-    assert f"python -m ingest --rebuild --index {index_dir}" in str(err.value) and "data/bulletins" not in str(err.value)
+    assert f"python -m ingest --rebuild --index {index_dir}" in str(
+        err.value
+    ) and "data/bulletins" not in str(err.value)
     report = build([], index_dir, fake_embedder, rebuild=True)
     assert sorted(statuses(report).values()) == ["updated"] * 5
     assert len(load_stored(index_dir).bulletins) == 5
 
 
 # --- what is in a scanned folder and not indexed is said -------------------------------------
+
 
 def test_unsupported_files_are_listed_as_skipped(tmp_path, share, fake_embedder):
     for name in ("预算.xlsx", "旧简报.rtf", "简报合集.zip", "Thumbs.db", "~$草稿.docx"):
@@ -288,7 +325,9 @@ def test_empty_pdf_says_the_file_is_empty(tmp_path, fake_embedder):
     assert [(f.status, f.reason) for f in report.files] == [("failed", "文件为空 / file is empty")]
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="chmod 000 only hides a file from others when not root")
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="chmod 000 only hides a file from others when not root"
+)
 def test_permission_error_on_reports_names_the_path(tmp_path, share, fake_embedder):
     """A reports folder that cannot be written never undoes an update, and says where."""
     index_dir = tmp_path / "index"
@@ -301,11 +340,13 @@ def test_permission_error_on_reports_names_the_path(tmp_path, share, fake_embedd
 
 # --- a .zip of bulletins -------------------------------------------------------------------
 
+
 def write_zip(path: Path, members: dict[str, bytes], gbk_names: bool = False) -> Path:
     import zipfile
 
     class GbkName(zipfile.ZipInfo):
-        """Names in GBK without the UTF-8 flag, as Windows' "send to compressed folder" writes them."""
+        """Names in GBK without the UTF-8 flag, as Windows' "send to compressed folder" writes
+        them."""
 
         def _encodeFilenameFlags(self):
             return self.filename.encode("gbk"), self.flag_bits
@@ -333,11 +374,16 @@ def test_zip_members_are_indexed_one_by_one(tmp_path, fake_embedder):
     assert any("不安全" in f.reason for f in report.files if f.status == "failed")
     assert not (tmp_path / "escape.txt").exists()
     stored = load_stored(tmp_path / "index")
-    assert sorted(b["path"] for b in stored.bulletins.values()) == sorted(f"{zipped}/2024/第{n}期.txt" for n in (1, 2, 3))
+    assert sorted(b["path"] for b in stored.bulletins.values()) == sorted(
+        f"{zipped}/2024/第{n}期.txt" for n in (1, 2, 3)
+    )
 
     # Unchanged archive: nothing re-parsed; a member taken out of the archive leaves the index.
     report = build([folder], tmp_path / "index", fake_embedder)
-    assert sorted(f.status for f in report.files if f.path.endswith(".txt") and "escape" not in f.path) == ["unchanged"] * 3
+    assert (
+        sorted(f.status for f in report.files if f.path.endswith(".txt") and "escape" not in f.path)
+        == ["unchanged"] * 3
+    )
     del members["2024/第3期.txt"]
     write_zip(zipped, members, gbk_names=True)
     report = build([folder], tmp_path / "index", fake_embedder)

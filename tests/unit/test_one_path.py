@@ -1,15 +1,16 @@
 """One retrieval path: the Retriever protocol (index/retrieval.py) is all that answer/ask.py
 and SearchEngine use, and the plain search is ask with understanding off. On an index of the
 five bundled bulletins built with the fake embedder (BM25 is the real one)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pytest
 
+from answer.ask import Policy, ask
 from conftest import ALL
 from fakes import FakeEmbedder
-from answer.ask import Policy, ask
 from index.build import update_index
 from index.engine import SearchEngine
 from index.expand import expand_query
@@ -86,11 +87,15 @@ class OnlyTheProtocol:
 
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
 def test_ask_needs_nothing_but_the_protocol(engine, mode):
-    bare = replace(engine, retrievers={name: OnlyTheProtocol(r) for name, r in engine.retrievers.items()})
+    bare = replace(
+        engine, retrievers={name: OnlyTheProtocol(r) for name, r in engine.retrievers.items()}
+    )
     for policy in (Policy(), Policy.parse("place=filter,date=filter,undated=separate")):
         for query, filters in QUESTIONS:
             for precedent in (None, True):
                 ours = ask(bare, query, 5, mode, filters, precedent=precedent, policy=policy)
                 theirs = ask(engine, query, 5, mode, filters, precedent=precedent, policy=policy)
                 assert ours.hits == theirs.hits and ours.undated == theirs.undated
-                assert (ours.precedent and ours.precedent.to_dict()) == (theirs.precedent and theirs.precedent.to_dict())
+                assert (ours.precedent and ours.precedent.to_dict()) == (
+                    theirs.precedent and theirs.precedent.to_dict()
+                )

@@ -3,6 +3,7 @@
 Each layout is a real PDF (reportlab, turned with pypdfium2 where a viewer would turn it) of a
 bundled bulletin; its parse must match the bulletin's TXT: the same items, titles and date,
 every sentence intact. No model needed."""
+
 import re
 
 import pytest
@@ -10,7 +11,6 @@ import pytest
 import pdf_layouts as layouts
 import sample_documents as docs
 from conftest import ALL, B2020, B2022, B2024
-from ingest.formats import pdf as pdf_module
 from ingest.formats.pdf import PageLines, extract_pages, page_problem, read_pdf
 from ingest.pipeline import parse_file
 
@@ -26,9 +26,13 @@ def write_layout(kind: str, path, out):
     elif kind.startswith("compensated"):  # an upright A4 page from a turned landscape media box
         layouts.write_compensated_pdf(lines, pdf, rotation=int(kind.removeprefix("compensated")))
     elif kind.startswith("landscape"):  # a landscape page from a turned portrait media box
-        layouts.write_compensated_pdf(lines, pdf, rotation=int(kind.removeprefix("landscape")), landscape=True)
+        layouts.write_compensated_pdf(
+            lines, pdf, rotation=int(kind.removeprefix("landscape")), landscape=True
+        )
     elif kind.startswith("sideways"):  # printed sideways: the viewer shows the text turned
-        layouts.write_compensated_pdf(lines, pdf, rotation=int(kind.removeprefix("sideways")), sideways=True)
+        layouts.write_compensated_pdf(
+            lines, pdf, rotation=int(kind.removeprefix("sideways")), sideways=True
+        )
     elif kind == "two-column":  # 16 lines a column: 3-5 pages, so the running header repeats
         layouts.write_two_column_pdf(lines, pdf, lines_per_column=16)
     elif kind == "two-column, by column":
@@ -49,8 +53,9 @@ def assert_parses_like_txt(pdf, txt_parsed, doc_id):
     bulletin, txt = from_pdf.bulletin, txt_parsed.bulletin
     assert bulletin.date == txt.date and bulletin.date_source == txt.date_source
     assert [i.title for i in bulletin.items] == [i.title for i in txt.items]
-    assert [(i.subtitle, i.section, i.source_org) for i in bulletin.items] == \
-        [(i.subtitle, i.section, i.source_org) for i in txt.items]
+    assert [(i.subtitle, i.section, i.source_org) for i in bulletin.items] == [
+        (i.subtitle, i.section, i.source_org) for i in txt.items
+    ]
     flat = re.sub(r"\s+", "", bulletin.text_clean)
     broken = [s for s in sentences(txt.text_clean) if s not in flat]
     assert not broken, f"{len(broken)} sentences not intact, e.g. {broken[:2]}"
@@ -66,10 +71,6 @@ def assert_parses_like_txt(pdf, txt_parsed, doc_id):
 TURNED = ["rotate90", "rotate270", "compensated90", "compensated270"]
 
 
-
-
-
-
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_two_columns_drawn_row_by_row_read_column_by_column(parsed, tmp_path, path):
     pdf = write_layout("two-column", path, tmp_path)
@@ -81,7 +82,9 @@ def test_two_columns_drawn_row_by_row_read_column_by_column(parsed, tmp_path, pa
 
 
 def test_two_columns_drawn_column_by_column(parsed, tmp_path):
-    assert_parses_like_txt(write_layout("two-column, by column", B2024, tmp_path), parsed[B2024], B2024.stem)
+    assert_parses_like_txt(
+        write_layout("two-column, by column", B2024, tmp_path), parsed[B2024], B2024.stem
+    )
 
 
 def test_only_the_turned_page_is_laid_out(parsed, tmp_path):
@@ -91,7 +94,12 @@ def test_only_the_turned_page_is_laid_out(parsed, tmp_path):
     docs.write_pdf(docs.original_lines(B2020), upright)
     pdf = tmp_path / "one-turned.pdf"
     layouts.set_page_rotation(upright, pdf, 90, pages=[1])
-    assert [p.laid_out for p in extract_pages(pdf.read_bytes(), pdf.name)] == [False, True, False, False]
+    assert [p.laid_out for p in extract_pages(pdf.read_bytes(), pdf.name)] == [
+        False,
+        True,
+        False,
+        False,
+    ]
     assert_parses_like_txt(pdf, parsed[B2020], B2020.stem)
 
 
@@ -115,6 +123,7 @@ def test_bands_with_different_columns_read_band_by_band(tmp_path):
 
 
 # -- warnings -------------------------------------------------------------------
+
 
 def test_scrambled_page_is_indexed_with_a_warning(tmp_path):
     pdf = tmp_path / "scrambled.pdf"
@@ -142,14 +151,16 @@ def test_vertical_text_gets_a_warning(tmp_path, column_step, char_step):
     pdf.setFont(docs.PDF_FONT, 14)
     for i, char in enumerate(text[:400]):
         column, row = divmod(i, 40)
-        pdf.drawString(layouts.A4_W - 60 - column * column_step, layouts.A4_H - 60 - row * char_step, char)
+        pdf.drawString(
+            layouts.A4_W - 60 - column * column_step, layouts.A4_H - 60 - row * char_step, char
+        )
     pdf.showPage()
     pdf.save()
     result = read_pdf(pdf_path.read_bytes(), pdf_path.name)
-    assert len(result.warnings) == 1 and result.warnings[0].startswith("第1页文字顺序可能错乱（文字")
+    assert len(result.warnings) == 1 and result.warnings[0].startswith(
+        "第1页文字顺序可能错乱（文字"
+    )
     assert re.search(r"page 1 text may be out of order \(text [^)]*vertically", result.warnings[0])
-
-
 
 
 def test_page_problems_named():
@@ -158,10 +169,14 @@ def test_page_problems_named():
     assert page_problem(PageLines(["地方志"])) is None  # too little text to judge
     shuffled = "".join(text).replace(" ", "")
     shuffled = "".join(shuffled[i::7] for i in range(7))  # same characters, no words
-    assert "few real words" in page_problem(PageLines([shuffled[i : i + 30] for i in range(0, len(shuffled), 30)]))[1]
+    assert (
+        "few real words"
+        in page_problem(PageLines([shuffled[i : i + 30] for i in range(0, len(shuffled), 30)]))[1]
+    )
     one_per_line = [c for c in "".join(text) if c.strip()][:100]
     assert "vertically" in page_problem(PageLines(one_per_line))[1]
-    names = "、".join(a + b for a in "王李张刘陈杨黄赵吴周" for b in "伟芳娜敏静丽强磊军洋")  # a list of names
+    # a list of names
+    names = "、".join(a + b for a in "王李张刘陈杨黄赵吴周" for b in "伟芳娜敏静丽强磊军洋")
     assert page_problem(PageLines([names[i : i + 30] for i in range(0, len(names), 30)])) is None
     assert "interleaved" in page_problem(PageLines(text, laid_out=True, mixed_rows=10))[1]
     assert "another direction" in page_problem(PageLines(text, laid_out=True, turned_chars=200))[1]

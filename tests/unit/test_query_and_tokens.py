@@ -1,4 +1,5 @@
 """English questions get Chinese place names and terms; tokenizers keep Chinese words."""
+
 from index.expand import expand_query
 from index.tokenizer import BigramTokenizer, make_tokenizer
 from ingest.places import load_gazetteer
@@ -11,7 +12,10 @@ def test_english_places_and_terms_get_chinese_forms():
 
 
 def test_chinese_query_unchanged():
-    assert expand_query("达州在年鉴质量方面做了什么决定", load_gazetteer()) == "达州在年鉴质量方面做了什么决定"
+    assert (
+        expand_query("达州在年鉴质量方面做了什么决定", load_gazetteer())
+        == "达州在年鉴质量方面做了什么决定"
+    )
 
 
 def test_jieba_keeps_gazetteer_names_whole():
