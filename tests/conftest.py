@@ -23,6 +23,11 @@ B2023 = CORPUS / "003_7407875e2c4c0ab2.txt"
 B2024 = CORPUS / "004_80faf2747ee23e99.txt"
 BUNDATED = CORPUS / "001_77113442e680a174.txt"
 ALL = [B2020, B2022, B2023, B2024, BUNDATED]
+# The search contract's keys (../shared/DESIGN.md): every result carries at least these.
+CONTRACT_KEYS = frozenset(
+    {"rank", "chunk_id", "doc_id", "text", "score", "title", "date", "section", "places"}
+    | {"source_org", "start", "end"}
+)
 
 
 @pytest.fixture(scope="session")

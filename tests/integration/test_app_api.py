@@ -5,23 +5,10 @@ import json
 import pytest
 from gradio_client import Client
 
+from conftest import CONTRACT_KEYS
 from live_app import running_app
 
 pytestmark = pytest.mark.slow
-CONTRACT = {
-    "rank",
-    "chunk_id",
-    "doc_id",
-    "text",
-    "score",
-    "title",
-    "date",
-    "section",
-    "places",
-    "source_org",
-    "start",
-    "end",
-}
 DAZHOU_LEAD = "10月10日，达州市地方志办召开专题会议"
 
 
@@ -50,7 +37,7 @@ def test_dazhou_question_cites_the_dazhou_item_first(client):
         and first["text"].startswith(DAZHOU_LEAD)
     )
     assert DAZHOU_LEAD in answer["answer"] and "[1]" in answer["answer"]
-    assert CONTRACT <= set(first)
+    assert CONTRACT_KEYS <= set(first)
     assert first["citation"].startswith("《四川省地方志工作简报》2022年11月2日 【市州动态】")
     start, end = first["highlights"][0]
     assert first["text"][start:end].startswith(DAZHOU_LEAD)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import B2020, CORPUS, cli
+from conftest import B2020, CONTRACT_KEYS, CORPUS, cli
 
 pytestmark = pytest.mark.slow
 DAZHOU_LEAD = "10月10日，达州市地方志办召开专题会议"
@@ -31,22 +31,8 @@ def test_json_contract_keys_and_offsets(real_index):
     payload = search_json(real_index, "达州 年鉴质量", "-k", "4")
     assert payload["query"] == "达州 年鉴质量"
     assert [r["rank"] for r in payload["results"]] == [1, 2, 3, 4]
-    keys = {
-        "rank",
-        "chunk_id",
-        "doc_id",
-        "text",
-        "score",
-        "title",
-        "date",
-        "section",
-        "places",
-        "source_org",
-        "start",
-        "end",
-    }
     for result in payload["results"]:
-        assert keys <= set(result)
+        assert CONTRACT_KEYS <= set(result)
         assert result["chunk_id"].startswith(result["doc_id"] + "#")
 
 

@@ -6,23 +6,9 @@ import json
 import pytest
 from docx import Document
 
-from conftest import cli
+from conftest import CONTRACT_KEYS, cli
 
 pytestmark = pytest.mark.slow
-CONTRACT_KEYS = {
-    "rank",
-    "chunk_id",
-    "doc_id",
-    "text",
-    "score",
-    "title",
-    "date",
-    "section",
-    "places",
-    "source_org",
-    "start",
-    "end",
-}
 PLAN_CITIES = {"成都", "泸州", "德阳", "遂宁", "资阳", "阿坝"}
 
 

@@ -5,26 +5,11 @@ import shutil
 
 import pytest
 
-from conftest import ALL, B2020, B2022
+from conftest import ALL, B2020, B2022, CONTRACT_KEYS
 from index.build import update_index
 from index.engine import SearchEngine, result_dict
 from index.retrieval import Filters
 from index.store import IndexMismatchError, IndexMissingError, load_stored
-
-CONTRACT_KEYS = {
-    "rank",
-    "chunk_id",
-    "doc_id",
-    "text",
-    "score",
-    "title",
-    "date",
-    "section",
-    "places",
-    "source_org",
-    "start",
-    "end",
-}
 
 
 @pytest.fixture
