@@ -19,6 +19,7 @@ between the best and the worst candidate.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -26,8 +27,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from answer.actions import Action, carrying_unit
 from answer.dates import NEWEST_BULLETIN, TODAY, find_date_ranges, normalise
 from answer.precedent import PrecedentList, build_precedent_list
+from answer.terms import content_terms
 from answer.understand import Understanding, understand
 from index.engine import SearchEngine, result_dict
 from index.expand import expand_query
@@ -198,6 +201,10 @@ def precedent_list(
         return (not u.places or why["place"] > 0) and why["date"] != "out"
 
     eligible = [replace(h, score=h.why["understanding"]["base"]) for h in scored if fits(h)]
+    action = Action.of(
+        expand_query(u.topic or u.query, engine.gazetteer), content_terms(engine, u, u.query).known
+    )
+    level = "city_own" if _CITY_OWN.search(u.query) else u.precedent_level
     return build_precedent_list(
         u.query,
         eligible,
@@ -208,8 +215,13 @@ def precedent_list(
         date_status=lambda h: _status(h) if u.dates else "any",
         entry_date=lambda h: entry_date(u, h),
         understood=u.summary,
-        level=u.precedent_level,
+        level=level,
+        carrying=carrying_unit(action),
     )
+
+
+# "哪些市州的市级领导…": the cities' own items, not their counties'.
+_CITY_OWN = re.compile(r"市级|市领导|市委书记|市长|\bcity[- ](?:level|leaders?)\b", re.IGNORECASE)
 
 
 def report_text(engine: SearchEngine, hits: list[Hit]) -> str:

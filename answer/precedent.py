@@ -12,7 +12,7 @@ is still one precedent. Pure functions over scored hits; answer/ask.py picks the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from answer.citation import house_citation
@@ -22,6 +22,7 @@ from ingest.places import Gazetteer, Place
 
 PROVINCE = "省级"
 UNPLACED = "地点不详"
+RELATED = "相关但不计入"  # the group of entries that only mention the topic
 _COMBINED = re.compile(r"^综合(.*?)(?:地方志部门|地方志办|地方志)?信息$")
 
 
@@ -38,6 +39,14 @@ class PrecedentEntry:
     chunk_ids: tuple[str, ...]
     # "in" the asked range, "unknown" date, or "any" when no range was asked
     date_status: str = "in"
+    # the sentence of `text` that shows the asked action was done (start, end): the quote;
+    # None when the entry only mentions the topic (it is then listed as related, not counted)
+    quote: tuple[int, int] | None = None
+    group_name: str = ""  # the group as listed: "达州", "省级"
+
+    @property
+    def quote_text(self) -> str | None:
+        return self.text[self.quote[0] : self.quote[1]] if self.quote else None
 
     @property
     def citation(self) -> str:
@@ -60,6 +69,7 @@ class PrecedentEntry:
             "text": self.text,
             "chunk_ids": list(self.chunk_ids),
             "doc_id": self.result.get("doc_id"),
+            "quote": self.quote_text,
         }
 
 
@@ -91,6 +101,9 @@ class PrecedentList:
     threshold: float
     understood: str = ""  # the understanding summary the list was made under
     notes: tuple[str, ...] = field(default=())
+    # entries that mention the topic but show no sentence doing the asked action: listed
+    # apart ("相关但不计入"), outside the count
+    related: tuple[PrecedentEntry, ...] = field(default=())
 
     @property
     def entries(self) -> list[PrecedentEntry]:
@@ -112,7 +125,7 @@ class PrecedentList:
             if not g.city:
                 parts.append(f"{g.name}{len(g.entries)}条")
         if not parts:
-            return "没有找到相关条目"
+            return "没有条目写明做了此事" if self.related else "没有找到相关条目"
         line = "；".join(parts)
         return line if self.count == len(cities) else f"{line}（共{self.count}条）"
 
@@ -124,7 +137,22 @@ class PrecedentList:
             "understood": self.understood,
             "groups": [g.to_dict() for g in self.groups],
             "notes": list(self.notes),
+            "related": [e.to_dict() for e in self.related],
+            "related_summary": self.related_summary,
         }
+
+    @property
+    def related_summary(self) -> str:
+        """ "相关但不计入：巴中、达州" (the places of the related entries), or ""."""
+        if not self.related:
+            return ""
+        counted = {g.name for g in self.groups}
+        names = [e.group_name for e in self.related if e.group_name not in counted]
+        extra = len(self.related) - len(names)
+        listed = "、".join(dict.fromkeys(names))
+        if extra:  # more items of places already counted above
+            listed = f"{listed}{'，' if listed else ''}另有已列市州的{extra}条"
+        return f"相关但不计入：{listed}"
 
 
 def report_key(hit: Hit) -> str:
@@ -172,25 +200,31 @@ def build_precedent_list(
     entry_date: Callable[[Hit], str | None] | None = None,
     understood: str = "",
     level: str | None = None,
+    carrying: Callable[[str, str], tuple[int, int] | None] | None = None,
 ) -> PrecedentList:
     """Group hits scoring at least `threshold` into one entry per report, grouped by city.
 
     `result_of(hit, rank)` gives the search-contract dict (for citations); `text_of(hits)` the
     shown text of a report's matching chunks; `date_status(hit)` "in" / "unknown" / "any";
     `entry_date(hit)` the date to sort and show. `level` "county" keeps counties' reports only
-    ("哪些县领导…"), "city" leaves out the province's own ("哪些市州…")."""
+    ("哪些县领导…"), "city" leaves out the province's own ("哪些市州…"), "city_own" the
+    counties' too ("哪些市州的市级领导…"). `carrying(text, title)`: the span of the sentence
+    showing the asked action (answer/actions.py); entries without one go to `related`."""
     kept = [h for h in hits if h.score >= threshold]
     by_report: dict[str, list[Hit]] = {}
     for hit in kept:
         by_report.setdefault(report_key(hit), []).append(hit)
     groups: dict[str, list[PrecedentEntry]] = {}
+    related: list[PrecedentEntry] = []
     for key, report_hits in by_report.items():
         best = max(report_hits, key=lambda h: h.score)
         in_order = sorted(report_hits, key=lambda h: h.chunk.start)
         place = report_place(best.chunk.meta, gazetteer)
         if level == "county" and not (isinstance(place, Place) and place.level == "county"):
             continue
-        if level == "city" and place == PROVINCE:
+        if level in ("city", "city_own") and place == PROVINCE:
+            continue
+        if level == "city_own" and isinstance(place, Place) and place.level == "county":
             continue
         if isinstance(place, Place):
             group, where = place.city, place.label
@@ -199,19 +233,41 @@ def build_precedent_list(
         else:
             group, where = UNPLACED, UNPLACED
         date = entry_date(best) if entry_date else best.chunk.meta.first_date
+        text = text_of(in_order) if text_of else "\n".join(h.chunk.text for h in in_order)
         entry = PrecedentEntry(
             key=key,
             group=group,
             place=where,
             date=date,
             score=best.score,
-            text=text_of(in_order) if text_of else "\n".join(h.chunk.text for h in in_order),
+            text=text,
             result=result_of(best, 0),
             chunk_ids=tuple(h.chunk.chunk_id for h in in_order),
             date_status=date_status(best) if date_status else "any",
+            group_name=_short(group, gazetteer),
         )
+        if carrying is not None:
+            entry = replace(entry, quote=carrying(text, best.chunk.meta.title or ""))
+            if entry.quote is None:
+                related.append(entry)
+                continue
         groups.setdefault(group, []).append(entry)
-    return PrecedentList(query, _ordered_groups(groups, gazetteer), threshold, understood)
+    related.sort(key=lambda e: -e.score)
+    return PrecedentList(
+        query,
+        _ordered_groups(groups, gazetteer),
+        threshold,
+        understood,
+        related=tuple(related),
+    )
+
+
+def _short(group: str, gazetteer: Gazetteer) -> str:
+    """ "达州", or "省级" / "地点不详" as they are."""
+    if group in (PROVINCE, UNPLACED):
+        return group
+    city = gazetteer.resolve(group)
+    return gazetteer.short_name(city) if city else group
 
 
 def _ordered_groups(

@@ -1,28 +1,102 @@
 """Is anything in the index an answer? The "not found" decision the web chat and CLI show.
 
-Measured on the dev questions (`python -m eval`, "not-found rule"), two signals work:
-- the question names a place (市州 or county) that no indexed item covers: 眉山, 甘孜, 自贡
-  never appear in the sample bulletins, so nothing there can answer "眉山市…";
-- the best BM25 score is low: no passage shares the question's rarer words.
-The top dense cosine barely separates answerable from unanswerable questions with this model
-(0.908 against 0.905 at the medians), so it is reported but not used.
-Fused hybrid scores are min-max normalised per query and say nothing about absolute fit.
+Decided on evidence in the passages the question retrieved, not on one score (measured in
+docs/retrieval-quality.md, "Not found"), in this order:
+1. a place the question names has no item: no indexed item is about that 市州 or county
+   (眉山, or 汶川县 when only 阿坝州's own items are indexed);
+2. the question's content words are unknown to the archive ("回锅肉怎么做"), or it has none
+   and shares no rarer word with any passage (markup, junk, "What is the capital…");
+3. the best passage the question fits (its place's items, when it names one) carries too
+   little of the content words' weight (IDF): "泸州的X" when 泸州's items never mention X;
+4. a year was asked (2021年…, 去年…), and every passage that carries the topic is dated in
+   another year (a time inside the year, "2020年上半年", is not held to the month: a meeting
+   in July sums up the first half).
+Question words (什么, 哪些, 情况…) and words the archive never uses ("决定", "获得") are left
+out of the weight: the first say nothing about the topic, the second would refuse ordinary
+paraphrases. English questions are read through their Chinese expansion (index/expand.py),
+which covers only the office's core terms, so their floor is lower and needs two terms.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Iterable
+import re
+from dataclasses import dataclass, field, replace
 
+from answer.ask import UnderstoodSearch, ask
+from answer.terms import content_terms
 from index.engine import SearchEngine
-from ingest.places import Place
+from index.retrieval import Hit
 
-# Chosen with `python -m eval` (README, "Not found"): a floor that refuses off-topic questions
-# (no shared words) yet keeps 98 of 100 answerable dev questions. Higher floors refuse more
-# near-miss questions but also real ones, "达州在年鉴质量方面做了什么决定" (top BM25 1.98) first.
+# The BM25 floor of step 2, for questions without any content word (README, "Not found").
 DEFAULT_MIN_BM25 = 1.5
 MIN_BM25_ENV = "BULLETIN_MIN_BM25"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# A year the user named: "2021年", "去年", "last year" (not "下半年" alone: "下半年工作" is
+# usually the item's own second half, not a time to hold passages to).
+_YEAR_ASKED = re.compile(r"\d{4}|[今去前]年|近.{1,2}年|\b(?:last|this) year\b", re.IGNORECASE)
+_TOPIC_EDGES = re.compile(r"^[\s的在对于是和与及、，,。？?！!]+|[\s的了吗呢么？?。！!,，]+$")
+
+
+@dataclass(frozen=True)
+class NotFoundPolicy:
+    min_coverage: float = 0.3  # share of the content words' weight the best passage carries
+    min_coverage_english: float = 0.15  # through the partial Chinese expansion
+    english_min_terms: int = 2  # fewer expanded terms: coverage is not judged
+    min_bm25: float = DEFAULT_MIN_BM25
+
+
+DEFAULT_NOT_FOUND = NotFoundPolicy()
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the decision reads, gathered once per question (eval sweeps the policy over it)."""
+
+    missing_places: tuple[str, ...]  # named places no item is about
+    places: tuple[str, ...]  # named places that have items
+    english: bool
+    known_terms: tuple[str, ...]  # content words the archive uses
+    unknown_terms: tuple[str, ...]  # content words it never uses
+    coverage: float | None  # best fitting passage's share of the known terms' weight
+    fitting: int  # retrieved passages the question fits (its places' items)
+    # (coverage, date status, year of its event or bulletin) of each fitting passage, when a
+    # year was asked
+    dated: tuple[tuple[float, str, int | None], ...]
+    span: str | None  # the asked time as the user reads it: "2021年"
+    span_years: tuple[int, int] | None  # its first and last year
+    topic: str  # the question's topic, for the reason shown
+    bm25_top_score: float
+    dense_top_cosine: float
+
+    def to_dict(self) -> dict:
+        return {
+            "missing_places": list(self.missing_places),
+            "known_terms": list(self.known_terms),
+            "unknown_terms": list(self.unknown_terms),
+            "coverage": None if self.coverage is None else round(self.coverage, 4),
+            "fitting_passages": self.fitting,
+            "bm25_top_score": self.bm25_top_score,
+            "dense_top_cosine": self.dense_top_cosine,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    found: bool
+    reason: str | None = None  # Chinese, for the user, when not found
+    rule: str = "found"  # which step decided: place, unknown_words, no_words, topic, time
+    missing_places: tuple[str, ...] = ()
+    signals: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "found": self.found,
+            "reason": self.reason,
+            "rule": self.rule,
+            "missing_places": list(self.missing_places),
+            **self.signals,
+        }
 
 
 def min_bm25_from_env() -> float:
@@ -37,43 +111,137 @@ def min_bm25_from_env() -> float:
         ) from None
 
 
-@dataclass(frozen=True)
-class Verdict:
-    found: bool
-    reason: str | None = None  # Chinese, for the user, when not found
-    missing_places: tuple[str, ...] = ()
-    signals: dict = field(default_factory=dict)
+def decide(s: Signals, policy: NotFoundPolicy = DEFAULT_NOT_FOUND) -> Verdict:
+    """The decision of the module docstring, from gathered signals."""
 
-    def to_dict(self) -> dict:
-        return {
-            "found": self.found,
-            "reason": self.reason,
-            "missing_places": list(self.missing_places),
-            **self.signals,
-        }
+    def no(rule: str, reason: str) -> Verdict:
+        return Verdict(False, reason, rule, s.missing_places, s.to_dict())
+
+    if s.missing_places and not s.places:
+        return no("place", f"已收录的简报中没有关于{'、'.join(s.missing_places)}的条目")
+    if not s.known_terms:
+        # the asker's own words ("乐山2023年开会讲了什么"): an item of that place and time answers
+        place_and_time = s.places and any(status == "in" for _, status, _ in s.dated)
+        if s.unknown_terms and not s.english and not place_and_time:
+            words = "、".join(s.unknown_terms[:3])
+            return no("unknown_words", f"已收录的简报中没有出现“{words}”等内容")
+        if not s.places and s.bm25_top_score < policy.min_bm25:
+            return no("no_words", "没有与问题用词足够接近的段落")
+        return Verdict(True, rule="found", signals=s.to_dict())
+    floor = policy.min_coverage
+    if s.english:
+        floor = policy.min_coverage_english
+        if len(s.known_terms) < policy.english_min_terms:
+            floor = 0.0
+    if s.fitting == 0 or (s.coverage or 0.0) < floor:
+        if s.places:
+            where = "、".join(s.places)
+            return no("topic", f"档案中有{where}的条目，但没有关于“{s.topic}”的内容")
+        return no("topic", f"已收录的简报中没有关于“{s.topic}”的内容")
+    if s.span is not None:
+        carrying = [d for d in s.dated if d[0] >= max(floor, 0.5 * (s.coverage or 0.0))]
+        if carrying and all(_outside(status, year, s) for _, status, year in carrying):
+            return no("time", f"档案中有关于“{s.topic}”的条目，但不在{s.span}")
+    return Verdict(True, rule="found", signals=s.to_dict())
 
 
-def judge(
-    top_scores: dict[str, float],
-    query_places: Iterable[Place],
-    indexed_cities: set[str],
-    min_bm25: float = DEFAULT_MIN_BM25,
+def _outside(status: str, year: int | None, s: Signals) -> bool:
+    """Dated in another year than the asked one (an unknown date is never outside)."""
+    if status != "out" or not s.span_years:
+        return False
+    return year is None or not s.span_years[0] <= year <= s.span_years[1]
+
+
+def gather(engine: SearchEngine, asked: UnderstoodSearch) -> Signals:
+    """The signals of one understood search (its top passages, k as asked)."""
+    u = asked.understanding
+    query = u.search_text() if u else asked.query
+    top = engine.top_scores(query)
+    named = list(u.places) if u else []
+    missing = tuple(p.place.name for p in named if not _has_items(engine, p.place))
+    present = tuple(p.place.name for p in named if p.place.name not in missing)
+    terms = content_terms(engine, u, asked.query)
+    known = terms.known
+    fitting = [h for h in asked.hits if not named or _fits(h)]
+    years = _years(u.dates) if u and u.dates and _YEAR_ASKED.search(u.dates.surface) else None
+    coverages = [_coverage(h, known) for h in fitting]
+    return Signals(
+        missing_places=missing,
+        places=present,
+        english=not _CJK.search(asked.query),
+        known_terms=tuple(known),
+        unknown_terms=terms.unknown,
+        coverage=max(coverages, default=None) if known else None,
+        fitting=len(fitting),
+        dated=tuple(
+            (c, h.why["understanding"]["date"], _year(h)) for c, h in zip(coverages, fitting)
+        )
+        if years
+        else (),
+        span=u.dates.label if years else None,
+        span_years=years,
+        topic=_topic_label(u.topic if u else asked.query) or "、".join(known),
+        bm25_top_score=top["bm25_top_score"],
+        dense_top_cosine=top["dense_top_cosine"],
+    )
+
+
+def judge_asked(
+    engine: SearchEngine, asked: UnderstoodSearch, policy: NotFoundPolicy | None = None
 ) -> Verdict:
-    """Decide from the raw top scores and the places the question names."""
-    named = list(dict.fromkeys(query_places))
-    missing = tuple(p.name for p in named if p.city not in indexed_cities)
-    signals = {**top_scores, "min_bm25": min_bm25}
-    if named and len(missing) == len(named):
-        names = "、".join(missing)
-        return Verdict(False, f"已收录的简报中没有关于{names}的条目", missing, signals)
-    if top_scores.get("bm25_top_score", 0.0) < min_bm25:
-        return Verdict(False, "没有与问题用词足够接近的段落", missing, signals)
-    return Verdict(True, None, missing, signals)
+    return decide(gather(engine, asked), policy or policy_from_env())
 
 
 def judge_question(engine: SearchEngine, query: str, min_bm25: float | None = None) -> Verdict:
     """Found or not found for a question over this index (min_bm25: None reads
     $BULLETIN_MIN_BM25)."""
-    places = [m.place for m in engine.gazetteer.find_in_query(query)]
-    floor = min_bm25_from_env() if min_bm25 is None else min_bm25
-    return judge(engine.top_scores(query), places, engine.indexed_cities, floor)
+    policy = policy_from_env()
+    if min_bm25 is not None:
+        policy = replace(policy, min_bm25=min_bm25)
+    return decide(gather(engine, ask(engine, query)), policy)
+
+
+def policy_from_env() -> NotFoundPolicy:
+    return replace(DEFAULT_NOT_FOUND, min_bm25=min_bm25_from_env())
+
+
+def _has_items(engine: SearchEngine, place) -> bool:
+    """Some indexed item is about the place: a city through any of its items (its counties'
+    too), a county only through its own."""
+    if place.level == "city":
+        return place.name in engine.indexed_cities
+    return place.label in engine.indexed_places
+
+
+def _years(dates) -> tuple[int, int] | None:
+    low, high = dates.date_from, dates.date_to
+    if not low and not high:
+        return None
+    return int((low or "0000")[:4]), int((high or "9999")[:4])
+
+
+def _year(hit: Hit) -> int | None:
+    dates = hit.chunk.meta.known_dates
+    return int(dates[0][:4]) if dates else None
+
+
+def _fits(hit: Hit) -> bool:
+    return hit.why.get("understanding", {}).get("place", 0) > 0
+
+
+def _coverage(hit: Hit, weights: dict[str, float]) -> float:
+    """Share of the weight whose words occur in the passage or its title (as substrings: the
+    segmenter may cut a word differently in the question and the text)."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    text = re.sub(r"\s+", "", hit.chunk.text + (hit.chunk.meta.title or ""))
+    return sum(w for t, w in weights.items() if t in text) / total
+
+
+def _topic_label(topic: str) -> str:
+    """The topic as the reason quotes it: "的史志阅览室建设情况" -> "史志阅览室建设情况"."""
+    previous = None
+    while previous != topic:
+        previous, topic = topic, _TOPIC_EDGES.sub("", topic)
+    return topic[:30]

@@ -1,10 +1,17 @@
-"""The extractive answer: the question's best sentences, verbatim, each with its [n].
+"""The extractive answer: the units that answer the question, verbatim, each with its [n].
 
-Nothing is written that is not in a cited passage: a sentence is a span of a passage's
-text, so it can be highlighted on the passage card and in the full bulletin.
-Sentences are scored by how much of the question's weight (IDF of its words) they
-carry; a passage's first sentence (usually who did what, when) gets a small lift, and
-later passages a small penalty, so a tie goes to the better-ranked passage.
+Nothing is written that is not in a cited passage: a unit (a sentence, or one point of a
+long enumeration: ingest/sentences.py) is a span of a passage's text, so it can be
+highlighted on the passage card and in the full bulletin.
+
+How units are chosen (measured in docs/retrieval-quality.md, "Reply sentences"):
+- each unit scores by meaning, the cosine of the question's vector with the unit's
+  (stored with the index), and by words, the share of the question's IDF weight it
+  carries; both are standardised over the candidates so neither scale dominates;
+- only passages the question fits are quoted (`eligible`: when it names a place, that
+  place's items), so another place's item never speaks for the one asked;
+- the best unit's item is the answer: its strong units are quoted in the bulletin's order;
+  another item adds one unit only when it scores nearly as well (context that helps).
 """
 
 from __future__ import annotations
@@ -12,21 +19,28 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
-# The one home of sentence splitting. In a passage a sentence ends at 。！？； (or a line
-# break), keeping a closing quote or bracket. A model's reply is cited per full sentence
-# ("……；……。[1]"): there only 。！？ end one, and the [n] markers that follow belong to it.
-_ENDS = "。！？；!?"
-_CLOSERS = "”’」』）)"
-_FULL_STOPS = _ENDS.replace("；", "")
-_SENTENCE = re.compile(rf"[^{_ENDS}\n]+(?:[{_ENDS}]+[{_CLOSERS}]*|(?=\n)|$)")
+import numpy as np
+
+from index.tokenizer import make_tokenizer
+from ingest.sentences import answer_units, split_sentences
+
+# A model's reply is cited per full sentence ("……；……。[1]"): there only 。！？ end one, and
+# the [n] markers that follow belong to it.
+_FULL_STOPS = "。！？!?"
 _CITED_SENTENCE = re.compile(rf"[^{_FULL_STOPS}\n]+[{_FULL_STOPS}]*(?:\s*\[\d{{1,2}}\])*")
-MAX_SENTENCES = 3
-MAX_PER_PASSAGE = 2
+MAX_SENTENCES = 4
+MAX_PER_PASSAGE = 4
 MAX_CHARS = 360
-LEAD_BONUS = 0.08
-RANK_PENALTY = 0.04
+# Weights of the standardised signals, and how far below the best a unit may score and still
+# be quoted (in standard deviations): from the answer's own item, from another item.
+SEMANTIC_WEIGHT = 0.25
+LEXICAL_WEIGHT = 1.0
+LEAD_BONUS = 0.3
+RANK_PENALTY = 0.0
+SAME_ITEM_MARGIN = 1.5
+OTHER_ITEM_MARGIN = 0.3
 
 
 @dataclass(frozen=True)
@@ -56,22 +70,22 @@ def reply_sentences(reply: str) -> list[str]:
     return [match.group().strip() for match in _CITED_SENTENCE.finditer(reply)]
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence, whitespace trimmed; offsets index `text`."""
-    spans = []
-    for match in _SENTENCE.finditer(text):
-        start, end = match.span()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end - start >= 2:
-            spans.append((start, end))
-    return spans
-
-
 class SentenceScorer:
     """Share of the question's IDF weight that a sentence contains."""
+
+    @classmethod
+    def of_bm25(cls, bm25, tokenize: Callable[[str], list[str]]) -> "SentenceScorer":
+        """Document frequencies read from a bm25s index (a column's stored scores are the
+        passages holding that token), so nothing is re-tokenised."""
+        if bm25 is None:
+            return cls(tokenize, {}, 0)
+        indptr = bm25.scores["indptr"]
+        frequency = {
+            token: int(indptr[i + 1] - indptr[i])
+            for token, i in bm25.vocab_dict.items()
+            if i + 1 < len(indptr)
+        }
+        return cls(tokenize, frequency, int(bm25.scores["num_docs"]))
 
     def __init__(
         self,
@@ -87,12 +101,19 @@ class SentenceScorer:
     def weights(self, question: str) -> dict[str, float]:
         return {t: self.idf(t) for t in dict.fromkeys(self.tokenize(question))}
 
-    def score(self, weights: dict[str, float], sentence: str) -> float:
+    def score(
+        self, weights: dict[str, float], sentence: str, context: set[str] = frozenset()
+    ) -> float:
+        """Share of the question's weight in the sentence, read together with `context` (the
+        tokens of its item's lead: who, when)."""
         total = sum(weights.values())
         if not total:
             return 0.0
-        present = set(self.tokenize(sentence))
+        present = set(self.tokenize(sentence)) | context
         return sum(w for t, w in weights.items() if t in present) / total
+
+
+SemanticScorer = Callable[[list[str]], np.ndarray]  # unit texts -> cosine with the question
 
 
 def extractive_answer(
@@ -100,36 +121,113 @@ def extractive_answer(
     passages: Sequence[str],
     scorer: SentenceScorer,
     max_sentences: int = MAX_SENTENCES,
+    semantic: SemanticScorer | None = None,
+    eligible: Collection[int] | None = None,
 ) -> Reply:
-    """Pick the sentences that answer best, from passages in rank order (passage 1 first)."""
+    """Pick the units that answer best (see the module docstring) from passages in rank
+    order (passage 1 first); `eligible`: the passage numbers that may be quoted (None: all)."""
+    candidates, any_word = _candidates(question, passages, scorer, semantic, eligible)
+    if not candidates:
+        return Reply(())
+    if not any_word and semantic is None:
+        # no unit shares a word with the question and meaning is unavailable: the best
+        # eligible passage's lead is its summary
+        first = min(c.passage for c in candidates)
+        return Reply(lead_sentences(passages, [first])[:1])
+    return Reply(_choose(candidates, max_sentences))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    unit: Sentence
+    position: int  # the unit's place in its passage (0: the lead)
+    words: float  # share of the question's IDF weight it carries
+    meaning: float  # cosine with the question (nan when unknown)
+
+
+def _candidates(
+    question: str,
+    passages: Sequence[str],
+    scorer: SentenceScorer,
+    semantic: SemanticScorer | None,
+    eligible: Collection[int] | None,
+) -> tuple[list[Sentence], bool]:
+    """The eligible passages' units with their combined scores, and whether any unit shares
+    a word with the question."""
     weights = scorer.weights(question)
-    candidates: list[Sentence] = []
+    raw: list[_Candidate] = []
     for number, text in enumerate(passages, 1):
-        for position, (start, end) in enumerate(split_sentences(text)):
-            overlap = scorer.score(weights, text[start:end])
-            if overlap <= 0:
-                continue
-            score = overlap + (LEAD_BONUS if position == 0 else 0.0) - RANK_PENALTY * (number - 1)
-            candidates.append(Sentence(number, start, end, text[start:end], score))
-    if not candidates:  # no sentence shares a word with the question (an English one, say)
-        return Reply(lead_sentences(passages, range(1, len(passages) + 1))[:1])
-    chosen: list[Sentence] = []
-    per_passage: dict[int, int] = {}
-    length = 0
-    for sentence in sorted(candidates, key=lambda s: (-s.score, s.passage, s.start)):
-        if len(chosen) >= max_sentences:
+        if eligible is not None and number not in eligible:
+            continue
+        lead: set[str] = set()
+        for position, (start, end) in enumerate(answer_units(text)):
+            unit = Sentence(number, start, end, text[start:end])
+            # A later unit is read with its item's lead (who, when): it scores for the words
+            # it adds, so the point that answers beats a lead full of the question's names.
+            words = scorer.score(weights, unit.text, lead)
+            if position == 0:
+                lead = set(scorer.tokenize(unit.text))
+            raw.append(_Candidate(unit, position, words, math.nan))
+    if not raw:
+        return [], False
+    words = _standardised([c.words for c in raw])
+    combined = LEXICAL_WEIGHT * words
+    if semantic is not None:
+        meaning = np.asarray(semantic([c.unit.text for c in raw]), dtype=np.float64)
+        combined = combined + SEMANTIC_WEIGHT * _standardised(meaning)
+    out = []
+    for c, score in zip(raw, combined):
+        bonus = (LEAD_BONUS if c.position == 0 else 0.0) - RANK_PENALTY * (c.unit.passage - 1)
+        out.append(
+            Sentence(c.unit.passage, c.unit.start, c.unit.end, c.unit.text, float(score + bonus))
+        )
+    return out, any(c.words > 0 for c in raw)
+
+
+def _standardised(values) -> np.ndarray:
+    """(v - mean) / std over the candidates; an unknown value (nan) counts as the mean."""
+    v = np.asarray(values, dtype=np.float64)
+    known = v[~np.isnan(v)]
+    if not len(known):
+        return np.zeros_like(v)
+    spread = known.std() or 1.0
+    return np.nan_to_num((v - known.mean()) / spread, nan=0.0)
+
+
+def _choose(candidates: list[Sentence], max_sentences: int) -> tuple[Sentence, ...]:
+    """The best unit's item first (its strong units, in text order), then one unit from each
+    other item that scores nearly as well."""
+    ranked = sorted(candidates, key=lambda s: (-s.score, s.passage, s.start))
+    best = ranked[0]
+    own = [best]
+    others: list[Sentence] = []
+    length = len(best.text)
+    for unit in ranked[1:]:
+        if len(own) + len(others) >= max_sentences:
             break
-        if per_passage.get(sentence.passage, 0) >= MAX_PER_PASSAGE:
+        if length + len(unit.text) > MAX_CHARS:
             continue
-        if chosen and length + len(sentence.text) > MAX_CHARS:
-            continue
-        if chosen and sentence.score < chosen[0].score * 0.5:
-            break  # much weaker than the best: more noise than answer
-        chosen.append(sentence)
-        per_passage[sentence.passage] = per_passage.get(sentence.passage, 0) + 1
-        length += len(sentence.text)
-    # Read in passage order, then text order, as the sources tell it.
-    return Reply(tuple(sorted(chosen, key=lambda s: (s.passage, s.start))))
+        if unit.passage == best.passage:
+            if len(own) < MAX_PER_PASSAGE and unit.score >= best.score - SAME_ITEM_MARGIN:
+                own.append(unit)
+                length += len(unit.text)
+        elif unit.score >= best.score - OTHER_ITEM_MARGIN and all(
+            o.passage != unit.passage for o in others
+        ):
+            others.append(unit)
+            length += len(unit.text)
+    return tuple(sorted(own, key=lambda s: s.start)) + tuple(others)
+
+
+def scorer_for(engine) -> SentenceScorer:
+    """The index's IDF scorer, made once per loaded index and kept on it (two threads may
+    both make it; each uses its own)."""
+    scorer = getattr(engine, "_sentence_scorer", None)
+    if scorer is None:
+        tokenize = make_tokenizer(engine.manifest["pipeline"]["tokenizer"])
+        scorer = SentenceScorer.of_bm25(engine.stored.bm25, tokenize)
+        engine._sentence_scorer = scorer
+    return scorer
 
 
 def lead_sentences(passages: Sequence[str], numbers: Sequence[int]) -> tuple[Sentence, ...]:

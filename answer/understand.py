@@ -29,6 +29,8 @@ from ingest.places import Gazetteer, Place
 # Asking for a list over places ("哪些市州…", "各地…", "which cities…"). 哪个/which one asks for one
 # place; 哪些单位/部门 usually lists names inside one item, so neither triggers the list.
 _PRECEDENT_CN = re.compile(
+    # not "学习借鉴哪些地方" (places named inside one item)
+    r"(?<!借鉴)(?<!学习)(?<!参观)(?<!考察)(?<![去到赴])"
     r"(?:哪些|哪几个?)(?:市州|市（州）|市\(州\)|地方(?!志)|地区|城市|区县|县区|县市区|县（市、区）|县市|市县|县|市|州|区)"
     r"|(?:全省)?各(?:市州|市（州）|市\(州\)|地方(?!志)|地区|区县|县区|县市区|县（市、区）|县市|地|市|州|县)"
     r"|(?:其他|其它|别的|兄弟)(?:市州|市（州）|地方(?!志)|地区|城市|县区|区县)|先例"

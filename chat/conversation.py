@@ -14,6 +14,9 @@ from ingest.places import Gazetteer
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年?")
+# a year with its month and day: a follow-up naming another year ("2023年的呢") replaces all
+# of it, since the month asked before belonged to the other year's event
+_DATE = re.compile(r"(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|(?:19|20)\d{2}")
 _FILLER = re.compile(
     r"(那么|那|还有|再看看|再看|看看|换成|改成|的情况|情况|怎么样|如何|怎样|又|呢|吗|的|和|以及|、|，|,|？|\?|。|！|!|\s"
     r"|\bwhat\b|\babout\b|\band\b|\bhow\b|\bthen\b|\bin\b|\bfor\b|\bcounty\b|\bcity\b|\bprefecture\b|'s)",
@@ -42,7 +45,7 @@ def follow_up_query(question: str, previous: str | None, gazetteer: Gazetteer) -
         topic = _swap_places(topic, names, gazetteer)
     if years:
         new_year = years[0].strip().rstrip("年") + "年"
-        topic = _YEAR.sub(new_year, topic, count=1) if _YEAR.search(topic) else f"{new_year}{topic}"
+        topic = _DATE.sub(new_year, topic, count=1) if _DATE.search(topic) else f"{new_year}{topic}"
     return topic
 
 

@@ -12,6 +12,7 @@ import html
 import re
 
 from answer.citation import date_label
+from answer.precedent import RELATED
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 
@@ -124,6 +125,8 @@ def cards_html(record: dict | None) -> str:
 
 
 def _group_name(precedent: dict, group: str | None) -> str:
+    if group == RELATED:
+        return f"{RELATED}（只提及，未见写明做了此事） · {len(precedent.get('related', []))}条"
     for g in precedent.get("groups", []):
         if g.get("city") == group or g.get("name") == group:
             listed = g["name"] + (f"（{'、'.join(g['counties'])}）" if g.get("counties") else "")

@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -20,8 +20,9 @@ from answer.ask import UnderstoodSearch, ask
 from answer.citation import house_citation
 from answer.dates import month_bounds, year_bounds
 from answer.llm import LLMConfig, LLMError, cited_sentences, complete
-from answer.relevance import judge_question
-from answer.sentences import Reply, SentenceScorer, extractive_answer, lead_sentences
+from answer.precedent import RELATED, PrecedentList
+from answer.relevance import judge_asked
+from answer.sentences import Reply, Sentence, extractive_answer, lead_sentences, scorer_for
 from chat.conversation import follow_up_query
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
 from index.expand import expand_query
@@ -153,9 +154,11 @@ class Assistant:
         asked = ask(
             engine, query, k, options.mode, filters, drop=options.drop, precedent=options.precedent
         )
-        verdict = judge_question(
-            engine, asked.understanding.search_text() if asked.understanding else query
-        )
+        if options.precedent is None and asked.precedent is not None and not asked.precedent.count:
+            # the wording looked like a list ("各县…") but nothing qualifies as a precedent:
+            # answer it as a plain question instead of an empty list
+            asked = ask(engine, query, k, options.mode, filters, drop=options.drop, precedent=False)
+        verdict = judge_asked(engine, asked)
         plist = asked.precedent
         results = _results(asked)
         found = verdict.found and bool(results)
@@ -166,11 +169,14 @@ class Assistant:
         answer, text, source = Reply(()), "", "none"
         passages = [r.get("passage") or r["text"] for r in results]
         if found and plist is not None:
-            answer = self._precedent_answer(engine, query, passages)
+            answer = _precedent_quotes(plist)
             lines = [f"{s.text}[{s.passage}]" for s in answer.sentences]
+            if plist.related:
+                lines.append(f"{plist.related_summary}（只提及，未见写明做了此事）。")
             text, source = "\n".join([f"{plist.summary}。", *lines]), "precedent"
         elif found:
-            answer, text, source, notice = self._answer(engine, query, passages)
+            quotable = _quotable(asked)
+            answer, text, source, notice = self._answer(engine, query, passages, quotable)
             if notice:
                 notices.append(notice)
         for number, result in enumerate(results, 1):
@@ -201,12 +207,22 @@ class Assistant:
         )
 
     def _answer(
-        self, engine: SearchEngine, query: str, passages: list[str]
+        self,
+        engine: SearchEngine,
+        query: str,
+        passages: list[str],
+        quotable: set[int] | None = None,
     ) -> tuple[Reply, str, str, str | None]:
         """(highlighted sentences, answer text, "extractive" | "llm", notice). The extractive
-        answer gives the highlights; a model's reply replaces its text when it cites."""
+        answer gives the highlights; a model's reply replaces its text when it cites.
+        quotable: the passage numbers the reply may quote (None: all)."""
+        text = expand_query(query, engine.gazetteer)
         extractive = extractive_answer(
-            expand_query(query, engine.gazetteer), passages, self._scorer(engine)
+            text,
+            passages,
+            scorer_for(engine),
+            semantic=_meaning(engine, text),
+            eligible=quotable,
         )
         if self.llm is None:
             return extractive, extractive.text, "extractive", None
@@ -226,31 +242,6 @@ class Assistant:
             s for s in extractive.sentences if s.passage in cited
         ) or lead_sentences(passages, sorted(cited))
         return Reply(highlighted), "".join(s.text for s in kept), "llm", None
-
-    def _precedent_answer(self, engine: SearchEngine, query: str, passages: list[str]) -> Reply:
-        """One sentence per listed report: its best match for the question, verbatim."""
-        scorer = self._scorer(engine)
-        text = expand_query(query, engine.gazetteer)
-        chosen = []
-        for number, passage in enumerate(passages, 1):
-            best = extractive_answer(text, [passage], scorer, max_sentences=1).sentences
-            chosen += [replace(s, passage=number) for s in best]
-        return Reply(tuple(chosen))
-
-    @staticmethod
-    def _scorer(engine: SearchEngine) -> SentenceScorer:
-        """IDF from the index's own passages, computed once per loaded index and kept on it
-        (two threads may both compute it once; each uses its own result)."""
-        scorer = getattr(engine, "_sentence_scorer", None)
-        if scorer is None:
-            tokenize = engine.retrievers["bm25"].tokenizer
-            frequency: dict[str, int] = {}
-            for chunk in engine.stored.chunks:
-                for token in set(tokenize(chunk.text)):
-                    frequency[token] = frequency.get(token, 0) + 1
-            scorer = SentenceScorer(tokenize, frequency, len(engine.stored.chunks))
-            engine._sentence_scorer = scorer
-        return scorer
 
     def filters(self, options: AskOptions) -> Filters:
         try:
@@ -317,6 +308,30 @@ class Assistant:
         }
 
 
+def _meaning(engine: SearchEngine, text: str):
+    """Cosines of the question with answer units, from the vectors stored with the index;
+    None for an index built without them (replies then go by words alone)."""
+    units = engine.stored.sentences
+    if units is None:
+        return None
+    dense = engine.retrievers["dense"]
+    vector = dense.query_vector(text)[0]
+    return lambda texts: units.cosines(vector, texts, dense.embedder.embed_passages)
+
+
+def _quotable(asked: UnderstoodSearch) -> set[int] | None:
+    """The passages a reply may quote: when the question names a place, only that place's
+    items (a county's city counts), so another place never answers for it; when it names a
+    time and some passages fit it, not those dated outside it."""
+    u = asked.understanding
+    if u is None or not (u.places or u.dates):
+        return None
+    why = [hit.why["understanding"] for hit in asked.hits]
+    fits = {n for n, w in enumerate(why, 1) if not u.places or w["place"] > 0}
+    timely = {n for n in fits if why[n - 1]["date"] != "out"}
+    return timely if u.dates and timely else fits
+
+
 def _tidy_question(question: str | None, mode: str) -> tuple[str, list[str]]:
     """The question without control characters and cut to MAX_QUESTION_CHARS, with a notice
     when it was cut; ValueError for an empty question or an unknown mode."""
@@ -334,20 +349,33 @@ def _tidy_question(question: str | None, mode: str) -> tuple[str, list[str]]:
 
 
 def _results(asked: UnderstoodSearch) -> list[dict]:
-    """The passages as search-contract dicts: a precedent list's entries, else the hits."""
+    """The passages as search-contract dicts: a precedent list's counted entries (grouped by
+    市州) then its related ones, else the hits."""
     plist = asked.precedent
-    if plist is not None:  # a list of every matching report, grouped by 市州
+    if plist is not None:
+        listed = [(e, e.group) for e in plist.entries] + [(e, RELATED) for e in plist.related]
         return [
             {
                 **entry.result,
                 "rank": n,
                 "passage": entry.text,
-                "group": entry.group,
+                "group": group,
                 "entry_date": entry.date,
             }
-            for n, entry in enumerate(plist.entries, 1)
+            for n, (entry, group) in enumerate(listed, 1)
         ]
     return [result_dict(hit, rank) for rank, hit in enumerate(asked.hits, 1)]
+
+
+def _precedent_quotes(plist: PrecedentList) -> Reply:
+    """One quote per counted entry: the sentence showing the asked action (its card number
+    is its place in the list)."""
+    quotes = []
+    for number, entry in enumerate(plist.entries, 1):
+        if entry.quote:
+            start, end = entry.quote
+            quotes.append(Sentence(number, start, end, entry.text[start:end]))
+    return Reply(tuple(quotes))
 
 
 def public(record: dict) -> dict:

@@ -19,6 +19,7 @@ returned reports are not gold, against the plain top 10 and over a threshold swe
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -30,7 +31,15 @@ from answer.relevance import judge_question, min_bm25_from_env
 from eval.beir import evaluate_beir, index_with_distractors
 from eval.gold import QUESTIONS, answer_supports, evidence_found, load_questions
 from eval.metrics import mean, question_metrics
+from eval.not_found import collect, table_rows, table_text
 from eval.precedent import PRECEDENT_SWEEP, intent_detection, precedent_completeness
+from eval.replies import (
+    REPLY_QUESTIONS,
+    load_reply_questions,
+    reply_quality,
+    summary_text,
+    write_rows,
+)
 from eval.report import METRICS, best_threshold, compare, distribution, percentile, write_report
 from index.build import cache_path_for, update_index
 from index.engine import DEFAULT_FUSION, MODES, SearchEngine
@@ -307,6 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="add these documents (.txt folder or BEIR corpus) to the bulletins before indexing",
     )
     parser.add_argument(
+        "--replies",
+        default=str(REPLY_QUESTIONS),
+        metavar="FILE",
+        help="reply-level questions (JSONL) judged on the web chat's reply text",
+    )
+    parser.add_argument(
+        "--only-replies",
+        action="store_true",
+        help="judge only the chat's replies (skip the ranking metrics: a quick check)",
+    )
+    parser.add_argument(
         "--out", metavar="DIR", help="report folder (default reports/eval-YYYYmmdd-HHMMSS)"
     )
     parser.add_argument(
@@ -336,11 +356,32 @@ def main(argv: list[str] | None = None) -> int:
                 f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}, each "
                 f"optionally with {UNDERSTOOD}"
             )
+        if args.only_replies:
+            reply_summary, reply_rows = replies(engine, args)
+            save({"replies": reply_summary}, {}, args, reply_rows)
+            return 0
         results = {mode: evaluate(engine, questions, mode, policy=policy) for mode in modes}
         print(table(results))
         summary = measure(engine, questions, modes, results, policy, args)
-        save(summary, results, args)
+        summary["replies"], reply_rows = replies(engine, args)
+        save(summary, results, args, reply_rows)
     return 0
+
+
+def replies(engine: SearchEngine, args: argparse.Namespace) -> tuple[dict, list[dict]]:
+    """The web chat's replies judged on the reply questions (eval/replies.py), and the "not
+    found" decision's precision/recall over its coverage floor (eval/not_found.py), printed."""
+    from chat.service import Assistant
+
+    assistant = Assistant.open(engine.stored.path, watch=False, engine=engine)
+    reply_questions = load_reply_questions(Path(args.replies))
+    summary, rows = reply_quality(assistant, reply_questions)
+    print("\nreplies (" + args.replies + "):\n" + summary_text(summary))
+    asked = [(q.query, None, q.answerable, "dev") for q in load_questions(Path(args.questions))]
+    asked += [(q.query, q.previous, q.answerable, "replies") for q in reply_questions]
+    summary["not_found_table"] = table_rows(collect(engine, asked))
+    print("\nnot found (dev + reply questions):\n" + table_text(summary["not_found_table"]))
+    return summary, rows
 
 
 def open_engine(args: argparse.Namespace, tmp: Path) -> SearchEngine:
@@ -465,12 +506,23 @@ def no_answer_text(no_answer: dict) -> str:
     return "\n".join(lines)
 
 
-def save(summary: dict, results: dict[str, tuple], args: argparse.Namespace) -> None:
-    """The report folder (report.md, summary.json, questions.jsonl, modes.png), and --compare."""
+def save(
+    summary: dict, results: dict[str, tuple], args: argparse.Namespace, reply_rows: list[dict]
+) -> None:
+    """The report folder (report.md, summary.json, questions.jsonl, replies.jsonl, modes.png),
+    and --compare."""
     rows = [row for _, (_, _, _, per_q) in results.items() for row in per_q]
     out_dir = Path(args.out) if args.out else REPORTS / time.strftime("eval-%Y%m%d-%H%M%S")
+    if not results:  # --only-replies
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "summary.json").write_text(
+            json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        print(f"\nreport: {write_rows(out_dir, reply_rows)} (summary.json)")
+        return
     write_report(out_dir, summary, rows)
-    print(f"\nreport: {out_dir}/report.md (summary.json, questions.jsonl, modes.png)")
+    write_rows(out_dir, reply_rows)
+    print(f"\nreport: {out_dir}/report.md (+ summary.json, questions.jsonl, replies.jsonl)")
     if args.compare:
         print("\n" + compare(Path(args.compare), summary, rows))
 

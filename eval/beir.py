@@ -256,7 +256,8 @@ def evaluate_beir(
         cache_path=cache_path,
         extra_manifest={"files": {}},
         spec=spec,
-    )
+        with_sentences=False,  # retrieval only: no replies are composed here
+    ).passages
     engine = SearchEngine.open(index_dir, embedder=embedder)
     depth = max(k, 10)
     result = BeirResult({}, embedded, len(chunks), len(queries), index_dir=str(index_dir))
@@ -337,7 +338,9 @@ def index_with_distractors(
             "distractors": {"path": str(distractor_dir), "passages": len(extra)},
         },
         spec=spec,
-    )
+        # thousands of distractor passages: their units are embedded only if a reply needs them
+        with_sentences=False,
+    ).passages
     return {
         "chunks": len(chunks) + len(extra),
         "bulletins": len(bulletins),

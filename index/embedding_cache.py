@@ -85,14 +85,14 @@ def embed_passages_cached(
     texts: Sequence[str],
     cache: EmbeddingCache | None,
     batch_size: int = 64,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Embed passages, reusing cached vectors; returns (vectors in input order, number embedded).
 
     Only cache misses are embedded, each distinct text once. Each finished batch
     is written to the cache at once, so an interrupted run keeps its work.
-    `progress(n_done)` gets the cumulative number of input texts that have a
-    vector (cache hits count at once), so a bar with total=len(texts) ends full.
+    `progress(n_done, n_texts)` gets the cumulative number of input texts that have a
+    vector (cache hits count at once), so a bar with total=n_texts ends full.
     """
     texts = list(texts)
     batch_size = max(1, int(batch_size))
@@ -112,7 +112,7 @@ def embed_passages_cached(
 
     done = sum(count_of[s] for s in vectors)
     if progress:
-        progress(done)
+        progress(done, len(texts))
     for start in range(0, len(missing), batch_size):
         batch = missing[start : start + batch_size]
         embedded = np.asarray(
@@ -129,7 +129,7 @@ def embed_passages_cached(
         vectors.update(fresh)
         done += sum(count_of[s] for s in batch)
         if progress:
-            progress(done)
+            progress(done, len(texts))
 
     for i, sha in enumerate(shas):
         out[i] = vectors[sha]

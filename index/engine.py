@@ -73,6 +73,11 @@ class SearchEngine:
     def indexed_cities(self) -> set[str]:
         return {city for chunk in self.stored.chunks for city in chunk.meta.cities}
 
+    @cached_property
+    def indexed_places(self) -> set[str]:
+        """Every place label an item is about: "达州市", "达州市 › 大竹县"."""
+        return {place for chunk in self.stored.chunks for place in chunk.meta.places}
+
     def bulletin(self, doc_id: str) -> dict[str, Any]:
         return self.stored.bulletins[doc_id]
 

@@ -85,7 +85,8 @@ def format_markdown(report) -> str:
         f"- 索引 index: `{report.index_dir}`",
         f"- 开始 started: {report.started_at}，用时 total {report.seconds:.1f} s",
         f"- 结果 result: {counts}。索引{state}：{report.total_bulletins} 期简报 bulletins，"
-        f"{report.total_chunks} 个片段 chunks，新向量化 embedded {report.embedded}",
+        f"{report.total_chunks} 个片段 chunks，新向量化 embedded {report.embedded}"
+        f"（句子 sentences {report.sentences_embedded}）",
         f"- 时间 time: 解析 parse {report.parse_seconds:.2f} s · 模型加载 model load "
         f"{report.model_load_seconds:.2f} s · "
         f"向量化 embedding {report.embed_seconds:.2f} s · 写入索引 index write "

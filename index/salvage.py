@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from index.embedding_cache import EmbeddingCache, text_sha256
+from index.sentence_vectors import SENTENCE_VECTORS, read_sentence_vectors
 from index.store import MANIFEST, StoredIndex, first_line, live_dir, verify_checksums
 from ingest.model import Chunk
 
@@ -175,9 +178,22 @@ def _cache_readable_vectors(
     if vectors_index.ntotal != len(rows) or not rows:
         return  # rows no longer line up: the cache alone supplies vectors
     vectors = vectors_index.reconstruct_n(0, vectors_index.ntotal)
+    items = {text_sha256(c.embed_text): v for c, v in zip(rows, vectors) if c is not None}
+    items.update(_readable_unit_vectors(live, damage))
     with EmbeddingCache(cache_path) as cache:
-        items = {text_sha256(c.embed_text): v for c, v in zip(rows, vectors) if c is not None}
         present = set(cache.get_many(embedder_id, list(items)))
         missing = {sha: v for sha, v in items.items() if sha not in present}
         if missing:
             cache.put_many(embedder_id, missing)
+
+
+def _readable_unit_vectors(live: Path, damage: list[str]) -> dict[str, np.ndarray]:
+    """The stored answer-unit vectors by text hash, when their files can be read."""
+    try:
+        units = read_sentence_vectors(live)
+    except (OSError, ValueError) as exc:
+        damage.append(f"{SENTENCE_VECTORS} 无法读取 / unreadable ({first_line(exc)})")
+        return {}
+    if units is None:
+        return {}
+    return {text_sha256(text): units.matrix[row] for text, row in units.rows.items()}

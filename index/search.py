@@ -31,12 +31,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from answer.ask import Policy, UnderstoodSearch, ask
 from answer.citation import unknown_date_label
 from answer.export import export_to, format_for
 from answer.precedent import PrecedentList
-from answer.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, Verdict, judge_question
+from answer.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, Verdict, judge_asked, policy_from_env
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
 from index.retrieval import Filters, place_filters
 from index.store import default_index_dir, jsonl_lines
@@ -114,8 +115,8 @@ def _add_understanding_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="SCORE",
         help=(
-            f"'not found' below this top BM25 score (default {DEFAULT_MIN_BM25}, or "
-            f"${MIN_BM25_ENV})"
+            "'not found' below this top BM25 score, for questions without a content word the "
+            f"archive uses (default {DEFAULT_MIN_BM25}, or ${MIN_BM25_ENV})"
         ),
     )
     parser.add_argument(
@@ -253,7 +254,10 @@ def answer(
         policy=args.policy,
     )
     results = [result_dict(h, i) for i, h in enumerate(found.hits, 1)]
-    verdict = judge_question(engine, query, args.min_bm25)
+    policy = policy_from_env()
+    if args.min_bm25 is not None:
+        policy = replace(policy, min_bm25=args.min_bm25)
+    verdict = judge_asked(engine, found, policy)
     if args.export and query_id is None:
         path = export_to(found, args.export)
         print(f"已导出 / exported: {path}", file=sys.stderr)

@@ -8,6 +8,10 @@
     DIR/bm25_tokens.jsonl the BM25 tokens of each chunk, in row order: the next update
                           reuses them instead of re-segmenting every kept chunk
                           (optional: an index without it is simply re-tokenized)
+    DIR/sentences.jsonl, DIR/sentence_vectors.npy
+                          every answer unit's text and vector, for choosing reply
+                          sentences by meaning (index/sentence_vectors.py; optional:
+                          an index built before them replies by words alone)
 
 The manifest records each file's size and sha256 ("checksums"): loading checks
 them, so a truncated or overwritten file is named instead of failing somewhere
@@ -35,6 +39,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from index.sentence_vectors import (
+    SENTENCE_VECTORS,
+    SentenceVectors,
+    read_sentence_vectors,
+    write_sentence_vectors,
+)
 from ingest.errors import BulletinError
 from ingest.model import Chunk
 from ingest.paths import DATA_DIR
@@ -131,6 +141,9 @@ class StoredIndex:
     bulletins: dict[str, dict[str, Any]]
     faiss_index: Any
     bm25: Any
+    # vectors of the passages' answer units (index/sentence_vectors.py); None in an index
+    # built without them
+    sentences: SentenceVectors | None = None
 
 
 def previous_dir(index_dir: Path) -> Path:
@@ -153,7 +166,9 @@ def write_index(
     vectors: np.ndarray,
     bm25,
     tokens: list[list[str]] | None = None,
+    sentences: tuple[list[str], np.ndarray] | None = None,
 ) -> None:
+    """sentences: (unit texts, their vectors) to store for replies, when computed."""
     import faiss
 
     index_dir = Path(index_dir)
@@ -170,6 +185,8 @@ def write_index(
             _write_jsonl(tmp / TOKENS, tokens)
         if chunks:
             bm25.save(str(tmp / "bm25"), show_progress=False)
+        if sentences is not None:
+            write_sentence_vectors(tmp, *sentences)
         manifest = {**manifest, CHECKSUMS: file_checksums(tmp)}
         # The manifest goes last: a directory without one was never finished.
         (tmp / MANIFEST).write_text(
@@ -302,7 +319,13 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
         raise damaged(index_dir, f"bm25/ 无法读取 / unreadable ({first_line(exc)})") from None
     if faiss_index.ntotal != len(chunks):
         raise damaged(index_dir, f"{faiss_index.ntotal} vectors but {len(chunks)} passages")
-    return StoredIndex(live, manifest, chunks, bulletins, faiss_index, bm25)
+    try:
+        sentences = read_sentence_vectors(live)
+    except (OSError, ValueError) as exc:
+        raise damaged(
+            index_dir, f"{SENTENCE_VECTORS} 无法读取 / unreadable ({first_line(exc)})"
+        ) from None
+    return StoredIndex(live, manifest, chunks, bulletins, faiss_index, bm25, sentences)
 
 
 def first_line(exc: BaseException) -> str:

@@ -163,13 +163,13 @@ class ProgressBar:
             return
         from tqdm import tqdm
 
-        label = {"parse": "解析", "embed": "向量化"}[stage]
+        label = {"parse": "解析", "embed": "向量化", "sentences": "句向量"}.get(stage, stage)
         bar = self.bars.get(stage)
         if bar is None:
             bar = self.bars[stage] = tqdm(
                 total=total,
                 desc=label,
-                unit="file" if stage == "parse" else "chunk",
+                unit={"parse": "file", "embed": "chunk"}.get(stage, "sentence"),
                 file=sys.stderr,
                 leave=False,
             )
@@ -186,7 +186,11 @@ class ProgressLines:
     (whichever comes first; embedding reports once per batch of passages), and
     one when it ends."""
 
-    LABELS = {"parse": ("解析", "files"), "embed": ("向量化", "passages")}
+    LABELS = {
+        "parse": ("解析", "files"),
+        "embed": ("向量化", "passages"),
+        "sentences": ("句向量", "sentences"),
+    }
 
     def __init__(self, interval: float = 5.0, stream=None, clock=time.monotonic):
         self.interval = interval
@@ -233,7 +237,8 @@ def format_report(report: IngestReport) -> str:
     state = "已更新" if report.changed else "无变化，未重建"
     lines.append(
         f"合计：{summary}。索引{state}：{report.total_bulletins} 期简报，{report.total_chunks} "
-        f"个片段，新向量化 {report.embedded} 个，用时 {report.seconds:.1f} 秒。"
+        f"个片段，新向量化 {report.embedded} 个片段、{report.sentences_embedded} 个句子，"
+        f"用时 {report.seconds:.1f} 秒。"
     )
     if report.changed:
         lines.append(

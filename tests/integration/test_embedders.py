@@ -291,7 +291,9 @@ def test_order_preserved_with_duplicates_and_progress(tmp_path):
     seen: list[int] = []
     with EmbeddingCache(tmp_path / "c.sqlite") as cache:
         embed_passages_cached(fake, ["丁戊"], cache)  # one cache hit in the real call
-        vecs, n = embed_passages_cached(fake, texts, cache, batch_size=1, progress=seen.append)
+        vecs, n = embed_passages_cached(
+            fake, texts, cache, batch_size=1, progress=lambda done, _total: seen.append(done)
+        )
     assert n == 2
     expected = FakeEmbedder().embed_passages(texts)
     np.testing.assert_array_equal(vecs, expected)

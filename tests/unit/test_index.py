@@ -96,7 +96,9 @@ def test_incremental_add_change_remove(tmp_path, fake_embedder):
     added_chunks = load_stored(index_dir).manifest["files"][str((folder / "b.txt").resolve())][
         "chunks"
     ]
-    assert fake_embedder.passages_embedded - first == added_chunks  # only the new file was embedded
+    # only the new file was embedded: its passages, and its sentences for replies
+    assert report.embedded == added_chunks and report.sentences_embedded > 0
+    assert fake_embedder.passages_embedded - first == added_chunks + report.sentences_embedded
 
     text = (folder / "a.txt").read_text(encoding="utf-8")  # change
     (folder / "a.txt").write_text(
