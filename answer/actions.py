@@ -83,12 +83,25 @@ KINDS = (
 )
 # Words that make the verb after them (in the same clause) a plan or a demand, not a deed.
 _PLANNED = re.compile(r"(?<![主重需])要|将|拟|计划|研究制定|争取|力争|努力|及时|准备|着手|启动")
-# Words of a question that name no part of the action: who did it (领导), or grammar.
-# "志书" is what English "chronicle(s)" expands to (index/expand.py); the bulletins write 志.
+# Words of a question that name no part of the action's topic: who did it (领导), grammar, the
+# form of a document (方案, 通知: "印发了品读季实施方案" is about 品读季; another topic's 实施方案
+# is not a precedent). "志书" is what English "chronicle(s)" expands to (index/expand.py); the
+# bulletins write 志.
 _NOT_SPECIFIC = frozenset(
-    "领导 作出 做出 进行 或 和 与 及 到 后 做到 专门 各 所 有 了 上 中 汇报 志书".split()
+    "领导 市级 县级 作出 做出 进行 或 和 与 及 到 后 做到 专门 各 所 有 了 上 中 汇报 志书 "
+    "方案 实施方案 实施 通知 意见 办法 文件".split()
 )
 _ALTERNATIVES = re.compile(r"或|或者|\bor\b", re.IGNORECASE)
+_AT_MEETING = re.compile(r"会议上|会上|在.{0,8}会议|\bat (?:the|their|its) .{0,30}meeting", re.I)
+_ISSUES_A_PLAN = re.compile(r"(?:印发|制定|出台|下发)[^。；]*《[^》]*(?:方案|规划|计划|意见)》")
+# Words staff use for the same thing (GLOSSARY.md): 史志 is 党史 and 地方志 together.
+# 先进单位 are also 先进集体, and praise may be for 成绩突出 or 优秀 work.
+_SAME = {
+    "史志": ("地方志", "方志", "党史"),
+    "方志": ("地方志", "史志"),
+    "单位": ("集体",),
+    "先进": ("突出", "优秀"),
+}
 SPECIFIC_IDF = 1.0  # question words at least this rare must be in the sentence or its item's
 SPECIFIC_SHARE = 0.5  # lead and title, this share of their weight at least
 
@@ -99,6 +112,8 @@ class Action:
     # a demand or plan: then its words alone decide
     kinds: tuple[ActionKind, ...]
     terms: dict[str, float]  # the question's specific words and their weights
+    # "在…会议上部署": the item must be a meeting's (会议 is too common to be a specific word)
+    at_meeting: bool = False
 
     @classmethod
     def of(cls, question: str, terms: dict[str, float]) -> "Action":
@@ -120,15 +135,20 @@ class Action:
         }
         # a demand or plan is whatever the item asks for: the topic words decide
         done = tuple(k for k in kinds if not k.planned_counts)
-        return cls(done if len(done) == len(kinds) else (), specific)
+        at_meeting = bool(_AT_MEETING.search(question))
+        return cls(done if len(done) == len(kinds) else (), specific, at_meeting)
 
     def carried_by(self, sentence: str, context: str = "") -> bool:
         """The sentence says the action was done; its words may be shared with `context` (the
         item's title and lead: "南部县…扶贫志" there, "联合印发《…方案》" here)."""
         squeezed = re.sub(r"\s+", "", sentence)
         words = squeezed + re.sub(r"\s+", "", context)
+        if self.at_meeting and "会" not in words:
+            return False
         total = sum(self.terms.values())
-        carried = sum(w for t, w in self.terms.items() if t in words)
+        carried = sum(
+            w for t, w in self.terms.items() if any(x in words for x in (t, *_SAME.get(t, ())))
+        )
         if total and carried < SPECIFIC_SHARE * total:
             return False
         if not self.kinds:
@@ -147,6 +167,10 @@ def carrying_unit(action: Action) -> Callable[[str, str], tuple[int, int] | None
     def find(text: str, title: str = "") -> tuple[int, int] | None:
         spans = answer_units(text)
         lead = text[spans[0][0] : spans[0][1]] if spans else ""
+        if _ISSUES_A_PLAN.search(lead) and action.kinds:
+            # the item is a plan being issued: what follows its lead is the plan's content,
+            # to be done, not done ("德阳…印发《…方案》… 召开年鉴质量提升专题会议…")
+            spans = spans[:1]
         context = f"{title}{lead}"
         return next((s for s in spans if action.carried_by(text[s[0] : s[1]], context)), None)
 

@@ -56,7 +56,7 @@ class Policy:
     # a county question: the county's city's other items earn this share of the place bonus
     parent_share: float = 0.5
     # precedent lists keep passages whose retrieval score (0..1) reaches this
-    precedent_threshold: float = 0.55
+    precedent_threshold: float = 0.4
     depth: int = 50  # candidates per retriever
     # candidates per retriever for precedent lists ("every matching item")
     precedent_depth: int = 500

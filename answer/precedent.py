@@ -220,38 +220,31 @@ def build_precedent_list(
         best = max(report_hits, key=lambda h: h.score)
         in_order = sorted(report_hits, key=lambda h: h.chunk.start)
         place = report_place(best.chunk.meta, gazetteer)
-        if level == "county" and not (isinstance(place, Place) and place.level == "county"):
-            continue
-        if level in ("city", "city_own") and place == PROVINCE:
-            continue
-        if level == "city_own" and isinstance(place, Place) and place.level == "county":
-            continue
-        if isinstance(place, Place):
-            group, where = place.city, place.label
-        elif place == PROVINCE:
-            group, where = PROVINCE, best.chunk.meta.source_org or PROVINCE
-        else:
-            group, where = UNPLACED, UNPLACED
-        date = entry_date(best) if entry_date else best.chunk.meta.first_date
         text = text_of(in_order) if text_of else "\n".join(h.chunk.text for h in in_order)
         entry = PrecedentEntry(
             key=key,
-            group=group,
-            place=where,
-            date=date,
+            group="",
+            place="",
+            date=entry_date(best) if entry_date else best.chunk.meta.first_date,
             score=best.score,
             text=text,
             result=result_of(best, 0),
             chunk_ids=tuple(h.chunk.chunk_id for h in in_order),
             date_status=date_status(best) if date_status else "any",
-            group_name=_short(group, gazetteer),
         )
-        if carrying is not None:
-            entry = replace(entry, quote=carrying(text, best.chunk.meta.title or ""))
-            if entry.quote is None:
-                related.append(entry)
-                continue
-        groups.setdefault(group, []).append(entry)
+        quote = carrying(text, best.chunk.meta.title or "") if carrying else None
+        if carrying is not None and quote is None:
+            if _fits_level(place, level):
+                related.append(_placed(entry, place, best, gazetteer))
+            continue
+        entry = replace(entry, quote=quote)
+        targets = [place] if _fits_level(place, level) else []
+        if quote and not targets:  # a higher level's report naming who did it
+            targets = _named_in(text[quote[0] : quote[1]], place, level, gazetteer)
+        for n, target in enumerate(targets):
+            placed = _placed(entry, target, best, gazetteer)
+            placed = replace(placed, key=f"{key}@{n}") if len(targets) > 1 else placed
+            groups.setdefault(placed.group, []).append(placed)
     related.sort(key=lambda e: -e.score)
     return PrecedentList(
         query,
@@ -260,6 +253,47 @@ def build_precedent_list(
         understood,
         related=tuple(related),
     )
+
+
+def _fits_level(place: Place | str | None, level: str | None) -> bool:
+    """Does a report of this place answer a list at this level (see build_precedent_list)?"""
+    county = isinstance(place, Place) and place.level == "county"
+    if level == "county":
+        return county
+    if level in ("city", "city_own") and place == PROVINCE:
+        return False
+    return not (level == "city_own" and county)
+
+
+def _named_in(
+    quote: str, place: Place | str | None, level: str | None, gazetteer: Gazetteer
+) -> list[Place]:
+    """The places of the asked level a quote names below its report's place: the counties a
+    city's report names ("绵竹市、什邡市、广汉市史志部门作交流发言"), the cities (or their counties'
+    cities) a province report names ("《成都年鉴（2023）》…入选")."""
+    named = gazetteer.places_in(quote)
+    if level == "county" and isinstance(place, Place) and place.level == "city":
+        return [p for p in named if p.level == "county" and p.city == place.name]
+    if place == PROVINCE and level in ("city", "city_own"):
+        cities = [
+            gazetteer.resolve(p.city) if p.level == "county" and level == "city" else p
+            for p in named
+        ]
+        return list(dict.fromkeys(c for c in cities if c is not None and c.level == "city"))
+    return []
+
+
+def _placed(
+    entry: PrecedentEntry, place: Place | str | None, best: Hit, gazetteer: Gazetteer
+) -> PrecedentEntry:
+    """The entry filed under a place: its group (city, PROVINCE or UNPLACED) and label."""
+    if isinstance(place, Place):
+        group, where = place.city, place.label
+    elif place == PROVINCE:
+        group, where = PROVINCE, best.chunk.meta.source_org or PROVINCE
+    else:
+        group, where = UNPLACED, UNPLACED
+    return replace(entry, group=group, place=where, group_name=_short(group, gazetteer))
 
 
 def _short(group: str, gazetteer: Gazetteer) -> str:

@@ -38,7 +38,6 @@ MAX_CHARS = 360
 SEMANTIC_WEIGHT = 0.25
 LEXICAL_WEIGHT = 1.0
 LEAD_BONUS = 0.3
-RANK_PENALTY = 0.0
 SAME_ITEM_MARGIN = 1.5
 OTHER_ITEM_MARGIN = 0.3
 
@@ -101,16 +100,24 @@ class SentenceScorer:
     def weights(self, question: str) -> dict[str, float]:
         return {t: self.idf(t) for t in dict.fromkeys(self.tokenize(question))}
 
-    def score(
-        self, weights: dict[str, float], sentence: str, context: set[str] = frozenset()
-    ) -> float:
-        """Share of the question's weight in the sentence, read together with `context` (the
-        tokens of its item's lead: who, when)."""
+    def score(self, weights: dict[str, float], sentence: str, context: str = "") -> float:
+        """Share of the question's weight whose words are in the sentence, read together with
+        `context` (its item's lead: who, when). A word the index never segmented out ("批"
+        where the text has "批示") counts when it occurs inside the text."""
         total = sum(weights.values())
         if not total:
             return 0.0
-        present = set(self.tokenize(sentence)) | context
-        return sum(w for t, w in weights.items() if t in present) / total
+        text = f"{sentence}{context}"
+        present = set(self.tokenize(text))
+        squeezed = re.sub(r"\s+", "", text).lower()
+        return (
+            sum(
+                w
+                for t, w in weights.items()
+                if t in present or (not self.df.get(t) and t in squeezed)
+            )
+            / total
+        )
 
 
 SemanticScorer = Callable[[list[str]], np.ndarray]  # unit texts -> cosine with the question
@@ -159,14 +166,14 @@ def _candidates(
     for number, text in enumerate(passages, 1):
         if eligible is not None and number not in eligible:
             continue
-        lead: set[str] = set()
+        lead = ""
         for position, (start, end) in enumerate(answer_units(text)):
             unit = Sentence(number, start, end, text[start:end])
             # A later unit is read with its item's lead (who, when): it scores for the words
             # it adds, so the point that answers beats a lead full of the question's names.
             words = scorer.score(weights, unit.text, lead)
             if position == 0:
-                lead = set(scorer.tokenize(unit.text))
+                lead = unit.text
             raw.append(_Candidate(unit, position, words, math.nan))
     if not raw:
         return [], False
@@ -177,7 +184,7 @@ def _candidates(
         combined = combined + SEMANTIC_WEIGHT * _standardised(meaning)
     out = []
     for c, score in zip(raw, combined):
-        bonus = (LEAD_BONUS if c.position == 0 else 0.0) - RANK_PENALTY * (c.unit.passage - 1)
+        bonus = LEAD_BONUS if c.position == 0 else 0.0
         out.append(
             Sentence(c.unit.passage, c.unit.start, c.unit.end, c.unit.text, float(score + bonus))
         )

@@ -220,8 +220,9 @@ def precedent_table(data: dict) -> str:
         f"precedent questions: {data['questions']} ({data['gold']} gold reports); list threshold "
         f"{data['threshold']}",
         f"  precedent list : completeness {data['completeness']:.3f} (macro "
-        f"{data['completeness_macro']:.3f}), "
-        f"returned {data['returned']}, not gold {data['non_gold']} "
+        f"{data['completeness_macro']:.3f}; with the related entries "
+        f"{data['completeness_shown']:.3f}), "
+        f"counted {data['returned']}, not gold {data['non_gold']} "
         f"({data['non_gold_per_question']:.1f} per question)",
         f"  plain top {data['baseline']['k']}   : completeness "
         f"{data['baseline']['completeness']:.3f}, "
@@ -490,7 +491,7 @@ def measure(
 def no_answer_text(no_answer: dict) -> str:
     rule = no_answer["rule"]
     lines = [
-        f"\nnot-found rule (place not indexed, or top BM25 < {rule['min_bm25']}): answerable kept "
+        f"\nnot-found decision (answer/relevance.py): answerable kept "
         f"{rule['answerable_kept']}, "
         f"unanswerable refused {rule['unanswerable_refused']}"
     ]

@@ -2,7 +2,10 @@
 
 For each precedent question (kind "precedent", or tagged "precedent": English list questions)
 every gold evidence string is one gold report. Completeness = share of gold reports that the
-precedent list returns; "not gold" = returned reports holding no gold evidence. The plain
+precedent list counts; "shown" adds the reports it lists as related (mentioning the topic
+without a sentence doing the asked action: this gold is looser than the action test, see
+eval/questions/replies.jsonl for strict lists); "not gold" = counted reports holding no gold
+evidence. The plain
 top 10 of the same retriever is the baseline (what a list question got before precedent mode).
 """
 
@@ -49,7 +52,8 @@ def precedent_completeness(
         pool = precedent_pool(engine, u, mode, None, policy)
         plist = precedent_list(engine, u, pool, policy)
         found, non_gold = judge_entries([e.text for e in plist.entries], q.evidence)
-        rows.append(_question_row(q, plist, found, non_gold))
+        shown, _ = judge_entries([e.text for e in (*plist.entries, *plist.related)], q.evidence)
+        rows.append({**_question_row(q, plist, found, non_gold), "shown": len(shown)})
         for t in sweep:
             swept = precedent_list(engine, u, pool, replace(policy, precedent_threshold=t))
             f, n = judge_entries([e.text for e in swept.entries], q.evidence)
@@ -70,6 +74,8 @@ def precedent_completeness(
         "threshold": policy.precedent_threshold,
         "mode": mode,
         "completeness": share(sum(r["found"] for r in rows)),
+        # counted or listed as related: gold reports the user sees at all
+        "completeness_shown": share(sum(r["shown"] for r in rows)),
         "completeness_macro": round(sum(r["found"] / r["gold"] for r in rows) / len(rows), 4)
         if rows
         else 0.0,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from eval.not_found import table_text
+from eval.replies import summary_text
 from index.store import read_jsonl
 
 METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
@@ -73,6 +75,8 @@ def markdown(summary: dict, rows: list[dict]) -> str:
     if summary.get("precedent"):
         lines += precedent_markdown(summary["precedent"])
     lines += no_answer_markdown(summary)
+    if summary.get("replies"):
+        lines += replies_markdown(summary["replies"])
     misses = [r for r in rows if r.get("answerable") and r["mrr@10"] == 0]
     if misses:
         lines += ["", "## Not found in the top 10", ""]
@@ -151,6 +155,16 @@ def no_answer_markdown(summary: dict) -> list[str]:
             f"({', '.join(f'{k} {v}' for k, v in answers['by_kind'].items())})",
             f"- unanswerable questions given no reply: {answers['unanswerable_no_reply']}",
         ]
+    return lines
+
+
+def replies_markdown(replies: dict) -> list[str]:
+    """The reply questions' table (eval/replies.py) and the not-found table (eval/not_found.py)."""
+    lines = ["", "## Replies (eval/questions/replies.jsonl; per question: replies.jsonl)", ""]
+    lines.append(summary_text(replies))
+    if replies.get("not_found_table"):
+        lines += ["", "### Not found: precision and recall over the coverage floor", ""]
+        lines.append(table_text(replies["not_found_table"]))
     return lines
 
 

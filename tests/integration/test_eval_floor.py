@@ -10,11 +10,13 @@ import json
 import pytest
 
 from answer.ask import DEFAULT_POLICY
+from chat.service import Assistant
 from conftest import cli
 from eval.__main__ import evaluate
 from eval.gold import load_questions
 from eval.metrics import mrr_at, ndcg_at, recall_at
 from eval.precedent import precedent_completeness
+from eval.replies import load_reply_questions, reply_quality
 from eval.report import best_threshold
 from index.engine import SearchEngine
 
@@ -24,12 +26,27 @@ HYBRID_MRR10_FLOOR = 0.898  # measured 0.928
 UNDERSTOOD_RECALL5_FLOOR = 0.936  # hybrid+u, measured 0.966
 UNDERSTOOD_MRR10_FLOOR = 0.922  # hybrid+u, measured 0.952
 UNDERSTOOD_PLACE_MRR10_FLOOR = 0.959  # hybrid+u on place questions, measured 0.989 (plain 0.916)
-PRECEDENT_COMPLETENESS_FLOOR = 0.933  # measured 0.963
-PRECEDENT_NON_GOLD_CEILING = 5.0  # non-gold reports per precedent question, measured 3.9
-# measured 0.88 (172 questions): web chat replies that carry gold evidence
-REPLY_EVIDENCE_FLOOR = 0.85
-# measured 0.974: answerable questions not refused by the not-found rule
-NOT_FOUND_KEPT_FLOOR = 0.94
+# Precedent lists count only reports with a sentence doing the asked action (issue 11); the
+# dev set's gold is looser (reports about the topic), so counted completeness fell from 0.963
+# to 0.901 while not-gold reports fell from 3.9 to 1.1 a question; the rest are shown as
+# related (0.975 counted or related).
+PRECEDENT_COMPLETENESS_FLOOR = 0.871  # counted, measured 0.901
+PRECEDENT_SHOWN_FLOOR = 0.945  # counted or related, measured 0.975
+PRECEDENT_NON_GOLD_CEILING = 1.5  # non-gold counted reports per precedent question, measured 1.1
+# measured 0.928 (172 questions): web chat replies that carry gold evidence
+REPLY_EVIDENCE_FLOOR = 0.898
+# measured 1.0: answerable dev questions not refused by the not-found decision
+NOT_FOUND_KEPT_FLOOR = 0.97
+# The reply questions (eval/questions/replies.jsonl, 88: dev and test splits together),
+# measured minus 0.03 (off-topic: plus 0.03; precedent: minus 0.05, few questions)
+REPLY_FLOORS = {
+    "answered_right": 0.857,  # measured 0.887
+    "found_when_answerable": 0.97,  # measured 1.0
+    "not_found_when_unanswerable": 0.93,  # measured 0.96
+    "precedent_precision": 0.859,  # measured 0.909
+    "precedent_recall": 0.95,  # measured 1.0
+}
+OFF_TOPIC_CEILING = 0.03  # measured 0.0
 
 
 def test_hybrid_quality_above_floor(real_index):
@@ -63,11 +80,30 @@ def test_precedent_lists_are_nearly_complete(real_index):
     )
     assert data["questions"] >= 20 and data["gold"] >= 80
     assert data["completeness"] >= PRECEDENT_COMPLETENESS_FLOOR, data["per_question"]
+    assert data["completeness_shown"] >= PRECEDENT_SHOWN_FLOOR, data["per_question"]
     assert data["non_gold_per_question"] <= PRECEDENT_NON_GOLD_CEILING
-    # better than reading the plain top 10
-    assert data["completeness"] > data["baseline"]["completeness"]
+    # far less noise than reading the plain top 10, and nothing hidden that it shows
+    assert data["non_gold"] * 3 < data["baseline"]["non_gold"]
+    assert data["completeness_shown"] >= data["baseline"]["completeness"]
     low, high = data["sweep"]
     assert low["completeness"] >= high["completeness"] and low["returned"] >= high["returned"]
+
+
+def test_replies_above_floor(real_index):
+    """What staff read, judged on the reply questions (see eval/replies.py)."""
+    assistant = Assistant.open(real_index, watch=False)
+    summary, rows = reply_quality(assistant, load_reply_questions())
+    measured = summary["all"]
+    for key, floor in REPLY_FLOORS.items():
+        assert measured[key] >= floor, (key, measured, [r for r in rows if not r["right"]])
+    assert measured["off_topic"] <= OFF_TOPIC_CEILING, measured
+    assert set(measured["not_found_by_why"]) == {
+        "place_absent",
+        "topic_absent_for_place",
+        "wrong_time",
+        "out_of_domain",
+        "junk",
+    }
 
 
 def test_eval_cli_writes_a_report_and_compares(real_index, tmp_path):
@@ -105,9 +141,11 @@ def test_eval_cli_writes_a_report_and_compares(real_index, tmp_path):
     assert summary["no_answer"]["rule"]["answerable_kept"] >= NOT_FOUND_KEPT_FLOOR, summary[
         "no_answer"
     ]["rule"]
-    assert answers["unanswerable_no_reply"] >= 0.4 and "Web chat replies" in (
-        first / "report.md"
-    ).read_text(encoding="utf-8")
+    report = (first / "report.md").read_text(encoding="utf-8")
+    assert answers["unanswerable_no_reply"] >= 0.4 and "Web chat replies" in report
+    assert "## Replies" in report and "coverage floor" in report
+    replies = (first / "replies.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(replies) == len(load_reply_questions())
 
 
 def test_metrics_hand_computed():
