@@ -57,8 +57,8 @@ KINDS = (
     ),
     ActionKind(
         "speak",
-        _words("交流发言", "发言", r"\bsp(?:oke|eak)\b"),
-        _words("发言"),
+        _words("交流发言", "发言", "讲话", r"\bsp(?:oke|eak)\b"),
+        _words("发言", "讲话"),
     ),
     ActionKind("hear", _words("听取", r"\bheard\b", r"\blistened\b"), _words("听取", "汇报")),
     ActionKind("complete", _words("完成", r"\bcomplet(?:ed|e)\b"), _words("完成")),
@@ -101,6 +101,8 @@ _SAME = {
     "方志": ("地方志", "史志"),
     "单位": ("集体",),
     "先进": ("突出", "优秀"),
+    "参加": ("出席",),
+    "出席": ("参加",),
 }
 SPECIFIC_IDF = 1.0  # question words at least this rare must be in the sentence or its item's
 SPECIFIC_SHARE = 0.5  # lead and title, this share of their weight at least

@@ -42,7 +42,8 @@ _TOPIC_EDGES = re.compile(r"^[\s的在对于是和与及、，,。？?！!]+|[\s
 class NotFoundPolicy:
     min_coverage: float = 0.3  # share of the content words' weight the best passage carries
     min_coverage_english: float = 0.15  # through the partial Chinese expansion
-    english_min_terms: int = 2  # fewer expanded terms: coverage is not judged
+    # fewer expanded terms: coverage is not judged, and without a place the question is refused
+    english_min_terms: int = 2
     min_bm25: float = DEFAULT_MIN_BM25
 
 
@@ -132,6 +133,8 @@ def decide(s: Signals, policy: NotFoundPolicy = DEFAULT_NOT_FOUND) -> Verdict:
     if s.english:
         floor = policy.min_coverage_english
         if len(s.known_terms) < policy.english_min_terms:
+            if not s.places:  # one translated word and no place: too little to go on
+                return no("no_words", "没有与问题用词足够接近的段落")
             floor = 0.0
     if s.fitting == 0 or (s.coverage or 0.0) < floor:
         if s.places:

@@ -130,10 +130,14 @@ def extractive_answer(
     max_sentences: int = MAX_SENTENCES,
     semantic: SemanticScorer | None = None,
     eligible: Collection[int] | None = None,
+    titles: Sequence[str] | None = None,
 ) -> Reply:
     """Pick the units that answer best (see the module docstring) from passages in rank
-    order (passage 1 first); `eligible`: the passage numbers that may be quoted (None: all)."""
-    candidates, any_word = _candidates(question, passages, scorer, semantic, eligible)
+    order (passage 1 first); `eligible`: the passage numbers that may be quoted (None: all);
+    `titles`: each passage's item title, read with its units like the lead."""
+    candidates, any_word = _candidates(
+        question, passages, scorer, semantic, eligible, titles or [""] * len(passages)
+    )
     if not candidates:
         return Reply(())
     if not any_word and semantic is None:
@@ -158,20 +162,22 @@ def _candidates(
     scorer: SentenceScorer,
     semantic: SemanticScorer | None,
     eligible: Collection[int] | None,
+    titles: Sequence[str],
 ) -> tuple[list[Sentence], bool]:
     """The eligible passages' units with their combined scores, and whether any unit shares
     a word with the question."""
     weights = scorer.weights(question)
     raw: list[_Candidate] = []
-    for number, text in enumerate(passages, 1):
+    for number, (text, title) in enumerate(zip(passages, titles), 1):
         if eligible is not None and number not in eligible:
             continue
         lead = ""
         for position, (start, end) in enumerate(answer_units(text)):
             unit = Sentence(number, start, end, text[start:end])
-            # A later unit is read with its item's lead (who, when): it scores for the words
-            # it adds, so the point that answers beats a lead full of the question's names.
-            words = scorer.score(weights, unit.text, lead)
+            # A unit is read with its item's title and lead (who, when): it scores for the
+            # words it adds, so the point that answers beats a lead full of the question's
+            # names, and a passage cut from the middle of an item keeps its item's subject.
+            words = scorer.score(weights, unit.text, title + lead)
             if position == 0:
                 lead = unit.text
             raw.append(_Candidate(unit, position, words, math.nan))

@@ -176,7 +176,8 @@ class Assistant:
             text, source = "\n".join([f"{plist.summary}。", *lines]), "precedent"
         elif found:
             quotable = _quotable(asked)
-            answer, text, source, notice = self._answer(engine, query, passages, quotable)
+            titles = [r.get("title") or "" for r in results]
+            answer, text, source, notice = self._answer(engine, query, passages, quotable, titles)
             if notice:
                 notices.append(notice)
         for number, result in enumerate(results, 1):
@@ -212,6 +213,7 @@ class Assistant:
         query: str,
         passages: list[str],
         quotable: set[int] | None = None,
+        titles: list[str] | None = None,
     ) -> tuple[Reply, str, str, str | None]:
         """(highlighted sentences, answer text, "extractive" | "llm", notice). The extractive
         answer gives the highlights; a model's reply replaces its text when it cites.
@@ -223,6 +225,7 @@ class Assistant:
             scorer_for(engine),
             semantic=_meaning(engine, text),
             eligible=quotable,
+            titles=titles,
         )
         if self.llm is None:
             return extractive, extractive.text, "extractive", None
@@ -321,13 +324,17 @@ def _meaning(engine: SearchEngine, text: str):
 
 def _quotable(asked: UnderstoodSearch) -> set[int] | None:
     """The passages a reply may quote: when the question names a place, only that place's
-    items (a county's city counts), so another place never answers for it; when it names a
-    time and some passages fit it, not those dated outside it."""
+    items (a county's city's only when the county has none), so another place never answers
+    for it; when it names a time and some passages fit it, not those dated outside it."""
     u = asked.understanding
     if u is None or not (u.places or u.dates):
         return None
     why = [hit.why["understanding"] for hit in asked.hits]
-    fits = {n for n, w in enumerate(why, 1) if not u.places or w["place"] > 0}
+    # the asked place's own items first: a county's city speaks for it only when it has none
+    best = max((w["place"] for w in why), default=0.0)
+    fits = {
+        n for n, w in enumerate(why, 1) if not u.places or (w["place"] > 0 and w["place"] >= best)
+    }
     timely = {n for n in fits if why[n - 1]["date"] != "out"}
     return timely if u.dates and timely else fits
 

@@ -10,7 +10,9 @@ question passes through unchanged.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+from ingest.paths import DATA_DIR
 from ingest.places import Gazetteer
 
 # Staff vocabulary (GLOSSARY.md) and frequent bulletin words, English -> Chinese.
@@ -82,8 +84,22 @@ TERMS: dict[str, str] = {
     "compilation": "编纂",
     "compile": "编纂",
 }
+# The wider glossary: English forms of the words that occur in at least 3 paragraphs of the
+# sample bulletins (data/glossary/README.md); the core TERMS above win a conflict.
+GLOSSARY = DATA_DIR / "glossary" / "en_zh.tsv"
+
+
+def _glossary(path: Path = GLOSSARY) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    rows = path.read_text(encoding="utf-8").splitlines()[1:]  # a header line first
+    pairs = (row.split("\t")[:2] for row in rows if row.strip())
+    return {english.strip().lower(): chinese.strip() for english, chinese in pairs}
+
+
+ALL_TERMS: dict[str, str] = {**_glossary(), **TERMS}
 _TERM_RE = re.compile(
-    r"\b(" + "|".join(re.escape(t) for t in sorted(TERMS, key=len, reverse=True)) + r")\b",
+    r"\b(" + "|".join(re.escape(t) for t in sorted(ALL_TERMS, key=len, reverse=True)) + r")\b",
     re.IGNORECASE,
 )
 _LATIN = re.compile(r"[A-Za-z]")
@@ -99,6 +115,6 @@ def expand_query(query: str, gazetteer: Gazetteer) -> str:
             extra.append(mention.place.name)
             if mention.place.level == "county":
                 extra.append(mention.place.city)
-    extra.extend(TERMS[m.group(1).lower()] for m in _TERM_RE.finditer(query))
+    extra.extend(ALL_TERMS[m.group(1).lower()] for m in _TERM_RE.finditer(query))
     extra = list(dict.fromkeys(extra))
     return f"{query} {' '.join(extra)}" if extra else query

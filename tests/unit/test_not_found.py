@@ -53,8 +53,14 @@ def test_place_present_topic_absent_says_both():
 
 
 def test_english_coverage_is_judged_only_with_two_expanded_terms():
-    assert decide(signals(english=True, known_terms=("志书",), coverage=0.0)).found
+    one_term = dict(english=True, known_terms=("志书",), coverage=0.0)
+    assert decide(signals(places=("苍溪县",), **one_term)).found
     assert not decide(signals(english=True, coverage=0.0)).found
+
+
+def test_one_translated_word_and_no_place_is_too_little_to_answer_english():
+    verdict = decide(signals(english=True, known_terms=("获奖",), coverage=1.0))
+    assert not verdict.found and verdict.rule == "no_words"
 
 
 def test_a_topic_dated_only_in_other_years_is_not_found():
