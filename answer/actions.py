@@ -140,6 +140,18 @@ class Action:
         at_meeting = bool(_AT_MEETING.search(question))
         return cls(done if len(done) == len(kinds) else (), specific, at_meeting)
 
+    def mentioned_in(self, text: str) -> bool:
+        """The text is about the asked topic (its specific words), whether or not it says the
+        action was done: what a related entry must be."""
+        total = sum(self.terms.values())
+        words = re.sub(r"\s+", "", text)
+        return not total or self._carried(words) >= SPECIFIC_SHARE * total
+
+    def _carried(self, words: str) -> float:
+        return sum(
+            w for t, w in self.terms.items() if any(x in words for x in (t, *_SAME.get(t, ())))
+        )
+
     def carried_by(self, sentence: str, context: str = "") -> bool:
         """The sentence says the action was done; its words may be shared with `context` (the
         item's title and lead: "南部县…扶贫志" there, "联合印发《…方案》" here)."""
@@ -148,10 +160,7 @@ class Action:
         if self.at_meeting and "会" not in words:
             return False
         total = sum(self.terms.values())
-        carried = sum(
-            w for t, w in self.terms.items() if any(x in words for x in (t, *_SAME.get(t, ())))
-        )
-        if total and carried < SPECIFIC_SHARE * total:
+        if total and self._carried(words) < SPECIFIC_SHARE * total:
             return False
         if not self.kinds:
             return bool(total)

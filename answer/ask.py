@@ -217,6 +217,7 @@ def precedent_list(
         understood=u.summary,
         level=level,
         carrying=carrying_unit(action),
+        mentions=action.mentioned_in,
     )
 
 

@@ -201,6 +201,7 @@ def build_precedent_list(
     understood: str = "",
     level: str | None = None,
     carrying: Callable[[str, str], tuple[int, int] | None] | None = None,
+    mentions: Callable[[str], bool] | None = None,
 ) -> PrecedentList:
     """Group hits scoring at least `threshold` into one entry per report, grouped by city.
 
@@ -209,7 +210,8 @@ def build_precedent_list(
     `entry_date(hit)` the date to sort and show. `level` "county" keeps counties' reports only
     ("哪些县领导…"), "city" leaves out the province's own ("哪些市州…"), "city_own" the
     counties' too ("哪些市州的市级领导…"). `carrying(text, title)`: the span of the sentence
-    showing the asked action (answer/actions.py); entries without one go to `related`."""
+    showing the asked action (answer/actions.py); entries without one go to `related` when
+    `mentions(title + text)` says they are about the topic, else nowhere."""
     kept = [h for h in hits if h.score >= threshold]
     by_report: dict[str, list[Hit]] = {}
     for hit in kept:
@@ -234,7 +236,8 @@ def build_precedent_list(
         )
         quote = carrying(text, best.chunk.meta.title or "") if carrying else None
         if carrying is not None and quote is None:
-            if _fits_level(place, level):
+            title = best.chunk.meta.title or ""
+            if _fits_level(place, level) and (mentions is None or mentions(title + text)):
                 related.append(_placed(entry, place, best, gazetteer))
             continue
         entry = replace(entry, quote=quote)

@@ -35,6 +35,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # A year the user named: "2021年", "去年", "last year" (not "下半年" alone: "下半年工作" is
 # usually the item's own second half, not a time to hold passages to).
 _YEAR_ASKED = re.compile(r"\d{4}|[今去前]年|近.{1,2}年|\b(?:last|this) year\b", re.IGNORECASE)
+_YEAR_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年")
 _TOPIC_EDGES = re.compile(r"^[\s的在对于是和与及、，,。？?！!]+|[\s的了吗呢么？?。！!,，]+$")
 
 
@@ -61,8 +62,8 @@ class Signals:
     unknown_terms: tuple[str, ...]  # content words it never uses
     coverage: float | None  # best fitting passage's share of the known terms' weight
     fitting: int  # retrieved passages the question fits (its places' items)
-    # (coverage, date status, year of its event or bulletin) of each fitting passage, when a
-    # year was asked
+    # (coverage, date status, year of its event or bulletin, or the bulletin's estimated year)
+    # of each fitting passage, when a year was asked
     dated: tuple[tuple[float, str, int | None], ...]
     span: str | None  # the asked time as the user reads it: "2021年"
     span_years: tuple[int, int] | None  # its first and last year
@@ -149,10 +150,14 @@ def decide(s: Signals, policy: NotFoundPolicy = DEFAULT_NOT_FOUND) -> Verdict:
 
 
 def _outside(status: str, year: int | None, s: Signals) -> bool:
-    """Dated in another year than the asked one (an unknown date is never outside)."""
-    if status != "out" or not s.span_years:
+    """Dated in another year than the asked one. A passage of unknown date counts as outside
+    when its bulletin's estimated year is (and its text names no asked time: that would make
+    it "mentioned")."""
+    if status not in ("out", "unknown") or not s.span_years:
         return False
-    return year is None or not s.span_years[0] <= year <= s.span_years[1]
+    if year is None:
+        return status == "out"
+    return not s.span_years[0] <= year <= s.span_years[1]
 
 
 def gather(engine: SearchEngine, asked: UnderstoodSearch) -> Signals:
@@ -177,7 +182,7 @@ def gather(engine: SearchEngine, asked: UnderstoodSearch) -> Signals:
         coverage=max(coverages, default=None) if known else None,
         fitting=len(fitting),
         dated=tuple(
-            (c, h.why["understanding"]["date"], _year(h)) for c, h in zip(coverages, fitting)
+            (c, h.why["understanding"]["date"], _year(h, years)) for c, h in zip(coverages, fitting)
         )
         if years
         else (),
@@ -223,9 +228,18 @@ def _years(dates) -> tuple[int, int] | None:
     return int((low or "0000")[:4]), int((high or "9999")[:4])
 
 
-def _year(hit: Hit) -> int | None:
-    dates = hit.chunk.meta.known_dates
-    return int(dates[0][:4]) if dates else None
+def _year(hit: Hit, asked: tuple[int, int]) -> int | None:
+    """The year of its first known date; for a passage of unknown date, an asked year its text
+    names ("2023年3月…同年12月"), else its bulletin's estimated year."""
+    meta = hit.chunk.meta
+    if meta.known_dates:
+        return int(meta.known_dates[0][:4])
+    named = [int(y) for y in _YEAR_IN_TEXT.findall(hit.chunk.text)]
+    inside = [y for y in named if asked[0] <= y <= asked[1]]
+    if inside:
+        return inside[0]
+    estimate = meta.date_estimate or ""
+    return int(estimate[:4]) if estimate[:4].isdigit() else None
 
 
 def _fits(hit: Hit) -> bool:

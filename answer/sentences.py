@@ -180,7 +180,8 @@ def _candidates(
             words = scorer.score(weights, unit.text, title + lead)
             if position == 0:
                 lead = unit.text
-            raw.append(_Candidate(unit, position, words, math.nan))
+            if not _is_heading(text, end):  # a sub-heading is context, not an answer
+                raw.append(_Candidate(unit, position, words, math.nan))
     if not raw:
         return [], False
     words = _standardised([c.words for c in raw])
@@ -195,6 +196,13 @@ def _candidates(
             Sentence(c.unit.passage, c.unit.start, c.unit.end, c.unit.text, float(score + bonus))
         )
     return out, any(c.words > 0 for c in raw)
+
+
+def _is_heading(text: str, end: int) -> bool:
+    """A unit ending a line (or the passage) without a sentence's final mark: a sub-heading
+    inside an item ("深化年鉴质量意识，持续推动年鉴质量提升"), or a sentence the passage cuts."""
+    line_ends = end >= len(text.rstrip()) or text[end] == "\n"
+    return line_ends and not re.search(r"[。！？；!?…][”’」』）)]*$", text[:end])
 
 
 def _standardised(values) -> np.ndarray:

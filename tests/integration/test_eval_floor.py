@@ -29,9 +29,9 @@ UNDERSTOOD_PLACE_MRR10_FLOOR = 0.959  # hybrid+u on place questions, measured 0.
 # Precedent lists count only reports with a sentence doing the asked action (issue 11); the
 # dev set's gold is looser (reports about the topic), so counted completeness fell from 0.963
 # to 0.926 while not-gold reports fell from 3.9 to 1.05 a question; the rest are shown as
-# related (1.0 counted or related).
+# related when they are about the topic (0.963 counted or related).
 PRECEDENT_COMPLETENESS_FLOOR = 0.896  # counted, measured 0.926
-PRECEDENT_SHOWN_FLOOR = 0.97  # counted or related, measured 1.0
+PRECEDENT_SHOWN_FLOOR = 0.933  # counted or related, measured 0.963
 PRECEDENT_NON_GOLD_CEILING = 1.5  # non-gold counted reports per precedent question, measured 1.05
 # measured 0.934 (172 questions): web chat replies that carry gold evidence
 REPLY_EVIDENCE_FLOOR = 0.904
@@ -42,7 +42,7 @@ NOT_FOUND_KEPT_FLOOR = 0.97
 REPLY_FLOORS = {
     "answered_right": 0.913,  # measured 0.943
     "found_when_answerable": 0.97,  # measured 1.0
-    "not_found_when_unanswerable": 0.93,  # measured 0.96
+    "not_found_when_unanswerable": 0.97,  # measured 1.0
     "precedent_precision": 0.95,  # measured 1.0
     "precedent_recall": 0.95,  # measured 1.0
 }

@@ -77,3 +77,11 @@ def test_threshold_from_environment(monkeypatch):
     monkeypatch.setenv(MIN_BM25_ENV, "high")
     with pytest.raises(ValueError, match=MIN_BM25_ENV):
         min_bm25_from_env()
+
+
+def test_an_undated_passage_counts_by_its_estimated_year():
+    asked_2021 = dict(span="2021年", span_years=(2021, 2021))
+    # the bulletin is estimated 2024 and the passage names no 2021: another year
+    assert decide(signals(dated=((1.0, "unknown", 2024),), **asked_2021)).rule == "time"
+    # no estimate at all: unknown is never outside
+    assert decide(signals(dated=((1.0, "unknown", None),), **asked_2021)).found

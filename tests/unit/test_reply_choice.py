@@ -398,3 +398,19 @@ def test_places_to_learn_from_are_not_a_precedent_list():
     ).precedent
     asked = understand("哪些地方开展了书香方志月活动", GAZ, anchor=ANCHOR)
     assert asked.precedent and asked.precedent_cue == "哪些地方"
+
+
+def test_a_sub_heading_or_a_cut_sentence_is_never_quoted():
+    passage = (
+        "深化年鉴质量意识，持续推动年鉴质量提升\n"
+        "质量建设永远在路上。下一步，省地方志办将继续深化年鉴质量意识，抓好市级综合年鉴。\n"
+        "强化流程监督，注重审查结果运用"
+    )
+    reply = extractive_answer("年鉴质量提升", [passage], scorer([passage]))
+    assert reply.sentences and all(s.text.endswith("。") for s in reply.sentences)
+
+
+def test_a_related_entry_must_be_about_the_topic():
+    action = Action.of("哪些市州印发了书香方志月实施方案", {"书香方志月": RARE, "实施方案": RARE})
+    assert action.mentioned_in("某市对全市“书香方志月”活动作出部署。")
+    assert not action.mentioned_in("南部县联合印发《南部县扶贫志编纂工作实施方案》。")
