@@ -117,7 +117,8 @@ def cards_html(record: dict | None) -> str:
     for number, result in enumerate(record["results"], 1):
         if precedent and result.get("group") != group:  # precedent lists are grouped by 市州
             group = result.get("group")
-            cards.append(f'<div class="group-heading">{esc(_group_name(precedent, group))}</div>')
+            css = "group-heading related" if group == RELATED else "group-heading"
+            cards.append(f'<div class="{css}">{esc(_group_name(precedent, group))}</div>')
         cards.append(card_html(result, number))
     cards = "".join(cards)
     css = "cards" if record["found"] else "cards maybe"
@@ -198,6 +199,8 @@ CSS = """
 .cards-heading { font-weight: 600; margin: 4px 0 8px; }
 .group-heading { font-weight: 600; color: #0550ae; margin: 12px 0 6px;
   border-bottom: 1px solid #d0d7de; }
+.group-heading.related { color: #6e7781; border-top: 1px dashed #d0d7de; padding-top: 10px;
+  margin-top: 18px; }
 .cards.maybe .cards-heading { color: #a15c00; }
 .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;
   background: #fff; }

@@ -157,6 +157,23 @@ def test_cards_escape_document_text_and_mark_highlights():
     assert '<mark class="hl">&lt;script&gt;' in html
 
 
+def test_related_entries_sit_apart_under_their_own_heading():
+    precedent = {
+        "summary": "1个市州：达州",
+        "groups": [{"city": "达州市", "name": "达州", "counties": [], "count": 1}],
+        "related": [{"key": "x"}],
+    }
+    counted = {**result(text="达州市印发方案。"), "group": "达州市"}
+    related = {**result(text="巴中市作出部署。"), "group": "相关但不计入"}
+    html = cards_html({"found": True, "precedent": precedent, "results": [counted, related]})
+    assert '<div class="group-heading">达州 · 1条</div>' in html
+    assert (
+        '<div class="group-heading related">相关但不计入（只提及，未见写明做了此事） · 1条</div>'
+        in html
+    )
+    assert html.index("达州 · 1条") < html.index("相关但不计入")
+
+
 def test_reply_escapes_answer_and_turns_markers_into_superscripts():
     record = {
         "found": True,
