@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import eval.__main__ as eval_main
+import eval.beir as eval_beir
 from conftest import CORPUS
 from eval.beir import (
     METRICS,
@@ -290,3 +292,21 @@ def test_manpage_passages_pack_chinese_paragraphs():
     assert len(packed) >= 3 and all(len(p) <= 200 + 60 for p in packed)
     # short lines are not passages
     assert not any(p.startswith("LS(1)") or "ls - 列出" in p for p in packed)
+
+
+# ------------------------------------------------------------------ the CLI
+
+
+def test_eval_beir_with_the_default_modes_runs_the_plain_retrievers(
+    beir_dir, tmp_path, monkeypatch, capsys
+):
+    """`python -m eval --beir DIR` as the README writes it: no "+u" mode (nothing of Sichuan to
+    understand in a BEIR set), the embedder and cache of the run kept out of the project."""
+    monkeypatch.setattr(eval_beir, "load_embedder", lambda spec=None: FakeEmbedder())
+    monkeypatch.setattr(eval_main, "cache_path_for", lambda _: tmp_path / "c" / "e.sqlite")
+    assert eval_main.main(["--beir", str(beir_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "4 queries" in out and all(f"\n{mode} " in out for mode in ("bm25", "dense", "hybrid"))
+    with pytest.raises(SystemExit) as refused:
+        eval_main.main(["--beir", str(beir_dir), "--modes", "hybrid+u"])
+    assert refused.value.code == 2 and "--beir runs the modes" in capsys.readouterr().err
