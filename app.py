@@ -28,6 +28,20 @@ EXAMPLES = [
 ]
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def open_network_warning(host: str, auth: list[tuple[str, str]] | None) -> str | None:
+    """The loud line printed when the chat listens beyond this machine without a login."""
+    if auth or host in LOOPBACK:
+        return None
+    return (
+        f"警告 / WARNING：简报助手在 {host} 上对网络开放，且未设置 BULLETIN_AUTH："
+        '同一网络上的任何人都能提问和查看简报。请设置 BULLETIN_AUTH="用户名:密码" 要求登录，'
+        "或用 --host 127.0.0.1 只在本机使用。"
+    )
+
+
 def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
     """ "alice:pw1,bob:pw2" -> [("alice", "pw1"), ("bob", "pw2")]; None when unset."""
     if not value:
@@ -110,7 +124,8 @@ def page_handlers(assistant, gr) -> SimpleNamespace:
 
 def api_handler(assistant):
     """ask_api: the /ask API's function (its signature and docstring are the API's)."""
-    from chat.service import AskOptions, public
+    from chat.api_args import api_options
+    from chat.service import public
 
     def ask_api(
         question: str,
@@ -128,16 +143,11 @@ def api_handler(assistant):
         contract keys + "citation", "highlights"], "understood", "precedent", "not_found_message",
         "relevance", ...}. drop: understood parts to leave out ("place:达州市", "date",
         "precedent"); precedent: force list mode."""
-        options = AskOptions(
-            int(k),
-            mode,
-            tuple(cities or ()),
-            date_from,
-            date_to,
-            tuple(sections or ()),
-            tuple(drop or ()),
-            precedent,
-        )
+        options = api_options(k, mode, cities, date_from, date_to, sections, drop, precedent)
+        if not isinstance(question, str) or not question.strip():
+            raise ValueError("请输入问题。")
+        if previous is not None and not isinstance(previous, str):
+            raise ValueError(f"参数 previous（上一个问题）应为文字，收到“{previous}”。")
         return public(assistant.ask(question, options, previous=previous or None))
 
     return ask_api
@@ -418,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
         auth = parse_auth(os.environ.get("BULLETIN_AUTH"))
         llm = LLMConfig.from_env()
         assistant = open_or_build_sample(index_dir, llm)
+    warning = open_network_warning(args.host, auth)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     page = build_app(assistant)
     page.queue(default_concurrency_limit=4)
     print(

@@ -80,6 +80,19 @@ def test_bad_filter_is_a_clear_error(client):
         ask(client, "年鉴", cities=["Atlantis"])
 
 
+@pytest.mark.parametrize(
+    "question, arguments, message",
+    [
+        ("年鉴", {"k": "abc"}, "参数 k（段落数）应为1到10之间的整数"),
+        ("年鉴", {"mode": "fuzzy"}, "参数 mode（检索方式）"),
+        ("   ", {}, "请输入问题"),
+    ],
+)
+def test_wrong_arguments_get_a_chinese_message(client, question, arguments, message):
+    with pytest.raises(Exception, match=message):
+        ask(client, question, **arguments)
+
+
 def test_long_question_is_cut_with_a_notice(client):
     answer = ask(client, "达州年鉴质量" * 100)
     assert len(answer["question"]) == 200 and any("问题过长" in n for n in answer["notices"])
