@@ -10,11 +10,13 @@ docs/retrieval-quality.md, "Not found"), in this order:
    little of the content words' weight (IDF): "泸州的X" when 泸州's items never mention X;
 4. a year was asked (2021年…, 去年…), and every passage that carries the topic is dated in
    another year (a time inside the year, "2020年上半年", is not held to the month: a meeting
-   in July sums up the first half).
+   in July sums up the first half; an undated passage goes by the year its text names, else
+   its bulletin's estimated year).
 Question words (什么, 哪些, 情况…) and words the archive never uses ("决定", "获得") are left
 out of the weight: the first say nothing about the topic, the second would refuse ordinary
-paraphrases. English questions are read through their Chinese expansion (index/expand.py),
-which covers only the office's core terms, so their floor is lower and needs two terms.
+paraphrases. English questions are read through their Chinese expansion (index/expand.py and
+its glossary), which covers only part of what they say: their floor is lower, it needs two
+expanded words, and one expanded word without a place is too little to answer at all.
 """
 
 from __future__ import annotations
