@@ -10,6 +10,7 @@ The page is thin: answering lives in chat/service.py, HTML in chat/render.py.
 """
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -18,6 +19,8 @@ from types import SimpleNamespace
 
 from ingest.errors import UsageError
 from ingest.paths import SAMPLE_BULLETINS as BUNDLED
+
+log = logging.getLogger("bulletin.app")
 
 EXAMPLES = [
     "达州在年鉴质量方面做了什么决定？",
@@ -81,11 +84,18 @@ def page_handlers(assistant, gr) -> SimpleNamespace:
     """What the page calls: answering (respond, refine), 查看全文, 👍/👎, 新对话 and the /ask
     API."""
     from chat.feedback import record_vote
-    from chat.render import cards_html, full_text_html as render_full_text
+    from chat.render import cards_html, esc, full_text_html as render_full_text
 
     def full_text_html(chunk_id: str) -> str:
-        """Called from the cards' 查看全文 button (CARDS_JS: server.full_text_html)."""
-        return render_full_text(assistant.full_text(chunk_id))
+        """Called from the cards' 查看全文 button (CARDS_JS: server.full_text_html). An unknown
+        passage (the index was updated since the answer) is a message in the panel and one
+        log line, not a server error."""
+        try:
+            return render_full_text(assistant.full_text(str(chunk_id)))
+        except KeyError as exc:
+            message = exc.args[0] if exc.args else f"没有编号为 {chunk_id} 的段落"
+            log.warning("full text: %s", message)
+            return f'<div class="fulltext-missing">{esc(message)}</div>'
 
     def vote(data: gr.LikeData, state):
         record = (

@@ -202,6 +202,7 @@ CSS = """
 .group-heading.related { color: #6e7781; border-top: 1px dashed #d0d7de; padding-top: 10px;
   margin-top: 18px; }
 .cards.maybe .cards-heading { color: #a15c00; }
+.fulltext-missing { color: #a15c00; padding: 8px 0; }
 .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;
   background: #fff; }
 .card-head { color: #57606a; font-size: 0.9em; }

@@ -1,4 +1,6 @@
-"""The /ask API's arguments: each wrong one is named in a Chinese message (chat/api_args.py)."""
+"""The web chat's edges without a server: the /ask API's arguments (each wrong one named in a
+Chinese message, chat/api_args.py), the warning for an open network without a login, and an
+unknown passage asked for in the full-text view (app.py)."""
 
 import pytest
 
@@ -38,3 +40,19 @@ def test_listening_beyond_this_machine_without_a_login_is_warned_about():
     assert warning and "BULLETIN_AUTH" in warning and "0.0.0.0" in warning
     assert open_network_warning("127.0.0.1", None) is None
     assert open_network_warning("0.0.0.0", [("staff", "pw")]) is None
+
+
+def test_an_unknown_passage_in_the_full_text_view_is_a_message_not_a_server_error(caplog):
+    import gradio as gr
+
+    from app import page_handlers
+
+    class IndexUpdatedMeanwhile:
+        def full_text(self, chunk_id):
+            raise KeyError(f"没有编号为 {chunk_id} 的段落（索引可能已更新，请重新提问）")
+
+    html = page_handlers(IndexUpdatedMeanwhile(), gr).full_text_html("x#9<b>")
+    assert 'class="fulltext-missing"' in html and "没有编号为 x#9&lt;b&gt; 的段落" in html
+    assert [r.getMessage() for r in caplog.records if r.name == "bulletin.app"] == [
+        "full text: 没有编号为 x#9<b> 的段落（索引可能已更新，请重新提问）"
+    ]
