@@ -276,7 +276,7 @@ class Assistant:
         if asked is None or not record["results"]:
             return {}
         folder.mkdir(parents=True, exist_ok=True)
-        stem = "先例" if record.get("precedent") else "检索结果"
+        stem = export_stem(record, date.today())
         files = {}
         for fmt, suffix in (("md", ".md"), ("csv", ".csv"), ("docx", ".docx")):
             path = folder / f"{stem}{suffix}"
@@ -383,6 +383,19 @@ def _precedent_quotes(plist: PrecedentList) -> Reply:
             start, end = entry.quote
             quotes.append(Sentence(number, start, end, entry.text[start:end]))
     return Reply(tuple(quotes))
+
+
+_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\s。，、？！；：“”‘’（）()\[\]【】《》]+')
+
+
+def export_stem(record: dict, day: date) -> str:
+    """The exported files' name: what they are, the question's topic and the day,
+    "先例_印发了品读季实施方案_2026-11-30", safe on Windows and in a zip."""
+    kind = "先例" if record.get("precedent") else "检索结果"
+    understood = record.get("understood") or {}
+    topic = understood.get("topic") or record.get("query") or record.get("question") or ""
+    topic = _UNSAFE_IN_NAMES.sub("", topic)[:20]
+    return "_".join(part for part in (kind, topic, day.isoformat()) if part)
 
 
 def public(record: dict) -> dict:

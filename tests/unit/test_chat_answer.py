@@ -238,3 +238,18 @@ def test_llm_sentences_without_a_valid_citation_are_dropped():
 def test_llm_prompt_numbers_passages():
     messages = build_messages("问", ["甲", "乙"])
     assert messages[0]["role"] == "system" and "[1] 甲\n\n[2] 乙" in messages[1]["content"]
+
+
+def test_exported_files_are_named_by_kind_topic_and_day():
+    from datetime import date
+
+    from chat.service import export_stem
+
+    day = date(2026, 11, 30)
+    precedent = {
+        "precedent": {"summary": "6个市州"},
+        "understood": {"topic": "印发了品读季实施方案"},
+    }
+    assert export_stem(precedent, day) == "先例_印发了品读季实施方案_2026-11-30"
+    plain = {"precedent": None, "understood": None, "query": "达州 年鉴/质量?"}
+    assert export_stem(plain, day) == "检索结果_达州年鉴质量_2026-11-30"
