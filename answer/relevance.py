@@ -26,14 +26,13 @@ import re
 from dataclasses import dataclass, field, replace
 
 from answer.ask import UnderstoodSearch, ask
-from answer.terms import content_terms
+from answer.terms import content_terms, written_in_english
 from index.engine import SearchEngine
 from index.retrieval import Hit
 
 # The BM25 floor of step 2, for questions without any content word (README, "Not found").
 DEFAULT_MIN_BM25 = 1.5
 MIN_BM25_ENV = "BULLETIN_MIN_BM25"
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 # A year the user named: "2021年", "去年", "last year" (not "下半年" alone: "下半年工作" is
 # usually the item's own second half, not a time to hold passages to).
 _YEAR_ASKED = re.compile(r"\d{4}|[今去前]年|近.{1,2}年|\b(?:last|this) year\b", re.IGNORECASE)
@@ -178,7 +177,7 @@ def gather(engine: SearchEngine, asked: UnderstoodSearch) -> Signals:
     return Signals(
         missing_places=missing,
         places=present,
-        english=not _CJK.search(asked.query),
+        english=written_in_english(asked.query),
         known_terms=tuple(known),
         unknown_terms=terms.unknown,
         coverage=max(coverages, default=None) if known else None,

@@ -42,7 +42,7 @@ def content_terms(engine: SearchEngine, u: Understanding | None, query: str) -> 
     }
     # In a Chinese question a Latin word is a term too ("GDP"); in an English one it is the
     # language, and only the Chinese expansion counts.
-    wanted = _CJK_OR_LATIN if _CJK.search(query) else _CJK
+    wanted = _CJK if written_in_english(query) else _CJK_OR_LATIN
     words = [
         t
         for t in dict.fromkeys(scorer.tokenize(expand_query(topic, engine.gazetteer)))
@@ -50,6 +50,11 @@ def content_terms(engine: SearchEngine, u: Understanding | None, query: str) -> 
     ]
     known = {t: scorer.idf(t) for t in words if scorer.df.get(t, 0) > 0}
     return Terms(known, tuple(_as_written(t, query) for t in words if t not in known))
+
+
+def written_in_english(query: str) -> bool:
+    """No Chinese character at all: the question is read through its expansion."""
+    return not _CJK.search(query)
 
 
 def _as_written(token: str, query: str) -> str:

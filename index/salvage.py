@@ -22,8 +22,15 @@ from typing import Any
 import numpy as np
 
 from index.embedding_cache import EmbeddingCache, text_sha256
-from index.sentence_vectors import SENTENCE_VECTORS, read_sentence_vectors
-from index.store import MANIFEST, StoredIndex, first_line, live_dir, verify_checksums
+from index.store import (
+    MANIFEST,
+    SENTENCE_VECTORS,
+    StoredIndex,
+    first_line,
+    live_dir,
+    read_sentences,
+    verify_checksums,
+)
 from ingest.model import Chunk
 
 
@@ -190,7 +197,7 @@ def _cache_readable_vectors(
 def _readable_unit_vectors(live: Path, damage: list[str]) -> dict[str, np.ndarray]:
     """The stored answer-unit vectors by text hash, when their files can be read."""
     try:
-        units = read_sentence_vectors(live)
+        units = read_sentences(live)
     except (OSError, ValueError) as exc:
         damage.append(f"{SENTENCE_VECTORS} 无法读取 / unreadable ({first_line(exc)})")
         return {}

@@ -6,25 +6,21 @@ unit's vector. Embedding units at question time would cost seconds on two cores;
 at ingest (through the embedding cache, so unchanged files cost nothing on re-ingest),
 answering is a dot product.
 
-On disk: sentences.jsonl (one unit text per line, distinct, in passage order) and
-sentence_vectors.npy (float32, row i = line i), both covered by the manifest's checksums.
-An index built before units had vectors has neither; replies then score by words alone.
+On disk (index/store.py writes and reads them): sentences.jsonl (one unit text per line,
+distinct, in passage order) and sentence_vectors.npy (float32, row i = line i), both covered by
+the manifest's checksums. An index built before units had vectors has neither; replies then
+score by words alone.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
 from ingest.model import Chunk
 from ingest.sentences import answer_units
-
-SENTENCES = "sentences.jsonl"
-SENTENCE_VECTORS = "sentence_vectors.npy"
 
 
 def unit_texts(chunks: Sequence[Chunk]) -> list[str]:
@@ -67,23 +63,3 @@ class SentenceVectors:
             vectors = np.asarray(embed_missing([texts[i] for i in missing]), dtype=np.float32)
             out[missing] = vectors @ query
         return out
-
-
-def write_sentence_vectors(folder: Path, texts: Sequence[str], matrix: np.ndarray) -> None:
-    with open(folder / SENTENCES, "w", encoding="utf-8") as handle:
-        for text in texts:
-            handle.write(json.dumps(text, ensure_ascii=False) + "\n")
-    np.save(folder / SENTENCE_VECTORS, np.ascontiguousarray(matrix, dtype=np.float32))
-
-
-def read_sentence_vectors(folder: Path) -> SentenceVectors | None:
-    """The stored unit vectors, or None for an index built without them. Raises ValueError
-    or OSError when the files are there but unreadable (the caller reports the damage)."""
-    if not (folder / SENTENCES).exists() and not (folder / SENTENCE_VECTORS).exists():
-        return None
-    with open(folder / SENTENCES, encoding="utf-8") as handle:
-        texts = [json.loads(line) for line in handle if line.strip()]
-    matrix = np.load(folder / SENTENCE_VECTORS, allow_pickle=False)
-    if matrix.ndim != 2 or matrix.shape[0] != len(texts):
-        raise ValueError(f"{matrix.shape[0]} sentence vectors but {len(texts)} sentences")
-    return SentenceVectors.of(texts, matrix)

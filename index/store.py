@@ -39,12 +39,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from index.sentence_vectors import (
-    SENTENCE_VECTORS,
-    SentenceVectors,
-    read_sentence_vectors,
-    write_sentence_vectors,
-)
+from index.sentence_vectors import SentenceVectors
 from ingest.errors import BulletinError
 from ingest.model import Chunk
 from ingest.paths import DATA_DIR
@@ -155,6 +150,8 @@ def building_prefix(index_dir: Path) -> str:
 
 
 TOKENS = "bm25_tokens.jsonl"
+SENTENCES = "sentences.jsonl"  # every answer unit's text, row i of SENTENCE_VECTORS
+SENTENCE_VECTORS = "sentence_vectors.npy"
 CHECKSUMS = "checksums"  # manifest key: {relative path: {"bytes": n, "sha256": hex}}
 
 
@@ -186,7 +183,7 @@ def write_index(
         if chunks:
             bm25.save(str(tmp / "bm25"), show_progress=False)
         if sentences is not None:
-            write_sentence_vectors(tmp, *sentences)
+            _write_sentences(tmp, *sentences)
         manifest = {**manifest, CHECKSUMS: file_checksums(tmp)}
         # The manifest goes last: a directory without one was never finished.
         (tmp / MANIFEST).write_text(
@@ -320,7 +317,7 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
     if faiss_index.ntotal != len(chunks):
         raise damaged(index_dir, f"{faiss_index.ntotal} vectors but {len(chunks)} passages")
     try:
-        sentences = read_sentence_vectors(live)
+        sentences = read_sentences(live)
     except (OSError, ValueError) as exc:
         raise damaged(
             index_dir, f"{SENTENCE_VECTORS} 无法读取 / unreadable ({first_line(exc)})"
@@ -434,6 +431,27 @@ def read_jsonl(path: Path | str, encoding: str = "utf-8") -> list[Any]:
     """Every row of a JSON Lines file, blank lines skipped; ValueError (JSONDecodeError) at a
     bad line."""
     return [json.loads(line) for _, line in jsonl_lines(path, encoding)]
+
+
+def _write_sentences(folder: Path, texts: list[str], matrix: np.ndarray) -> None:
+    """The answer units' texts and vectors, flushed to disk like the other files."""
+    _write_jsonl(folder / SENTENCES, texts)
+    with open(folder / SENTENCE_VECTORS, "wb") as handle:
+        np.save(handle, np.ascontiguousarray(matrix, dtype=np.float32))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_sentences(folder: Path) -> SentenceVectors | None:
+    """The stored answer-unit vectors, or None for an index built without them. OSError or
+    ValueError when the files are there but unreadable (the caller names the damage)."""
+    if not (folder / SENTENCES).exists() and not (folder / SENTENCE_VECTORS).exists():
+        return None
+    texts = read_jsonl(folder / SENTENCES)
+    matrix = np.load(folder / SENTENCE_VECTORS, allow_pickle=False)
+    if matrix.ndim != 2 or matrix.shape[0] != len(texts):
+        raise ValueError(f"{matrix.shape[0]} sentence vectors but {len(texts)} sentences")
+    return SentenceVectors.of(texts, matrix)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,7 +1,7 @@
 """Checks for the reply-evaluation question set eval/questions/replies.jsonl.
 
-Standard library only: the file is data, so these tests read it and the five bulletins and
-start no process and load no model. Strings are matched whitespace-insensitively: all
+The file is data (read with the project's JSON Lines reader): these tests read it and the five
+bulletins and start no process and load no model. Strings are matched whitespace-insensitively: all
 whitespace is removed from the string and from each bulletin before searching (the bulletins
 are PDF extractions with line wraps and spaces like `10 月 21 日`). Unlike dev.jsonl, a string
 need not be unique: it only has to occur in at least one bulletin. The format is described in
@@ -18,6 +18,7 @@ from functools import cache
 import pytest
 
 from conftest import ROOT
+from index.store import read_jsonl
 
 QUESTIONS = ROOT / "eval" / "questions" / "replies.jsonl"
 DEV_QUESTIONS = ROOT / "eval" / "questions" / "dev.jsonl"
@@ -81,18 +82,7 @@ def _normal(query: str) -> str:
 
 @cache
 def load_questions() -> tuple[dict, ...]:
-    rows = []
-    with QUESTIONS.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:  # pragma: no cover - message only
-                raise AssertionError(
-                    f"{QUESTIONS.name} line {lineno}: invalid JSON: {exc}"
-                ) from exc
-    return tuple(rows)
+    return tuple(read_jsonl(QUESTIONS))  # a bad line: JSONDecodeError naming line and column
 
 
 @cache
