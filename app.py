@@ -13,7 +13,6 @@ import argparse
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,6 +29,15 @@ EXAMPLES = [
     "What did Dazhou decide on yearbook quality?",
 ]
 
+
+# the cards are on the right on a wide screen and below the chat on a phone (CARDS_JS)
+INTRO = (
+    "回答只摘录简报原文，每句标注出处 [n]，点击 [n] 即可查看"
+    '<span class="side-only">右侧</span><span class="stacked-only">下方</span>对应的原文段落。'
+)
+
+# the search modes as the page names them (the API keeps hybrid / bm25 / dense)
+SEARCH_MODES = [("综合", "hybrid"), ("关键词", "bm25"), ("语义", "dense")]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -62,9 +70,11 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
 
 # a conversation's state before its first question
 EMPTY_STATE = {
-    "previous": None,
-    "records": {},
-    "last": None,
+    "previous": None,  # the question a follow-up ("那巴中呢") continues
+    "records": {},  # the answers by chat position, for 👍/👎
+    "last": None,  # the question on screen, re-asked when an understood part is unticked
+    "pending": None,  # the question being answered (shown in the chat with 正在检索…)
+    "list_mode": None,  # 查先例 ticked before the first answer
 }
 
 
@@ -73,8 +83,13 @@ def build_app(assistant):
     events."""
     import gradio as gr
 
+    from chat.export_folder import GRADIO_DELETE_CACHE
+
     handlers = page_handlers(assistant, gr)
-    with gr.Blocks(title="简报助手 · 四川省地方志工作简报") as page:
+    # Gradio's copies of the downloads go after an hour too, and all of them when it stops
+    with gr.Blocks(
+        title="简报助手 · 四川省地方志工作简报", delete_cache=GRADIO_DELETE_CACHE
+    ) as page:
         ui = page_layout(assistant, gr, handlers.full_text_html)
         wire_events(ui, handlers)
     return page
@@ -109,6 +124,8 @@ def page_handlers(assistant, gr) -> SimpleNamespace:
         gr.Info("已记录您的反馈，谢谢！")
 
     def new_conversation():
+        """新对话 and the chat's own clear button: chat, cards, exports, understood parts,
+        查先例 and the follow-up context all start over."""
         hidden = gr.update(visible=False)
         return (
             [],
@@ -117,14 +134,13 @@ def page_handlers(assistant, gr) -> SimpleNamespace:
             hidden,
             hidden,
             hidden,
+            False,
             "",
             dict(EMPTY_STATE),
         )
 
-    respond, refine = answer_handlers(assistant, gr)
     return SimpleNamespace(
-        respond=respond,
-        refine=refine,
+        **vars(answer_handlers(assistant, gr)),
         full_text_html=full_text_html,
         vote=vote,
         new_conversation=new_conversation,
@@ -164,64 +180,113 @@ def api_handler(assistant):
 
 
 def answer_handlers(assistant, gr):
-    """respond (a new question) and refine (an understood part unticked or ticked again)."""
+    """show_pending (the question in the chat at once), respond (its answer), refine (an
+    understood part unticked or ticked again) and switch_list_mode (the 查先例 box)."""
+    from chat.export_folder import ExportFolder
     from chat.render import esc_markdown, reply_markdown
 
-    exports_root = Path(tempfile.mkdtemp(prefix="bulletin-exports-"))
+    # one folder per answer; removed after an hour and at exit (chat/export_folder.py)
+    exports_root = ExportFolder.create()
 
-    def respond(question, history, state, cities, date_from, date_to, sections, k, mode, precedent):
-        history = list(history or [])
+    def show_pending(question, history, state):
+        """Runs at once, outside the queue: the question goes into the chat with 正在检索…
+        and the box is emptied for the next one."""
         state = dict(state or EMPTY_STATE)
         question = (question or "").strip()
         if not question:
-            return [history] + [gr.skip()] * 5 + ["", state]
-        previous = state.get("previous")
+            return gr.skip(), gr.skip(), state
+        if state.get("pending"):
+            gr.Info("上一个问题还在检索，请稍候再提问。")
+            return gr.skip(), gr.skip(), state  # the typed question stays in the box
+        history = list(history or []) + [
+            {"role": "user", "content": esc_markdown(question)},
+            {"role": "assistant", "content": PENDING},
+        ]
+        return history, "", {**state, "pending": question}
+
+    def respond(history, state, cities, date_from, date_to, sections, k, mode):
+        state = dict(state or EMPTY_STATE)
+        question = state.get("pending")
+        if not question:
+            return [gr.skip()] * 7 + [state]
+        history = list(history or [])[:-1]  # without the 正在检索… line
+        previous, state["pending"] = state.get("previous"), None
+        # the box before a first answer is the user's choice for it; after that it shows the
+        # mode of the answer on screen, and the next question's wording decides again
+        list_mode = state.get("list_mode")
+        options = ask_options(k, mode, cities, date_from, date_to, sections, list_mode)
         try:
-            record = assistant.ask(
-                question,
-                ask_options(k, mode, cities, date_from, date_to, sections, precedent),
-                previous=previous,
-            )
-        except ValueError as exc:
-            history += [
-                {"role": "user", "content": esc_markdown(question)},
-                {"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"},
-            ]
-            state = {**state, "last": None}  # the ticked parts belonged to the previous answer
+            record = assistant.ask(question, options, previous=previous)
+            answered = history + [{"role": "assistant", "content": reply_markdown(record)}]
+            last = {"question": question, "previous": previous, "parts": []}
+            state = {**state, "last": last, "list_mode": None}
+            return answer_outputs(assistant, gr, exports_root, record, answered, state)
+        except Exception as exc:  # the pending line must not stay: every failure is a reply
+            if not isinstance(exc, ValueError):
+                log.exception("answering %r failed", question)
+                exc = "回答时出错，请稍后重试；如果一再出现，请告诉管理员。"
+            history.append({"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"})
+            state["last"] = None  # the ticked parts belonged to the previous answer
             return (
                 [history, gr.skip(), gr.update(choices=[], value=[], visible=False)]
-                + [gr.skip()] * 3
-                + [question, state]
+                + [gr.skip()] * 4
+                + [state]
             )
-        history += [
-            {"role": "user", "content": esc_markdown(record["question"])},
-            {"role": "assistant", "content": reply_markdown(record)},
-        ]
-        state = {**state, "last": {"question": question, "previous": previous, "parts": []}}
-        *shown, state = answer_outputs(assistant, gr, exports_root, record, history, state)
-        return [*shown, "", state]
 
-    def refine(kept, history, state, cities, date_from, date_to, sections, k, mode, precedent):
+    def refine(kept, history, state, cities, date_from, date_to, sections, k, mode):
         """The user unticked (or ticked again) an understood part: answer the same question
         again."""
         last = (state or {}).get("last")
-        if not last or not history:
-            return [gr.skip()] * 6 + [state]
-        drop = [key for _, key in last["parts"] if key not in (kept or [])]
+        if not last or not history or (state or {}).get("pending"):
+            return [gr.skip()] * 7 + [state]
+        drop = [key for label, key in last["parts"] if label not in (kept or [])]
+        return _answer_again(
+            last, drop, history, state, (cities, date_from, date_to, sections, k, mode)
+        )
+
+    def switch_list_mode(checked, history, state, cities, date_from, date_to, sections, k, mode):
+        """The 查先例 box: before any answer it is kept for the first question; after one, the
+        same question is answered again as a list (ticked) or as a quoted answer (unticked)."""
+        state = dict(state or EMPTY_STATE)
+        last = state.get("last")
+        if not last or not history or state.get("pending"):
+            state["list_mode"] = True if checked else None
+            return [gr.skip()] * 7 + [state]
+        last = {**last, "precedent": bool(checked)}
+        drop = [key for key in last.get("dropped", []) if key != "precedent"]
+        return _answer_again(
+            last,
+            drop,
+            history,
+            {**state, "last": last},
+            (cities, date_from, date_to, sections, k, mode),
+        )
+
+    def _answer_again(last, drop, history, state, settings):
+        cities, date_from, date_to, sections, k, mode = settings
+        # a hand-set 查先例 holds unless its own understood part is unticked
+        list_mode = None if "precedent" in drop else last.get("precedent")
+        options = ask_options(k, mode, cities, date_from, date_to, sections, list_mode, drop)
         try:
-            record = assistant.ask(
-                last["question"],
-                ask_options(k, mode, cities, date_from, date_to, sections, precedent, drop),
-                previous=last["previous"],
-            )
+            record = assistant.ask(last["question"], options, previous=last["previous"])
         except ValueError as exc:
             gr.Warning(str(exc))
-            return [gr.skip()] * 6 + [state]
+            return [gr.skip()] * 7 + [state]
         history = list(history)
         history[-1] = {"role": "assistant", "content": reply_markdown(record)}
+        state = {**state, "last": {**last, "dropped": drop}}
         return answer_outputs(assistant, gr, exports_root, record, history, state)
 
-    return respond, refine
+    return SimpleNamespace(
+        show_pending=show_pending,
+        respond=respond,
+        refine=refine,
+        switch_list_mode=switch_list_mode,
+    )
+
+
+# the chat's placeholder while a question is being answered
+PENDING = "正在检索…"
 
 
 def ask_options(k, mode, cities, date_from, date_to, sections, precedent, drop=()):
@@ -236,16 +301,16 @@ def ask_options(k, mode, cities, date_from, date_to, sections, precedent, drop=(
         date_to or "",
         tuple(sections or ()),
         tuple(drop),
-        True if precedent else None,
+        precedent,  # None: the wording decides; True / False: the 查先例 box
     )
 
 
-def answer_outputs(assistant, gr, exports_root: Path, record, history, state):
+def answer_outputs(assistant, gr, exports_root, record, history, state):
     """What every answer updates: chat, cards, the understood parts, downloads, state."""
-    from chat.render import cards_html
+    from chat.render import answer_mode, cards_html
     from chat.service import public
 
-    files = assistant.export_files(record, Path(tempfile.mkdtemp(dir=exports_root)))
+    files = assistant.export_files(record, exports_root.new_folder())
     record = public(record)
     records = dict(state.get("records") or {})
     records[len(history) - 1] = record
@@ -254,30 +319,35 @@ def answer_outputs(assistant, gr, exports_root: Path, record, history, state):
     known = {key: label for label, key in last.get("parts", [])}
     known.update({part["key"]: part["label"] for part in parts})
     choices = [(label, key) for key, label in known.items()]
-    understood = gr.update(choices=choices, value=[p["key"] for p in parts], visible=bool(choices))
+    # the boxes carry the Chinese labels (Gradio shows a value as the tooltip); state maps a
+    # label back to its key ("place:达州市") when one is unticked
+    understood = gr.update(
+        choices=[label for label, _ in choices],
+        value=[p["label"] for p in parts],
+        visible=bool(choices),
+    )
     downloads = [
         gr.update(value=str(files[f]), visible=True) if f in files else gr.update(visible=False)
         for f in ("md", "csv", "docx")
     ]
     last["parts"] = choices
     state = {**state, "previous": record["query"], "records": records, "last": last}
-    return [history, cards_html(record), understood, *downloads, state]
+    list_box = gr.update(value=answer_mode(record) == "查先例")  # the mode this answer used
+    return [history, cards_html(record), understood, *downloads, list_box, state]
 
 
 def page_layout(assistant, gr, full_text_html) -> SimpleNamespace:
     """The page's components (inside gr.Blocks): the chat and its settings on the left, the
     passage cards and the export buttons on the right."""
-    summary = assistant.corpus_summary()
-    gr.Markdown(
-        f"## 简报助手 · 《四川省地方志工作简报》\n{summary}。回答只摘录简报原文，每句标注出处 [n]，"
-        "对应右侧的原文段落。"
-    )
-    ui = SimpleNamespace(state=gr.State(dict(EMPTY_STATE)))
-    with gr.Row():
-        with gr.Column(scale=5):
-            chat_column(ui, assistant, gr)
-        with gr.Column(scale=6):
-            cards_column(ui, gr, full_text_html)
+    with gr.Column(elem_id="page"):  # CARDS_JS marks it .stacked on a phone
+        summary = assistant.corpus_summary()
+        gr.Markdown(f"## 简报助手 · 《四川省地方志工作简报》\n{summary}。{INTRO}", elem_id="intro")
+        ui = SimpleNamespace(state=gr.State(dict(EMPTY_STATE)))
+        with gr.Row():
+            with gr.Column(scale=5):
+                chat_column(ui, assistant, gr)
+            with gr.Column(scale=6):
+                cards_column(ui, gr, full_text_html)
     return ui
 
 
@@ -309,7 +379,8 @@ def chat_column(ui: SimpleNamespace, assistant, gr) -> None:
         )
         ui.send = gr.Button("提问", variant="primary", scale=1, elem_id="send")
     ui.precedent = gr.Checkbox(
-        label="查先例：列出全部相关条目，按市州分组（问“哪些市州…”时自动开启）",
+        label="查先例：列出全部相关条目，按市州分组",
+        info="问“哪些市州…”时自动开启；勾选或取消即把当前问题改用或不用此方式重答",
         elem_id="precedent",
     )
     gr.Examples(EXAMPLES, inputs=ui.question, label="示例问题")
@@ -322,10 +393,10 @@ def chat_column(ui: SimpleNamespace, assistant, gr) -> None:
         ui.k = gr.Slider(1, 10, value=5, step=1, label="段落数")
         with gr.Accordion("高级", open=False):
             ui.mode = gr.Radio(
-                ["hybrid", "bm25", "dense"],
+                SEARCH_MODES,
                 value="hybrid",
                 label="检索方式",
-                info="hybrid：关键词与语义融合（推荐）；bm25：关键词；dense：语义向量",
+                info="综合：字词与意思结合（推荐）；关键词：只按字词匹配；语义：只按意思相近",
             )
     ui.clear = gr.Button("新对话", size="sm")
 
@@ -356,36 +427,59 @@ def wire_events(ui: SimpleNamespace, handlers: SimpleNamespace) -> None:
     """Connect the components to the handlers (inside gr.Blocks)."""
     import gradio as gr
 
-    settings = [ui.cities, ui.date_from, ui.date_to, ui.sections, ui.k, ui.mode, ui.precedent]
-    shown = [ui.chatbot, ui.cards, ui.understood, ui.download_md, ui.download_csv, ui.download_docx]
-    # One limit for everything that searches (2 cores): the page's questions and the API share it.
-    answering = {"concurrency_limit": 4, "concurrency_id": "answer"}
-    ui.send.click(
-        handlers.respond,
-        [ui.question, ui.chatbot, ui.state, *settings],
-        [*shown, ui.question, ui.state],
-        api_visibility="private",
-        **answering,
-    )
-    ui.question.submit(
-        handlers.respond,
-        [ui.question, ui.chatbot, ui.state, *settings],
-        [*shown, ui.question, ui.state],
-        api_visibility="private",
-        **answering,
-    )
+    settings = [ui.cities, ui.date_from, ui.date_to, ui.sections, ui.k, ui.mode]
+    shown = [
+        ui.chatbot,
+        ui.cards,
+        ui.understood,
+        ui.download_md,
+        ui.download_csv,
+        ui.download_docx,
+        ui.precedent,
+    ]
+    # One limit for everything that searches (2 cores): the page's questions and the API share
+    # it. The chat itself says 正在检索…, so no progress overlay covers the page.
+    answering = {
+        "concurrency_limit": 4,
+        "concurrency_id": "answer",
+        "show_progress": "hidden",
+        "api_visibility": "private",
+    }
+    for asked in (ui.send.click, ui.question.submit):
+        asked(
+            handlers.show_pending,
+            [ui.question, ui.chatbot, ui.state],
+            [ui.chatbot, ui.question, ui.state],
+            queue=False,
+            show_progress="hidden",
+            api_visibility="private",
+        ).then(
+            handlers.respond,
+            [ui.chatbot, ui.state, *settings],
+            [*shown, ui.state],
+            **answering,
+        )
     ui.understood.input(
         handlers.refine,
         [ui.understood, ui.chatbot, ui.state, *settings],
         [*shown, ui.state],
-        api_visibility="private",
+        **answering,
+    )
+    ui.precedent.input(
+        handlers.switch_list_mode,
+        [ui.precedent, ui.chatbot, ui.state, *settings],
+        [*shown, ui.state],
         **answering,
     )
     ui.chatbot.like(handlers.vote, [ui.state], None, api_visibility="private")
-    ui.clear.click(
-        handlers.new_conversation, None, [*shown, ui.question, ui.state], api_visibility="private"
-    )
-    gr.api(handlers.ask_api, api_name="ask", **answering)
+    for cleared in (ui.clear.click, ui.chatbot.clear):
+        cleared(
+            handlers.new_conversation,
+            None,
+            [*shown, ui.question, ui.state],
+            api_visibility="private",
+        )
+    gr.api(handlers.ask_api, api_name="ask", concurrency_limit=4, concurrency_id="answer")
 
 
 def open_or_build_sample(index_dir: Path, llm):
@@ -428,6 +522,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from answer.llm import LLMConfig
+    from chat.http_guard import launch_app_kwargs
+    from chat.page_text import PAGE_JS, gradio_i18n
     from chat.render import CSS
     from index.store import default_index_dir
     from ingest.cli_errors import exit_on_error
@@ -452,10 +548,16 @@ def main(argv: list[str] | None = None) -> int:
         server_name=args.host,
         server_port=args.port,
         auth=auth,
-        auth_message="请登录简报助手" if auth else None,
+        # Gradio's login form shows nothing on the throttle's 429: say so beforehand.
+        auth_message="请登录简报助手（连续输错 5 次后须稍候再试）" if auth else None,
         css=CSS,
+        # Gradio's own words in Chinese too (chat/page_text.py)
+        i18n=gradio_i18n(),
+        js=PAGE_JS,
         footer_links=["api"],
         show_error=True,
+        # security headers on every response, a throttle on failed logins (chat/http_guard.py)
+        app_kwargs=launch_app_kwargs(),
     )
     return 0
 

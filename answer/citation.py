@@ -37,6 +37,26 @@ def date_label(iso: str | None, estimate: str | None = None) -> str:
     return chinese_date(iso) or unknown_date_label(estimate)
 
 
+# Where a date is shown next to a passage it says whose date it is: the bulletin's (the card,
+# exports) or the event's the passage reports (exports): a report printed on 11月2日 may tell
+# of a meeting on 10月10日.
+BULLETIN_DATE = "简报日期"
+EVENT_DATE = "事件日期"
+
+
+def bulletin_date_label(iso: str | None, estimate: str | None = None) -> str:
+    """ "简报日期：2022年11月2日"; "简报日期不详（约2024年）", "简报日期不详" (the unknown-date
+    label's wording)."""
+    when = chinese_date(iso)
+    return f"{BULLETIN_DATE}：{when}" if when else "简报" + unknown_date_label(estimate)
+
+
+def event_date_label(iso: str | None) -> str | None:
+    """ "事件日期：2022年10月10日"; None when the passage reports no date of its own."""
+    when = chinese_date(iso)
+    return f"{EVENT_DATE}：{when}" if when else None
+
+
 def house_citation(result: dict) -> str:
     head = PUBLICATION
     if result.get("issue_no"):

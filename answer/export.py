@@ -3,9 +3,12 @@
     data = export(answer, "docx")                 # bytes, for the web UI's download button
     path = export_to(answer, "先例.csv")           # format from the suffix (.md, .csv, .docx)
 
-Every entry carries its house-format citation (answer/citation.py). CSV is UTF-8 with a BOM
-so that Excel on Chinese Windows opens it without mojibake. DOCX is written with python-docx;
-body text uses 宋体 for Chinese so it pastes into a draft without font fallback boxes.
+Every entry carries its house-format citation (answer/citation.py) and two labelled dates:
+事件日期, the date of the event the passage reports (left out when it reports none), and 简报日期,
+the bulletin's date ("简报日期不详（约2024年）" when the bulletin lost it, the card's wording).
+CSV is UTF-8 with a BOM so that Excel on Chinese Windows opens it without mojibake; its 事件日期
+and 简报日期 are two columns. DOCX is written with python-docx; body text uses 宋体 for Chinese so
+it pastes into a draft without font fallback boxes, and its properties name 简报助手 as author.
 """
 
 from __future__ import annotations
@@ -17,18 +20,27 @@ from pathlib import Path
 from typing import Iterable
 
 from answer.ask import UnderstoodSearch
-from answer.citation import chinese_date, house_citation, unknown_date_label
+from answer.citation import (
+    BULLETIN_DATE,
+    EVENT_DATE,
+    bulletin_date_label,
+    chinese_date,
+    date_label,
+    event_date_label,
+    house_citation,
+)
 from answer.precedent import PrecedentList
 from index.engine import result_dict
-from ingest.model import known_dates
 
 FORMATS = {".md": "md", ".markdown": "md", ".csv": "csv", ".docx": "docx"}
+APP_NAME = "简报助手"  # the DOCX files' author
 
 
 @dataclass(frozen=True)
 class ExportRow:
     number: int
-    date: str | None  # ISO
+    event_date: str | None  # ISO: the event's the passage reports; None when it reports none
+    bulletin_date: str | None  # ISO: the bulletin's; None when lost with its header
     place: str  # "达州市", "达州市 › 大竹县", "" when unknown
     title: str
     source_org: str
@@ -38,10 +50,16 @@ class ExportRow:
     date_estimate: str | None = None
 
     @property
-    def when(self) -> str:
-        if self.date:
-            return chinese_date(self.date) or self.date
-        return unknown_date_label(self.date_estimate)
+    def dates(self) -> str:
+        """ "事件日期：2022年10月10日 · 简报日期：2022年11月2日"; the bulletin's date alone when
+        the passage reports none."""
+        event = event_date_label(self.event_date)
+        bulletin = bulletin_date_label(self.bulletin_date, self.date_estimate)
+        return f"{event} · {bulletin}" if event else bulletin
+
+    @property
+    def head(self) -> str:
+        return " · ".join(x for x in (self.place, self.title) if x) or "（无标题）"
 
 
 @dataclass(frozen=True)
@@ -93,10 +111,12 @@ def _precedent_doc(plist: PrecedentList) -> ExportDoc:
         for entry in group.entries:
             number += 1
             result = entry.result
+            reported = entry.date in (result.get("event_dates") or ())
             rows.append(
                 ExportRow(
                     number,
-                    entry.date,
+                    entry.date if reported else None,  # else it is the bulletin's date
+                    result.get("date"),
                     entry.place if entry.place not in ("地点不详",) else "",
                     result.get("title") or "",
                     result.get("source_org") or "",
@@ -119,10 +139,10 @@ def _results_doc(query: str, results: list[dict], lines: Iterable[str]) -> Expor
 
 
 def _row_of_result(result: dict, number: int) -> ExportRow:
-    when = next(iter(known_dates(result.get("event_dates"), result.get("date"))), None)
     return ExportRow(
         number,
-        when,
+        next(iter(result.get("event_dates") or ()), None),
+        result.get("date"),
         "、".join(result.get("places") or []),
         result.get("title") or "",
         result.get("source_org") or "",
@@ -143,14 +163,24 @@ def to_markdown(doc: ExportDoc) -> str:
         if group.heading:
             out += [f"## {group.heading}", ""]
         for row in group.rows:
-            head = " · ".join(x for x in (row.when, row.place, row.title) if x)
-            out.append(f"{row.number}. **{head}**")
-            out += ["", *(f"   > {line}" for line in row.text.splitlines() if line.strip()), ""]
+            out += [f"{row.number}. **{row.head}**", "", f"   {row.dates}", ""]
+            out += [*(f"   > {line}" for line in row.text.splitlines() if line.strip()), ""]
             out += [f"   出处：{row.citation}", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
-CSV_COLUMNS = ("序号", "分组", "日期", "地点", "标题", "来源", "出处", "原文", "片段编号")
+CSV_COLUMNS = (
+    "序号",
+    "分组",
+    EVENT_DATE,
+    BULLETIN_DATE,
+    "地点",
+    "标题",
+    "来源",
+    "出处",
+    "原文",
+    "片段编号",
+)
 
 
 def to_csv(doc: ExportDoc) -> bytes:
@@ -164,7 +194,8 @@ def to_csv(doc: ExportDoc) -> bytes:
                 (
                     row.number,
                     label,
-                    row.when,
+                    chinese_date(row.event_date) or "",
+                    date_label(row.bulletin_date, row.date_estimate),
                     row.place,
                     row.title,
                     row.source_org,
@@ -182,6 +213,7 @@ def to_docx(doc: ExportDoc) -> bytes:
     from docx.shared import Pt
 
     document = Document()
+    _set_properties(document, doc.title)
     normal = document.styles["Normal"]
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(11)
@@ -195,7 +227,8 @@ def to_docx(doc: ExportDoc) -> bytes:
         for row in group.rows:
             head = document.add_paragraph()
             head.add_run(f"{row.number}. ").bold = True
-            head.add_run(" · ".join(x for x in (row.when, row.place, row.title) if x)).bold = True
+            head.add_run(row.head).bold = True
+            document.add_paragraph(row.dates)
             for line in row.text.splitlines():
                 if line.strip():
                     document.add_paragraph(line, style="Quote")
@@ -205,6 +238,21 @@ def to_docx(doc: ExportDoc) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _set_properties(document, title: str) -> None:
+    """File properties (Word's 文件 › 信息): the app as author and last editor, the export's
+    title, today's dates, and none of the template's ("python-docx", "generated by python-docx",
+    2013)."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    props = document.core_properties
+    props.author = props.last_modified_by = APP_NAME
+    props.title = title
+    props.comments = props.keywords = props.subject = ""
+    props.created = props.modified = now
+    props.revision = 1
 
 
 def export(source, fmt: str, query: str | None = None) -> bytes:

@@ -12,7 +12,6 @@ import re
 
 from ingest.places import Gazetteer
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年?")
 # a year with its month and day: a follow-up naming another year ("2023年的呢") replaces all
 # of it, since the month asked before belonged to the other year's event
@@ -40,9 +39,9 @@ def follow_up_query(question: str, previous: str | None, gazetteer: Gazetteer) -
         return None
     topic = previous
     if mentions:
-        english = not _CJK.search(previous)  # answer an English thread in English names
-        names = [m.place.english.split(" (")[0] if english else m.place.name for m in mentions]
-        topic = _swap_places(topic, names, gazetteer)
+        # always the Chinese name: it is what the bulletins say, and a pinyin name glued to
+        # a previous question that had no place ("Luzhou<…>") searched for nothing
+        topic = _swap_places(topic, [m.place.name for m in mentions], gazetteer)
     if years:
         new_year = years[0].strip().rstrip("年") + "年"
         topic = _DATE.sub(new_year, topic, count=1) if _DATE.search(topic) else f"{new_year}{topic}"
@@ -52,11 +51,7 @@ def follow_up_query(question: str, previous: str | None, gazetteer: Gazetteer) -
 def _swap_places(previous: str, new_places: list[str], gazetteer: Gazetteer) -> str:
     """Replace the previous question's place mentions with the new places (or prefix them)."""
     old = sorted(gazetteer.find_in_query(previous), key=lambda m: m.start)
-    joined = (
-        "、".join(new_places)
-        if all(_CJK.search(p) for p in new_places)
-        else " and ".join(new_places)
-    )
+    joined = "、".join(new_places)
     if not old:
         return f"{joined}{previous}"
     text = previous[: old[0].start] + joined + previous[old[0].end :]

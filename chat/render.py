@@ -11,8 +11,9 @@ from __future__ import annotations
 import html
 import re
 
-from answer.citation import date_label
+from answer.citation import bulletin_date_label, date_label
 from answer.precedent import RELATED
+from answer.terms import written_in_english
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 
@@ -25,9 +26,17 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~$])")  # $: KaTeX in the 
 
 
 def esc_markdown(text: object) -> str:
-    """For the chat bubble, which renders Markdown: HTML-escaped, and Markdown's
-    own characters backslash-escaped so "*" or "[x](y)" in a bulletin stay text."""
-    return esc(_MARKDOWN_SPECIAL.sub(r"\\\1", "" if text is None else str(text)))
+    """For the chat bubble, which renders Markdown: HTML-escaped, Markdown's own characters
+    backslash-escaped so "*" or "[x](y)" in a question or a bulletin stay text, and what the
+    chat would turn into a link by itself (http://…, www.…, a@b) broken with an entity."""
+    escaped = esc(_MARKDOWN_SPECIAL.sub(r"\\\1", "" if text is None else str(text)))
+    return _AUTOLINK.sub(lambda m: _AUTOLINK_BREAK[m.group()], escaped)
+
+
+# what starts a link in GFM (scheme://, www., an e-mail's @) with that one character written
+# as an entity: it shows the same and is never linked
+_AUTOLINK = re.compile(r":(?=//)|(?<=www)\.|(?<=\w)@(?=\w)", re.IGNORECASE)
+_AUTOLINK_BREAK = {":": "&#58;", ".": "&#46;", "@": "&#64;"}
 
 
 def marked(
@@ -50,26 +59,77 @@ def marked(
 
 
 def reply_markdown(record: dict) -> str:
-    """The chat bubble: the answer with its [n] markers, or the plain "not found"."""
+    """The chat bubble: the answer with its [n] markers as links to the cards (or the plain
+    "not found"), then which mode answered and a link down to the cards (for phones, where
+    they sit below the chat)."""
+    question = record.get("question") or ""
+    english = bool(question.strip()) and written_in_english(question)
     lines = [f"*{esc_markdown(n)}*" for n in record.get("notices", [])]
     if record["found"]:
+        if english:
+            lines.append(f"*{ENGLISH_LEAD}*")
         parts = _MARKER.split(record["answer"])  # text, number, text, number, ...
         lines.append(
             "".join(
-                esc_markdown(part) if i % 2 == 0 else f"<sup>[{part}]</sup>"
+                esc_markdown(part) if i % 2 == 0 else cite_link(int(part))
                 for i, part in enumerate(parts)
             )
         )
         if record.get("answer_source") == "llm":
             lines.append("*（由语言模型根据以上段落撰写，请核对原文）*")
     else:
+        if english:
+            lines.append(f"*{ENGLISH_NOT_FOUND}*")
         lines.append(esc_markdown(record["not_found_message"]))
+    lines.append(_footer(record))
     return "\n\n".join(lines)
 
 
-def card_html(result: dict, number: int) -> str:
-    when = date_label(result.get("date"), result.get("date_estimate"))
-    head = [f'<span class="num">[{number}]</span>', f'<span class="date">{esc(when)}</span>']
+# English questions get Chinese quotes (the bulletins' own words): one line says so
+ENGLISH_LEAD = "Quoted from the bulletins in the original Chinese; [n] opens the source passage."
+ENGLISH_NOT_FOUND = "Not found in the bulletins (details in Chinese below)."
+
+
+def cite_link(number: int) -> str:
+    """A reply's [n]: a link that scrolls to card n and flashes it (CARDS_JS)."""
+    return f'<a class="cite-ref" href="#card-{number}" title="查看第{number}段原文">[{number}]</a>'
+
+
+def answer_mode(record: dict) -> str:
+    """Which mode answered: a precedent list (查先例) or a quoted answer (问答)."""
+    return "查先例" if record.get("precedent") and record["found"] else "问答"
+
+
+def _footer(record: dict) -> str:
+    mode = (
+        "回答方式：查先例（按市州列出全部相关条目）"
+        if answer_mode(record) == "查先例"
+        else "回答方式：问答（摘录原文）"
+    )
+    jump = (
+        '<a class="jump-cards" href="#cards">查看引用的原文段落 ↓</a>'
+        if record.get("results")
+        else ""
+    )
+    return f'<span class="reply-mode">{mode}</span>' + (f" {jump}" if jump else "")
+
+
+def cited_numbers(record: dict) -> set[int]:
+    """The card numbers the reply cites with [n]."""
+    if not record.get("found"):
+        return set()
+    return {int(n) for n in _MARKER.findall(record.get("answer") or "")}
+
+
+def card_html(result: dict, number: int, cited: bool = False) -> str:
+    when = bulletin_date_label(result.get("date"), result.get("date_estimate"))
+    # the number leads back to where the reply cites it (CARDS_JS)
+    head = [
+        f'<a class="num back-ref" href="#chat" title="回到回答">[{number}]</a>',
+        f'<span class="date">{esc(when)}</span>',
+    ]
+    if cited:
+        head.append('<span class="cited-tag">回答引用</span>')
     if result.get("issue_no"):
         head.append(f'<span class="issue">{esc(result["issue_no"])}</span>')
     if result.get("section"):
@@ -109,20 +169,36 @@ def card_html(result: dict, number: int) -> str:
 def cards_html(record: dict | None) -> str:
     if not record or not record.get("results"):
         return '<div class="cards-empty">提问后，这里显示引用的原文段落。</div>' + _panel()
-    heading = "引用的原文段落" if record["found"] else "可能相关（未找到确切答案）"
+    cited = cited_numbers(record)
+    heading = _cards_heading(record, cited)
     precedent = record.get("precedent")
-    if precedent and record["found"]:
-        heading = f"先例：{esc(precedent['summary'])}"
     cards, group = [], None
     for number, result in enumerate(record["results"], 1):
         if precedent and result.get("group") != group:  # precedent lists are grouped by 市州
             group = result.get("group")
             css = "group-heading related" if group == RELATED else "group-heading"
             cards.append(f'<div class="{css}">{esc(_group_name(precedent, group))}</div>')
-        cards.append(card_html(result, number))
+        cards.append(card_html(result, number, number in cited))
     cards = "".join(cards)
     css = "cards" if record["found"] else "cards maybe"
     return f'<div class="{css}"><div class="cards-heading">{heading}</div>{cards}</div>' + _panel()
+
+
+def _cards_heading(record: dict, cited: set[int]) -> str:
+    """Says what the cards are: the list's count, the passages the reply cites (marked
+    回答引用 on their cards) and the others, or only possibly related ones."""
+    if not record["found"]:
+        return "可能相关的原文段落（未找到确切答案）"
+    precedent = record.get("precedent")
+    if precedent:
+        return f"先例：{esc(precedent['summary'])}"
+    total = len(record["results"])
+    if not cited:
+        return "检索到的原文段落"
+    if len(cited) >= total:
+        return "回答引用的原文段落"
+    rest = total - len(cited)
+    return f"检索到的原文段落：回答引用其中{len(cited)}段（标“回答引用”），其余{rest}段供参考"
 
 
 def _group_name(precedent: dict, group: str | None) -> str:
@@ -162,6 +238,42 @@ def full_text_html(full: dict) -> str:
 # Runs in the browser once the cards component loads: copy a citation, open or close the
 # full text (fetched from the server by chunk id), scroll the cited passage into view.
 CARDS_JS = """
+const flash = (el) => {
+  el.classList.remove('flash'); void el.offsetWidth; el.classList.add('flash');
+  setTimeout(() => el.classList.remove('flash'), 1600);
+};
+// The reply's [n] (in the chat) scrolls to card n and flashes it; the card's own [n] scrolls
+// back to the last place the reply cites it; 查看引用 (phones) jumps down to the cards.
+if (!window.__bulletinRefs) {
+  window.__bulletinRefs = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a.cite-ref, a.back-ref, a.jump-cards');
+    if (!link) return;
+    event.preventDefault(); event.stopPropagation();
+    let target = null;
+    if (link.classList.contains('cite-ref')) {  // the chat's sanitiser keeps href, not data-*
+      target = document.querySelector(link.getAttribute('href'));
+    } else if (link.classList.contains('back-ref')) {
+      const refs = document.querySelectorAll(
+        '#chat a.cite-ref[href="#' + link.closest('.card').id + '"]');
+      target = refs.length ? refs[refs.length - 1] : document.getElementById('chat');
+    } else {
+      target = document.getElementById('cards');
+    }
+    if (!target) return;
+    target.scrollIntoView({block: 'center', behavior: 'smooth'});
+    flash(target);
+  }, true);
+}
+// Gradio stacks the two columns when the window is narrow: say so on the page
+const chatBox = document.getElementById('chat'), pageBox = document.getElementById('page');
+const stacked = () => {
+  if (!chatBox || !pageBox) return;
+  const below = element.getBoundingClientRect().top >= chatBox.getBoundingClientRect().bottom;
+  pageBox.classList.toggle('stacked', below);
+};
+new ResizeObserver(stacked).observe(pageBox || document.body);
+stacked();
 element.addEventListener('click', async (event) => {
   const copy = event.target.closest('button.copy-cite');
   if (copy) {
@@ -206,7 +318,18 @@ CSS = """
 .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;
   background: #fff; }
 .card-head { color: #57606a; font-size: 0.9em; }
-.card-head .num { font-weight: 700; color: #0969da; }
+.card-head .num { font-weight: 700; color: #0969da; text-decoration: none; }
+.card-head .cited-tag { font-size: 0.85em; color: #1a7f37; border: 1px solid #4ac26b;
+  border-radius: 4px; padding: 0 4px; }
+a.cite-ref { text-decoration: none; font-weight: 600; }
+.flash { animation: flash 1.5s ease-out; }
+@keyframes flash { 0%, 40% { background: #ffe08a; box-shadow: 0 0 0 3px #ffe08a; } }
+.reply-mode { font-size: 0.85em; color: #57606a; }
+/* when the cards sit below the chat (a phone; CARDS_JS sets #page.stacked) the header says
+   下方 and the reply links down to them */
+.stacked-only, a.jump-cards { display: none; }
+#page.stacked .stacked-only, #page.stacked a.jump-cards { display: inline; }
+#page.stacked .side-only { display: none; }
 .card-head .ocr { font-size: 0.85em; color: #9a6700; border: 1px solid #d4a72c; border-radius: 4px;
   padding: 0 4px; }
 .card-title { font-weight: 600; margin: 4px 0; }

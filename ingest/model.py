@@ -86,8 +86,8 @@ class Bulletin:
 
 def known_dates(event_dates: Sequence[str] | None, date: str | None) -> tuple[str, ...]:
     """The dates a passage is about: the event dates it reports, else its bulletin's date
-    (empty when neither is known). The one rule behind date filters, date-aware ranking,
-    precedent entries and exports."""
+    (empty when neither is known). The one rule behind date filters, date-aware ranking and
+    precedent entries (exports show the event's date and the bulletin's apart, labelled)."""
     return tuple(event_dates) if event_dates else ((date,) if date else ())
 
 

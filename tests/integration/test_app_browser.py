@@ -76,8 +76,8 @@ def test_follow_up_and_vote_are_recorded(page, app):
     page.locator("#card-1").wait_for(timeout=60_000)
     ask_in_page(page, "那巴中呢？")
     page.locator("#card-1 .passage", has_text="巴中市委史志办召开专题会议").wait_for(timeout=60_000)
-    # Gradio's own label in a zh-CN browser
-    page.locator("#chat button[aria-label='赞']").last.click()
+    # Gradio's own label, in our Chinese (chat/page_text.py)
+    page.locator("#chat button[aria-label='有用']").last.click()
     votes = app[1]
     deadline = time.monotonic() + 15
     while (

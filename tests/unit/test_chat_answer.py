@@ -81,11 +81,13 @@ def test_follow_ups_reuse_the_previous_topic(question, expected):
     assert follow_up_query(question, DAZHOU_Q, GAZ) == expected
 
 
-def test_english_thread_follow_up_uses_english_names():
+def test_follow_up_names_the_place_in_chinese_even_in_an_english_thread():
     assert (
         follow_up_query("What about Bazhong?", "what did Dazhou decide on yearbook quality", GAZ)
-        == "what did Bazhong decide on yearbook quality"
+        == "what did 巴中市 decide on yearbook quality"
     )
+    # a previous question without a place gets the Chinese name in front, never pinyin
+    assert follow_up_query("What about Luzhou?", "<b>年鉴质量</b>", GAZ) == "泸州市<b>年鉴质量</b>"
 
 
 @pytest.mark.parametrize(
@@ -174,28 +176,69 @@ def test_related_entries_sit_apart_under_their_own_heading():
     assert html.index("达州 · 1条") < html.index("相关但不计入")
 
 
-def test_reply_escapes_answer_and_turns_markers_into_superscripts():
+def test_reply_escapes_answer_and_turns_markers_into_links_to_the_cards():
     record = {
         "found": True,
         "answer": XSS + "。[1] *重点*[2]",
         "notices": [],
         "answer_source": "extractive",
+        "results": [{}, {}],
     }
     reply = reply_markdown(record)
-    assert "<script>" not in reply and "<img" not in reply
-    assert "<sup>[1]</sup>" in reply and "<sup>[2]</sup>" in reply and r"\*重点\*" in reply
+    assert "<script>" not in reply and "<img" not in reply and r"\*重点\*" in reply
+    assert '<a class="cite-ref" href="#card-1" title="查看第1段原文">[1]</a>' in reply
+    assert 'href="#card-2"' in reply
+    # the mode that answered, and the link down to the cards (shown when they are below)
+    assert reply.endswith(
+        '<span class="reply-mode">回答方式：问答（摘录原文）</span> '
+        '<a class="jump-cards" href="#cards">查看引用的原文段落 ↓</a>'
+    )
 
 
 def test_not_found_reply_has_no_answer_text():
     reply = reply_markdown(
         {
+            "question": "眉山的年鉴获奖情况",
             "found": False,
             "answer": "",
             "not_found_message": "在已收录的5期简报中未找到“x”的答案。",
             "notices": [],
         }
     )
-    assert reply.startswith("在已收录的5期简报中未找到") and "<sup>" not in reply
+    assert reply.startswith("在已收录的5期简报中未找到") and "cite-ref" not in reply
+    assert "jump-cards" not in reply  # no cards to jump to
+
+
+def test_english_question_is_told_the_quotes_are_chinese():
+    base = {"question": "What did Dazhou decide?", "notices": [], "results": [{}]}
+    found = reply_markdown({**base, "found": True, "answer": "达州…[1]"})
+    assert found.startswith("*Quoted from the bulletins in the original Chinese")
+    missing = reply_markdown({**base, "found": False, "answer": "", "not_found_message": "未找到"})
+    assert missing.startswith("*Not found in the bulletins")
+
+
+def test_precedent_reply_says_list_mode():
+    record = {"found": True, "answer": "6个市州[1]", "notices": [], "precedent": {"count": 6}}
+    assert "回答方式：查先例（按市州列出全部相关条目）" in reply_markdown(record)
+
+
+def test_typed_links_stay_text_in_the_chat():
+    text = esc_markdown("[点我](http://example.com) www.example.org a@b.cn 3.5万 12:30")
+    assert text == (
+        r"\[点我\]\(http&#58;//example.com\) www&#46;example.org a&#64;b.cn 3.5万 12:30"
+    )
+
+
+def test_cards_heading_says_which_passages_the_reply_cites():
+    results = [
+        {"chunk_id": f"c{i}", "citation": "引用", "text": "正文", "title": "题"} for i in range(3)
+    ]
+    html = cards_html({"found": True, "answer": "甲[1]乙[3]", "results": results})
+    assert "回答引用其中2段" in html and html.count("cited-tag") == 2
+    html = cards_html({"found": True, "answer": "甲[1]乙[2]丙[3]", "results": results})
+    assert "回答引用的原文段落" in html
+    html = cards_html({"found": False, "answer": "", "results": results})
+    assert "可能相关的原文段落" in html and "cited-tag" not in html
 
 
 def test_full_text_marks_the_cited_passage_once():

@@ -1,6 +1,13 @@
 """House citation format: every known field in place, unknown fields left out."""
 
-from answer.citation import chinese_date, date_label, house_citation, unknown_date_label
+from answer.citation import (
+    bulletin_date_label,
+    chinese_date,
+    date_label,
+    event_date_label,
+    house_citation,
+    unknown_date_label,
+)
 
 COMBINED = {
     "date": "2022-11-02",
@@ -45,3 +52,12 @@ def test_date_label_for_reading():
     assert date_label("2024-03-13", "2023") == "2024年3月13日"
     assert date_label(None, "2024") == unknown_date_label("2024") == "日期不详（约2024年）"
     assert date_label(None) == unknown_date_label(None) == "日期不详"
+
+
+def test_labelled_dates_say_whose_date_it_is():
+    assert bulletin_date_label("2022-11-02", "2021") == "简报日期：2022年11月2日"
+    # the unknown-date label's own wording, 约…年, with the label in front
+    assert bulletin_date_label(None, "2024") == "简报日期不详（约2024年）"
+    assert bulletin_date_label(None) == "简报日期不详"
+    assert event_date_label("2022-10-10") == "事件日期：2022年10月10日"
+    assert event_date_label(None) is None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from docx import Document
@@ -11,6 +13,7 @@ from docx import Document
 from answer.ask import ask
 from answer.citation import house_citation
 from answer.export import CSV_COLUMNS, export, export_to
+from answer.precedent import PrecedentEntry, PrecedentGroup, PrecedentList
 from chat.render import card_html
 from conftest import ALL
 from fakes import FakeEmbedder
@@ -43,7 +46,9 @@ def test_markdown_precedent_list(listed):
         assert f"## {group.listed}（{len(group.entries)}条）" in text
         for entry in group.entries:
             assert f"出处：{entry.citation}" in text
-    assert "2022年10月21日 · 成都市" in text
+    # the event's date and the bulletin's, each labelled, under the place and title
+    assert "1. **成都市 · 成都、泸州等地积极推进精品年鉴品读季活动走深走实**" in text
+    assert "\n   事件日期：2022年10月21日 · 简报日期：2022年11月2日\n" in text
     assert "> 10月21日，成都市地方志办印发《成都市“精品年鉴品读季”活动实施方案》" in text
 
 
@@ -59,7 +64,8 @@ def test_csv_has_a_bom_and_one_row_per_entry(listed):
     citations = [r[CSV_COLUMNS.index("出处")] for r in body]
     assert citations == [e.citation for e in plist.entries]
     chengdu = next(r for r in body if r[CSV_COLUMNS.index("分组")] == "成都")
-    assert chengdu[CSV_COLUMNS.index("日期")] == "2022年10月21日"
+    assert chengdu[CSV_COLUMNS.index("事件日期")] == "2022年10月21日"
+    assert chengdu[CSV_COLUMNS.index("简报日期")] == "2022年11月2日"
     assert "成都市“精品年鉴品读季”活动实施方案" in chengdu[CSV_COLUMNS.index("原文")]
 
 
@@ -77,6 +83,7 @@ def test_docx_opens_with_python_docx_and_holds_the_list(listed, tmp_path):
     for entry in plist.entries:
         assert f"出处：{entry.citation}" in paragraphs
     assert any(p.startswith("10月21日，成都市地方志办印发") for p in paragraphs)
+    assert "事件日期：2022年10月21日 · 简报日期：2022年11月2日" in paragraphs
     east_asian = document.styles["Normal"].element.rPr.rFonts.get(
         "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
     )
@@ -104,28 +111,96 @@ def test_unknown_formats_name_the_file(listed, tmp_path):
         export(listed, "xls")
 
 
+UNDATED = {
+    "rank": 1,
+    "chunk_id": "001_x#0",
+    "doc_id": "001_x",
+    "text": "全省年鉴工作会议召开。",
+    "title": "年鉴工作会议",
+    "date": None,
+    "date_estimate": "2024",
+    "section": None,
+    "places": [],
+    "source_org": None,
+    "event_dates": [],
+}
+
+
+def all_formats(results: list[dict]) -> tuple[str, list[list[str]], list[str]]:
+    """Markdown text, CSV rows (header first), DOCX paragraphs."""
+    text = export(results, "md", "年鉴").decode("utf-8")
+    rows = list(csv.reader(io.StringIO(export(results, "csv", "年鉴").decode("utf-8-sig"))))
+    paragraphs = [p.text for p in Document(io.BytesIO(export(results, "docx", "年鉴"))).paragraphs]
+    return text, rows, paragraphs
+
+
 def test_undated_rows_carry_the_cards_date_label():
-    """A passage of unknown date reads "日期不详（约2024年）" on the card and in every export."""
-    result = {
-        "rank": 1,
-        "chunk_id": "001_x#0",
-        "doc_id": "001_x",
-        "text": "全省年鉴工作会议召开。",
-        "title": "年鉴工作会议",
-        "date": None,
-        "date_estimate": "2024",
-        "section": None,
-        "places": [],
-        "source_org": None,
-        "event_dates": [],
-    }
-    label = "日期不详（约2024年）"
-    assert f'<span class="date">{label}</span>' in card_html(
-        {**result, "citation": house_citation(result)}, 1
+    """A bulletin of unknown date reads "日期不详（约2024年）" on the card and in every export,
+    labelled as the bulletin's date; "估计" (the parser's note on how it was estimated) nowhere."""
+    card = card_html({**UNDATED, "citation": house_citation(UNDATED)}, 1)
+    assert '<span class="date">简报日期不详（约2024年）</span>' in card
+    text, rows, paragraphs = all_formats([UNDATED])
+    assert "1. **年鉴工作会议**\n\n   简报日期不详（约2024年）\n" in text
+    assert rows[1][CSV_COLUMNS.index("简报日期")] == "日期不详（约2024年）"
+    assert rows[1][CSV_COLUMNS.index("事件日期")] == ""  # the passage names no date
+    assert "1. 年鉴工作会议" in paragraphs and "简报日期不详（约2024年）" in paragraphs
+    assert "估计" not in text + card + "".join(paragraphs) + str(rows)
+    bare, rows, _ = all_formats([{**UNDATED, "date_estimate": None}])
+    assert "   简报日期不详\n" in bare and rows[1][CSV_COLUMNS.index("简报日期")] == "日期不详"
+
+
+def test_event_and_bulletin_dates_are_labelled_apart():
+    dated = {**UNDATED, "date": "2022-11-02", "date_estimate": None, "places": ["达州市"]}
+    card = card_html({**dated, "citation": house_citation(dated)}, 1)
+    assert '<span class="date">简报日期：2022年11月2日</span>' in card
+    reported = {**dated, "event_dates": ["2022-10-10", "2022-10-12"]}
+    text, rows, paragraphs = all_formats([reported])
+    both = "事件日期：2022年10月10日 · 简报日期：2022年11月2日"  # the first date it reports
+    assert f"1. **达州市 · 年鉴工作会议**\n\n   {both}\n" in text and both in paragraphs
+    assert rows[0][2:4] == ["事件日期", "简报日期"]
+    assert rows[1][2:4] == ["2022年10月10日", "2022年11月2日"]
+    # an event date under an undated bulletin; a dated bulletin whose passage names no date
+    text, rows, _ = all_formats([{**UNDATED, "event_dates": ["2024-03-07"]}, dated])
+    assert "   事件日期：2024年3月7日 · 简报日期不详（约2024年）\n" in text
+    assert "   简报日期：2022年11月2日\n" in text and text.count("事件日期") == 1
+    assert rows[1][2:4] == ["2024年3月7日", "日期不详（约2024年）"]
+    assert rows[2][2:4] == ["", "2022年11月2日"]
+    # the house citation keeps its own form: the bulletin's date, unlabelled
+    assert "出处：《四川省地方志工作简报》 “年鉴工作会议”" in text
+    assert house_citation(dated) == "《四川省地方志工作简报》2022年11月2日 “年鉴工作会议”"
+
+
+def test_a_precedent_entry_dated_by_its_bulletin_shows_no_event_date():
+    """A precedent entry's date is its event's, else (no event date in the passage) the
+    bulletin's: the second is not shown as an event date."""
+    dated = {**UNDATED, "date": "2022-11-02", "date_estimate": None}
+    entries = (
+        PrecedentEntry(
+            "a#0",
+            "达州市",
+            "达州市",
+            "2022-10-10",
+            1.0,
+            "甲。",
+            {**dated, "event_dates": ["2022-10-10"]},
+            ("a#0",),
+        ),
+        PrecedentEntry("b#0", "达州市", "达州市", "2022-11-02", 0.9, "乙。", dated, ("b#0",)),
     )
-    assert f"1. **{label} · 年鉴工作会议**" in export([result], "md", "年鉴").decode("utf-8")
-    rows = list(csv.reader(io.StringIO(export([result], "csv", "年鉴").decode("utf-8-sig"))))
-    assert rows[1][CSV_COLUMNS.index("日期")] == label
-    paragraphs = [p.text for p in Document(io.BytesIO(export([result], "docx", "年鉴"))).paragraphs]
-    assert f"1. {label} · 年鉴工作会议" in paragraphs
-    assert "日期不详" in export([{**result, "date_estimate": None}], "md", "年鉴").decode("utf-8")
+    plist = PrecedentList("年鉴", (PrecedentGroup("达州市", "达州", entries),), 0.4)
+    text = export(plist, "md").decode("utf-8")
+    assert "   事件日期：2022年10月10日 · 简报日期：2022年11月2日\n" in text
+    assert "   简报日期：2022年11月2日\n" in text and text.count("事件日期") == 1
+
+
+def test_docx_properties_name_the_app_not_python_docx(listed):
+    data = export(listed, "docx")
+    props = Document(io.BytesIO(data)).core_properties
+    assert props.author == props.last_modified_by == "简报助手"
+    assert props.title == f"先例：{PLAN_QUESTION}"
+    assert props.comments == props.keywords == props.subject == ""
+    now = datetime.now(timezone.utc)
+    assert now - props.created < timedelta(minutes=5) and props.modified == props.created
+    with zipfile.ZipFile(io.BytesIO(data)) as package:  # in no part of the package
+        for name in package.namelist():
+            assert b"python-docx" not in package.read(name), name
