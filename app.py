@@ -99,7 +99,7 @@ def page_handlers(assistant, gr) -> SimpleNamespace:
     """What the page calls: answering (respond, refine), 查看全文, 👍/👎, 新对话 and the /ask
     API."""
     from chat.feedback import record_vote
-    from chat.render import cards_html, esc, full_text_html as render_full_text
+    from chat.render import esc, full_text_html as render_full_text
 
     def full_text_html(chunk_id: str) -> str:
         """Called from the cards' 查看全文 button (CARDS_JS: server.full_text_html). An unknown
@@ -126,18 +126,7 @@ def page_handlers(assistant, gr) -> SimpleNamespace:
     def new_conversation():
         """新对话 and the chat's own clear button: chat, cards, exports, understood parts,
         查先例 and the follow-up context all start over."""
-        hidden = gr.update(visible=False)
-        return (
-            [],
-            cards_html(None),
-            gr.update(choices=[], value=[], visible=False),
-            hidden,
-            hidden,
-            hidden,
-            False,
-            "",
-            dict(EMPTY_STATE),
-        )
+        return [[], *empty_answer(gr), "", dict(EMPTY_STATE)]
 
     return SimpleNamespace(
         **vars(answer_handlers(assistant, gr)),
@@ -194,15 +183,15 @@ def answer_handlers(assistant, gr):
         state = dict(state or EMPTY_STATE)
         question = (question or "").strip()
         if not question:
-            return gr.skip(), gr.skip(), state
+            return gr.skip(), gr.skip(), gr.skip(), state
         if state.get("pending"):
             gr.Info("上一个问题还在检索，请稍候再提问。")
-            return gr.skip(), gr.skip(), state  # the typed question stays in the box
-        history = list(history or []) + [
-            {"role": "user", "content": esc_markdown(question)},
-            {"role": "assistant", "content": PENDING},
-        ]
-        return history, "", {**state, "pending": question}
+            return gr.skip(), gr.skip(), gr.skip(), state  # the typed question stays in the box
+        history = [*retired(history), {"role": "user", "content": esc_markdown(question)}]
+        history.append({"role": "assistant", "content": PENDING})
+        # the understood parts belong to the answer being replaced: not clickable meanwhile
+        hidden = gr.update(visible=False)
+        return history, "", hidden, {**state, "pending": question}
 
     def respond(history, state, cities, date_from, date_to, sections, k, mode):
         state = dict(state or EMPTY_STATE)
@@ -226,12 +215,8 @@ def answer_handlers(assistant, gr):
                 log.exception("answering %r failed", question)
                 exc = "回答时出错，请稍后重试；如果一再出现，请告诉管理员。"
             history.append({"role": "assistant", "content": f"⚠️ {esc_markdown(exc)}"})
-            state["last"] = None  # the ticked parts belonged to the previous answer
-            return (
-                [history, gr.skip(), gr.update(choices=[], value=[], visible=False)]
-                + [gr.skip()] * 4
-                + [state]
-            )
+            # nothing on the right may look like this question's answer
+            return [history, *empty_answer(gr), {**state, "last": None}]
 
     def refine(kept, history, state, cities, date_from, date_to, sections, k, mode):
         """The user unticked (or ticked again) an understood part: answer the same question
@@ -287,6 +272,26 @@ def answer_handlers(assistant, gr):
 
 # the chat's placeholder while a question is being answered
 PENDING = "正在检索…"
+
+
+def empty_answer(gr) -> list:
+    """Cards, understood parts, the three exports and 查先例 as before any answer."""
+    from chat.render import cards_html
+
+    hidden = gr.update(visible=False)
+    nothing = gr.update(choices=[], value=[], visible=False)
+    return [cards_html(None), nothing, hidden, hidden, hidden, False]
+
+
+def retired(history) -> list:
+    """The chat before a new answer: earlier replies' [n] stop being links, since the cards
+    they pointed to are replaced (chat/render.py retire_links)."""
+    from chat.render import retire_links
+
+    return [
+        {**m, "content": retire_links(m["content"])} if m.get("role") == "assistant" else m
+        for m in (history or [])
+    ]
 
 
 def ask_options(k, mode, cities, date_from, date_to, sections, precedent, drop=()):
@@ -445,19 +450,23 @@ def wire_events(ui: SimpleNamespace, handlers: SimpleNamespace) -> None:
         "show_progress": "hidden",
         "api_visibility": "private",
     }
+    answers = []
     for asked in (ui.send.click, ui.question.submit):
-        asked(
-            handlers.show_pending,
-            [ui.question, ui.chatbot, ui.state],
-            [ui.chatbot, ui.question, ui.state],
-            queue=False,
-            show_progress="hidden",
-            api_visibility="private",
-        ).then(
-            handlers.respond,
-            [ui.chatbot, ui.state, *settings],
-            [*shown, ui.state],
-            **answering,
+        # through the queue like everything else, so a click's events keep their order (新对话
+        # after a question) and its notices reach the page
+        answers.append(
+            asked(
+                handlers.show_pending,
+                [ui.question, ui.chatbot, ui.state],
+                [ui.chatbot, ui.question, ui.understood, ui.state],
+                show_progress="hidden",
+                api_visibility="private",
+            ).then(
+                handlers.respond,
+                [ui.chatbot, ui.state, *settings],
+                [*shown, ui.state],
+                **answering,
+            )
         )
     ui.understood.input(
         handlers.refine,
@@ -478,6 +487,7 @@ def wire_events(ui: SimpleNamespace, handlers: SimpleNamespace) -> None:
             None,
             [*shown, ui.question, ui.state],
             api_visibility="private",
+            cancels=answers,  # an answer still coming belongs to the conversation cleared
         )
     gr.api(handlers.ask_api, api_name="ask", concurrency_limit=4, concurrency_id="answer")
 

@@ -95,6 +95,27 @@ def cite_link(number: int) -> str:
     return f'<a class="cite-ref" href="#card-{number}" title="查看第{number}段原文">[{number}]</a>'
 
 
+_LINKS = re.compile(r'<a class="cite-ref" href="#card-(\d+)"[^>]*>\[\d+\]</a>')
+_JUMP = re.compile(r' ?<a class="jump-cards"[^>]*>[^<]*</a>')
+
+
+def retire_links(content):
+    """An earlier reply once a new answer replaced the cards: its [n] are plain text (with a
+    tooltip saying why) and its link down to the cards goes. Gradio may hand a message back
+    as a string or as a list of text parts."""
+    if isinstance(content, list):
+        return [
+            {**part, "text": retire_links(part["text"])}
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+            else part
+            for part in content
+        ]
+    if not isinstance(content, str):
+        return content
+    old = r'<span class="cite-old" title="这条回答的原文段落已换成最新回答的">[\1]</span>'
+    return _JUMP.sub("", _LINKS.sub(old, content))
+
+
 def answer_mode(record: dict) -> str:
     """Which mode answered: a precedent list (查先例) or a quoted answer (问答)."""
     return "查先例" if record.get("precedent") and record["found"] else "问答"
@@ -261,7 +282,9 @@ if (!window.__bulletinRefs) {
       target = document.getElementById('cards');
     }
     if (!target) return;
-    target.scrollIntoView({block: 'center', behavior: 'smooth'});
+    // the cards' top for 查看引用 (a long list would land mid-way), a marker or card centred
+    const jump = link.classList.contains('jump-cards');
+    target.scrollIntoView({block: jump ? 'start' : 'center', behavior: 'smooth'});
     flash(target);
   }, true);
 }
@@ -322,6 +345,7 @@ CSS = """
 .card-head .cited-tag { font-size: 0.85em; color: #1a7f37; border: 1px solid #4ac26b;
   border-radius: 4px; padding: 0 4px; }
 a.cite-ref { text-decoration: none; font-weight: 600; }
+.cite-old { color: #6e7781; }
 .flash { animation: flash 1.5s ease-out; }
 @keyframes flash { 0%, 40% { background: #ffe08a; box-shadow: 0 0 0 3px #ffe08a; } }
 .reply-mode { font-size: 0.85em; color: #57606a; }

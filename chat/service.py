@@ -154,17 +154,19 @@ class Assistant:
         asked = ask(
             engine, query, k, options.mode, filters, drop=options.drop, precedent=options.precedent
         )
-        if options.precedent is None and asked.precedent is not None and not asked.precedent.count:
-            # the wording looked like a list ("各县…") but nothing qualifies as a precedent:
-            # answer it as a plain question instead of an empty list
+        if asked.precedent is not None and not asked.precedent.count:
+            # a list asked for (by the wording "各县…" or the 查先例 box) where nothing qualifies
+            # as a precedent: answer it as a plain question instead of an empty list
             asked = ask(engine, query, k, options.mode, filters, drop=options.drop, precedent=False)
+            if options.precedent:
+                notices.append("没有可按市州列出的条目（未见写明做了此事），以下按普通问题回答。")
         verdict = judge_asked(engine, asked)
         plist = asked.precedent
         results = _results(asked)
         found = verdict.found and bool(results)
-        reason = (
-            verdict.reason if not verdict.found else (None if results else "所选条件下没有段落")
-        )
+        reason = verdict.reason if not verdict.found else None
+        if not results:  # the filters left nothing: say which, not a judgement on the topic
+            reason = _nothing_within(options) or reason or "没有找到段落"
         notices += asked.notes
         answer, text, source = Reply(()), "", "none"
         passages = [r.get("passage") or r["text"] for r in results]
@@ -187,7 +189,9 @@ class Assistant:
             "question": question,
             "query": query,
             "found": found,
-            "not_found_message": None if found else self.not_found_message(question, reason),
+            "not_found_message": (
+                None if found else self.not_found_message(question, reason, bool(results))
+            ),
             "answer": text,
             "answer_source": source,
             "results": results,
@@ -200,11 +204,10 @@ class Assistant:
             "_answer": asked,  # for exports; dropped before leaving the process (see public())
         }
 
-    def not_found_message(self, question: str, reason: str | None) -> str:
+    def not_found_message(self, question: str, reason: str | None, nearest: bool = True) -> str:
         why = f"（{reason}）" if reason else ""
-        return (
-            f"在{self.corpus_summary()}中未找到“{question}”的答案{why}。"
-            "以下段落可能相关，仅供参考。"
+        return f"在{self.corpus_summary()}中未找到“{question}”的答案{why}。" + (
+            "以下段落可能相关，仅供参考。" if nearest else ""
         )
 
     def _answer(
@@ -337,6 +340,18 @@ def _quotable(asked: UnderstoodSearch) -> set[int] | None:
     }
     timely = {n for n in fits if why[n - 1]["date"] != "out"}
     return timely if u.dates and timely else fits
+
+
+def _nothing_within(options: AskOptions) -> str | None:
+    """ "所选筛选条件下没有段落：时间：2025—最新" when filters are set, else None."""
+    chosen = []
+    if options.cities:
+        chosen.append("市州：" + "、".join(options.cities))
+    if options.date_from or options.date_to:
+        chosen.append(f"时间：{options.date_from or '最早'}—{options.date_to or '最新'}")
+    if options.sections:
+        chosen.append("栏目：" + "、".join(options.sections))
+    return f"所选筛选条件下没有段落：{'；'.join(chosen)}" if chosen else None
 
 
 def _tidy_question(question: str | None, mode: str) -> tuple[str, list[str]]:

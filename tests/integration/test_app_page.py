@@ -84,6 +84,10 @@ def test_cite_marker_scrolls_to_its_card_and_the_card_number_back(browser, app):
     page.locator("#card-3").wait_for(timeout=60_000)
     ask_in_page(page, DAZHOU)
     page.locator("#chat .reply-mode").nth(1).wait_for(timeout=60_000)  # the second answer
+    # the first reply's markers pointed to cards that are gone: no longer links
+    first_reply = page.locator("#chat .message-content").nth(1)
+    assert first_reply.locator("a.cite-ref").count() == 0
+    assert first_reply.locator(".cite-old").count() > 0
     marker = page.locator("#chat a.cite-ref").last
     number = marker.inner_text().strip("[]")
     marker.click()
@@ -181,6 +185,17 @@ def test_list_mode_box_follows_the_answer_and_switches_it(page):
     assert box.is_checked()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "desktop-list-mode.png"))
+
+
+def test_an_error_reply_clears_the_previous_answer(page):
+    ask_in_page(page, DAZHOU)
+    page.locator("#card-1").wait_for(timeout=60_000)
+    page.get_by_text("筛选", exact=True).click()
+    page.get_by_label("起始日期").fill("2024-13")
+    ask_in_page(page, "德阳品读季活动筹集了多少经费？")
+    page.get_by_text("日期“2024-13”不存在").wait_for(timeout=60_000)
+    page.locator(".cards-empty").wait_for(timeout=10_000)  # no cards of the last question
+    assert not page.locator("#export-md").is_visible()
 
 
 def test_user_text_stays_text_in_the_chat(page):

@@ -30,6 +30,21 @@ def test_reversed_date_range_is_a_clear_error(assistant):
         assistant.ask("年鉴", AskOptions(date_from="2024", date_to="2022"))
 
 
+def test_a_list_asked_for_where_none_qualifies_is_answered_plainly(assistant):
+    # 查先例 ticked on a question no report "did": the answer stays, with a notice
+    record = assistant.ask("达州在年鉴质量方面做了什么决定？", AskOptions(precedent=True))
+    assert record["found"] and record["precedent"] is None and record["results"]
+    assert "没有可按市州列出的条目" in " ".join(record["notices"])
+
+
+def test_filters_that_leave_nothing_are_named_as_the_reason(assistant):
+    record = assistant.ask("德阳品读季活动筹集了多少经费？", AskOptions(date_from="2025"))
+    assert not record["found"] and not record["results"]
+    message = record["not_found_message"]
+    assert "所选筛选条件下没有段落：时间：2025—最新" in message
+    assert "以下段落可能相关" not in message  # there are none to show
+
+
 def test_watcher_survives_a_damaged_manifest_and_loads_the_next_good_index(real_index, tmp_path):
     index_dir = tmp_path / "index"
     shutil.copytree(real_index, index_dir)

@@ -5,7 +5,14 @@ import pytest
 from answer.llm import build_messages, cited_sentences
 from answer.sentences import Reply, SentenceScorer, extractive_answer, split_sentences
 from chat.conversation import follow_up_query
-from chat.render import cards_html, esc_markdown, full_text_html, marked, reply_markdown
+from chat.render import (
+    cards_html,
+    esc_markdown,
+    full_text_html,
+    marked,
+    reply_markdown,
+    retire_links,
+)
 from chat.service import date_bound
 from index.tokenizer import make_tokenizer
 from ingest.places import load_gazetteer
@@ -207,6 +214,15 @@ def test_not_found_reply_has_no_answer_text():
     )
     assert reply.startswith("在已收录的5期简报中未找到") and "cite-ref" not in reply
     assert "jump-cards" not in reply  # no cards to jump to
+
+
+def test_earlier_replies_lose_their_links_when_the_cards_change():
+    reply = reply_markdown({"found": True, "answer": "甲[1]乙[2]", "notices": [], "results": [{}]})
+    old = retire_links(reply)
+    assert "cite-ref" not in old and "jump-cards" not in old
+    assert old.count('class="cite-old"') == 2 and "[2]</span>" in old
+    assert retire_links([{"type": "text", "text": reply}])[0]["text"] == old
+    assert retire_links("纯文字") == "纯文字"
 
 
 def test_english_question_is_told_the_quotes_are_chinese():
