@@ -34,7 +34,8 @@ from answer.terms import content_terms
 from answer.understand import Understanding, understand
 from index.engine import SearchEngine, result_dict
 from index.expand import expand_query
-from index.retrieval import Filters, Hit, Retriever, allowed_rows
+from index.filters import Filters
+from index.retrieval import Hit, Retriever
 from ingest.model import ChunkMeta
 
 
@@ -227,7 +228,8 @@ _CITY_OWN = re.compile(r"市级|市领导|市委书记|市长|\bcity[- ](?:level
 
 def report_text(engine: SearchEngine, hits: list[Hit]) -> str:
     """The matching chunks of one report as one passage: overlapping chunks merged, gaps marked."""
-    text_clean = engine.bulletin(hits[0].chunk.doc_id).get("text_clean")
+    # a passage added without a bulletin (eval's BEIR distractors) stands as its own text
+    text_clean = engine.stored.bulletins.get(hits[0].chunk.doc_id, {}).get("text_clean")
     if not text_clean:
         return "\n".join(h.chunk.text for h in hits)
     pieces, start, end = [], hits[0].chunk.start, hits[0].chunk.end
@@ -329,7 +331,7 @@ def _prepare(
     policy: Policy,
 ) -> _Scoring:
     chunks = engine.stored.chunks
-    hard = allowed_rows(chunks, filters)
+    hard = engine.columns.allowed(filters)
     candidates = np.arange(len(chunks)) if hard is None else hard
     place_of = {int(r): place_match(u, chunks[r].meta, policy.parent_share) for r in candidates}
     date_of = {int(r): date_status(u, chunks[r].meta, chunks[r].text) for r in candidates}

@@ -26,7 +26,8 @@ from answer.sentences import Reply, Sentence, extractive_answer, lead_sentences,
 from chat.conversation import follow_up_query
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
 from index.expand import expand_query
-from index.retrieval import Filters, Hit, place_filters
+from index.filters import Filters, place_filters
+from index.retrieval import Hit
 from index.store import default_index_dir, try_read_manifest
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ from typing import Any
 
 from index.embedders import load_embedder
 from index.expand import expand_query
-from index.retrieval import BM25Retriever, DenseRetriever, Filters, Hit, HybridRetriever, Retriever
+from index.filters import Filters, LazyFilterColumns
+from index.retrieval import BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever
 from index.store import IndexMismatchError, StoredIndex, load_stored, rebuild_command
 from index.tokenizer import make_tokenizer
 from ingest.places import Gazetteer, load_gazetteer
@@ -24,6 +25,7 @@ class SearchEngine:
     stored: StoredIndex
     retrievers: dict[str, Retriever]
     gazetteer: Gazetteer
+    columns: LazyFilterColumns  # the passages' filter fields as arrays (index/filters.py)
 
     @classmethod
     def open(
@@ -40,10 +42,11 @@ class SearchEngine:
                 f"rebuild it with: {rebuild_command(stored.path)}"
             )
         tokenizer = make_tokenizer(stored.manifest["pipeline"]["tokenizer"])
-        bm25 = BM25Retriever(stored.bm25, tokenizer, stored.chunks)
-        dense = DenseRetriever(stored.faiss_index, embedder, stored.chunks)
+        columns = LazyFilterColumns(stored.chunks)  # one set for every retriever
+        bm25 = BM25Retriever(stored.bm25, tokenizer, stored.chunks, columns)
+        dense = DenseRetriever(stored.faiss_index, embedder, stored.chunks, columns)
         retrievers = {"bm25": bm25, "dense": dense, "hybrid": HybridRetriever(bm25, dense, fusion)}
-        return cls(stored, retrievers, load_gazetteer())
+        return cls(stored, retrievers, load_gazetteer(), columns)
 
     @property
     def manifest(self) -> dict[str, Any]:

@@ -12,64 +12,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Collection, Protocol, Sequence
 
+import faiss
 import numpy as np
 
+from index.filters import Filters, LazyFilterColumns
 from index.fusion import FUSIONS, best_first
 from index.tokenizer import Tokenizer
 from ingest.model import Chunk
-
-
-@dataclass(frozen=True)
-class Filters:
-    cities: tuple[str, ...] = ()  # full names; a city includes its counties
-    places: tuple[str, ...] = ()  # county labels "达州市 › 大竹县"
-    date_from: str | None = None  # ISO, inclusive
-    date_to: str | None = None
-    sections: tuple[str, ...] = ()
-
-    def active(self) -> bool:
-        return bool(self.cities or self.places or self.date_from or self.date_to or self.sections)
-
-    def matches(self, chunk: Chunk) -> bool:
-        meta = chunk.meta
-        if self.cities and not set(self.cities) & set(meta.cities):
-            return False
-        if self.places and not set(self.places) & set(meta.places):
-            return False
-        if self.sections and meta.section not in self.sections:
-            return False
-        if self.date_from or self.date_to:
-            span = date_range(chunk)
-            if span is None:
-                return False  # unknown date: cannot be shown as inside the range
-            low, high = span
-            if self.date_from and high < self.date_from:
-                return False
-            if self.date_to and low > self.date_to:
-                return False
-        return True
-
-
-def place_filters(names, gazetteer) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Names a user gave (达州, 达州市, Dazhou, 大竹县) as Filters' (cities, places): a city by
-    its full name (it includes its counties), a county by its label. KeyError(name) for an
-    unknown one."""
-    cities, places = [], []
-    for name in names:
-        place = gazetteer.resolve(name)
-        if place is None:
-            raise KeyError(name)
-        if place.level == "city":
-            cities.append(place.name)
-        else:
-            places.append(place.label)
-    return tuple(cities), tuple(places)
-
-
-def date_range(chunk: Chunk) -> tuple[str, str] | None:
-    """The event dates a chunk reports, else its bulletin's date."""
-    dates = chunk.meta.known_dates
-    return (min(dates), max(dates)) if dates else None
 
 
 @dataclass(frozen=True)
@@ -104,22 +53,39 @@ class Retriever(Protocol):
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]: ...
 
 
-def allowed_rows(chunks: Sequence[Chunk], filters: Filters | None) -> np.ndarray | None:
-    if not filters or not filters.active():
-        return None
-    return np.array([i for i, c in enumerate(chunks) if filters.matches(c)], dtype=np.int64)
+def top_rows(rows: np.ndarray, values: np.ndarray, depth: int | None) -> np.ndarray:
+    """Positions into rows/values of the best `depth` (all when None), best value first, ties
+    to the lower row: best_first's rule, in numpy (argpartition, no Python loop over rows)."""
+    if depth is not None and len(values) > depth:
+        if depth <= 0:
+            return np.empty(0, dtype=np.int64)
+        threshold = -np.partition(-values, depth - 1)[depth - 1]  # the depth-th best value
+        above = np.flatnonzero(values > threshold)
+        tied = np.flatnonzero(values == threshold)
+        tied = tied[np.argsort(rows[tied], kind="stable")][: depth - len(above)]
+        chosen = np.concatenate([above, tied])
+    else:
+        chosen = np.arange(len(values))
+    return chosen[np.lexsort((rows[chosen], -values[chosen]))]
 
 
-def cut(
-    scores: dict[int, float], depth: int | None, keep: Collection[int] | None = None
+def run_of(
+    rows: np.ndarray,
+    values: np.ndarray,
+    depth: int | None,
+    keep: Collection[int] | None = None,
 ) -> dict[int, float]:
-    """The best `depth` of scores (ties to the lower row; all when depth is None), plus every
-    row of keep that has a score."""
-    if depth is None or len(scores) <= depth:
-        return scores
-    run = dict(best_first(scores)[:depth])
-    run.update({row: scores[row] for row in keep or () if row in scores})
-    return run
+    """{row: value} for the best `depth` of rows (all when depth is None; best_first's order and
+    ties), plus every row of keep among them: Retriever.scores' cut. Only those rows become
+    Python objects."""
+    if depth is None or len(values) <= depth:
+        chosen = np.arange(len(values))
+    else:
+        chosen = top_rows(rows, values, depth)
+        if keep:
+            wanted = np.fromiter(keep, dtype=np.int64, count=len(keep))
+            chosen = np.union1d(chosen, np.flatnonzero(np.isin(rows, wanted)))
+    return dict(zip(rows[chosen].tolist(), values[chosen].astype(float).tolist()))
 
 
 def top_hits(chunks: Sequence[Chunk], scores: dict[int, float], k: int, name: str) -> list[Hit]:
@@ -133,8 +99,15 @@ def top_hits(chunks: Sequence[Chunk], scores: dict[int, float], k: int, name: st
 class BM25Retriever:
     name = "bm25"
 
-    def __init__(self, bm25, tokenizer: Tokenizer, chunks: Sequence[Chunk]):
+    def __init__(
+        self,
+        bm25,
+        tokenizer: Tokenizer,
+        chunks: Sequence[Chunk],
+        columns: LazyFilterColumns | None = None,
+    ):
         self.bm25, self.tokenizer, self.chunks = bm25, tokenizer, chunks
+        self.columns = columns or LazyFilterColumns(chunks)
 
     def scores(
         self,
@@ -150,23 +123,33 @@ class BM25Retriever:
         if not tokens:
             return {}
         all_scores = self.bm25.get_scores(tokens)
-        candidates = rows if rows is not None else np.arange(len(all_scores))
-        picked = {int(r): float(all_scores[r]) for r in candidates if all_scores[r] > 0}
-        return cut(picked, depth, keep)
+        if rows is None:
+            candidates = np.flatnonzero(all_scores > 0)
+        else:
+            candidates = rows[all_scores[rows] > 0]
+        return run_of(candidates, all_scores[candidates], depth, keep)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         return top_hits(
-            self.chunks, self.scores(query, allowed_rows(self.chunks, filters)), k, self.name
+            self.chunks, self.scores(query, self.columns.allowed(filters)), k, self.name
         )
 
 
 class DenseRetriever:
     name = "dense"
 
-    def __init__(self, faiss_index, embedder, chunks: Sequence[Chunk]):
+    def __init__(
+        self,
+        faiss_index,
+        embedder,
+        chunks: Sequence[Chunk],
+        columns: LazyFilterColumns | None = None,
+    ):
         self.faiss_index, self.embedder, self.chunks = faiss_index, embedder, chunks
-        # One question is embedded once, though search and the not-found check both ask.
-        self.query_vector = lru_cache(maxsize=256)(self._embed_query)
+        self.columns = columns or LazyFilterColumns(chunks)
+        # One question is embedded once, though search, the not-found check, a re-ask with a
+        # part unticked and an evaluation's several modes all ask (1.5 KB a question).
+        self.query_vector = lru_cache(maxsize=4096)(self._embed_query)
 
     def _embed_query(self, query: str) -> np.ndarray:
         vector = self.embedder.embed_queries([query]).astype(np.float32)
@@ -185,22 +168,26 @@ class DenseRetriever:
             return {}
         vector = self.query_vector(query)
         exact = keep is not None or depth is None  # every allowed row scored, then cut
-        # With a filter, rank every vector and keep the allowed ones (flat index: cheap).
-        want = total if rows is not None or exact else min(depth, total)
-        sims, ids = self.faiss_index.search(vector, want)
-        allowed = set(rows.tolist()) if rows is not None else None
-        picked = {}
-        for row, sim in zip(ids[0], sims[0]):
-            if row >= 0 and (allowed is None or row in allowed):
-                picked[int(row)] = float(sim)
-                if not exact and len(picked) >= depth:
-                    break  # FAISS's own order: the plain search's cut
-        return cut(picked, depth, keep) if exact else picked
+        if not exact:
+            # the best `depth` allowed rows, straight from FAISS (a filter as an ID selector)
+            want = min(depth, total if rows is None else len(rows))
+            params = (
+                None if rows is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+            )
+            sims, ids = self.faiss_index.search(vector, want, params=params)
+            found = ids[0] >= 0
+            return dict(zip(ids[0][found].tolist(), sims[0][found].astype(float).tolist()))
+        sims, ids = self.faiss_index.search(vector, total)  # flat index: every row, sorted
+        sims, ids = sims[0], ids[0]
+        allowed = ids >= 0
+        if rows is not None:
+            allowed &= np.isin(ids, rows)
+        return run_of(ids[allowed], sims[allowed], depth, keep)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         return top_hits(
             self.chunks,
-            self.scores(query, allowed_rows(self.chunks, filters), depth=max(k, 50)),
+            self.scores(query, self.columns.allowed(filters), depth=max(k, 50)),
             k,
             self.name,
         )
@@ -250,7 +237,7 @@ class HybridRetriever:
         return dict(FUSIONS[self.fusion](self.runs(query, rows, depth, keep), weights=self.weights))
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
-        rows = allowed_rows(self.bm25.chunks, filters)
+        rows = self.bm25.columns.allowed(filters)
         runs = self.runs(query, rows, max(k, self.depth))
         fused = FUSIONS[self.fusion](runs, weights=self.weights)[:k]
         hits = []

@@ -39,7 +39,7 @@ from answer.export import export_to, format_for
 from answer.precedent import PrecedentList
 from answer.relevance import DEFAULT_MIN_BM25, MIN_BM25_ENV, Verdict, judge_asked, policy_from_env
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
-from index.retrieval import Filters, place_filters
+from index.filters import Filters, place_filters
 from index.store import default_index_dir, jsonl_lines
 from ingest.cli_errors import exit_on_error
 from ingest.errors import UsageError

@@ -12,7 +12,7 @@ from conftest import ALL, B2020
 from fakes import FakeEmbedder
 from index.build import update_index
 from index.engine import SearchEngine
-from index.retrieval import Filters
+from index.filters import Filters
 from ingest.model import ChunkMeta
 from ingest.places import load_gazetteer
 

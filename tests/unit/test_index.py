@@ -8,7 +8,7 @@ import pytest
 from conftest import ALL, B2020, B2022, CONTRACT_KEYS
 from index.build import update_index
 from index.engine import SearchEngine, result_dict
-from index.retrieval import Filters
+from index.filters import Filters
 from index.store import IndexMismatchError, IndexMissingError, load_stored
 
 

@@ -14,8 +14,8 @@ from fakes import FakeEmbedder
 from index.build import update_index
 from index.engine import SearchEngine
 from index.expand import expand_query
+from index.filters import Filters
 from index.fusion import best_first
-from index.retrieval import Filters
 
 QUESTIONS = [
     ("达州 年鉴质量", None),

@@ -1,0 +1,156 @@
+"""What a search may be restricted to (Filters: cities, county places, dates, sections), and
+the passages' filter fields as numpy columns that apply it: a filter is a few array
+operations, not a Python call per passage (a 100k-passage archive spent most of a filtered
+search there).
+
+The columns are built once per loaded index, on the first filtered search, and mean exactly
+what `Filters.matches` means (the tests hold them to it): a city includes its counties, a
+place is a county label, a date range keeps the passages whose reported dates (else the
+bulletin's) overlap it and drops the undated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ingest.model import Chunk
+
+_NONE = np.empty(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Filters:
+    cities: tuple[str, ...] = ()  # full names; a city includes its counties
+    places: tuple[str, ...] = ()  # county labels "达州市 › 大竹县"
+    date_from: str | None = None  # ISO, inclusive
+    date_to: str | None = None
+    sections: tuple[str, ...] = ()
+
+    def active(self) -> bool:
+        return bool(self.cities or self.places or self.date_from or self.date_to or self.sections)
+
+    def matches(self, chunk: Chunk) -> bool:
+        meta = chunk.meta
+        if self.cities and not set(self.cities) & set(meta.cities):
+            return False
+        if self.places and not set(self.places) & set(meta.places):
+            return False
+        if self.sections and meta.section not in self.sections:
+            return False
+        if self.date_from or self.date_to:
+            span = date_range(chunk)
+            if span is None:
+                return False  # unknown date: cannot be shown as inside the range
+            low, high = span
+            if self.date_from and high < self.date_from:
+                return False
+            if self.date_to and low > self.date_to:
+                return False
+        return True
+
+
+def place_filters(names, gazetteer) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names a user gave (达州, 达州市, Dazhou, 大竹县) as Filters' (cities, places): a city by
+    its full name (it includes its counties), a county by its label. KeyError(name) for an
+    unknown one."""
+    cities, places = [], []
+    for name in names:
+        place = gazetteer.resolve(name)
+        if place is None:
+            raise KeyError(name)
+        if place.level == "city":
+            cities.append(place.name)
+        else:
+            places.append(place.label)
+    return tuple(cities), tuple(places)
+
+
+def date_range(chunk: Chunk) -> tuple[str, str] | None:
+    """The event dates a chunk reports, else its bulletin's date."""
+    dates = chunk.meta.known_dates
+    return (min(dates), max(dates)) if dates else None
+
+
+@dataclass(frozen=True)
+class FilterColumns:
+    size: int
+    rows_by_city: dict[str, np.ndarray]
+    rows_by_place: dict[str, np.ndarray]
+    rows_by_section: dict[str, np.ndarray]
+    # ISO strings compare like dates; "" where a passage has no date
+    date_low: np.ndarray
+    date_high: np.ndarray
+
+    @classmethod
+    def of(cls, chunks: Sequence[Chunk]) -> "FilterColumns":
+        cities, places, sections = defaultdict(list), defaultdict(list), defaultdict(list)
+        low, high = [], []
+        for row, chunk in enumerate(chunks):
+            meta = chunk.meta
+            for city in set(meta.cities):
+                cities[city].append(row)
+            for place in set(meta.places):
+                places[place].append(row)
+            if meta.section:
+                sections[meta.section].append(row)
+            dates = meta.known_dates
+            low.append(min(dates) if dates else "")
+            high.append(max(dates) if dates else "")
+
+        def arrays(groups: dict[str, list[int]]) -> dict[str, np.ndarray]:
+            return {key: np.array(rows, dtype=np.int64) for key, rows in groups.items()}
+
+        return cls(
+            len(chunks),
+            arrays(cities),
+            arrays(places),
+            arrays(sections),
+            np.array(low, dtype=str),
+            np.array(high, dtype=str),
+        )
+
+    def allowed(self, filters: Filters | None) -> np.ndarray | None:
+        """The rows that pass (ascending), or None when nothing is filtered."""
+        if not filters or not filters.active():
+            return None
+        keep = np.ones(self.size, dtype=bool)
+        for wanted, groups in (
+            (filters.cities, self.rows_by_city),
+            (filters.places, self.rows_by_place),
+            (filters.sections, self.rows_by_section),
+        ):
+            if wanted:
+                keep &= self._any_of(wanted, groups)
+        if filters.date_from or filters.date_to:
+            keep &= self.date_high != ""  # unknown date: cannot be shown as inside the range
+            if filters.date_from:
+                keep &= self.date_high >= filters.date_from
+            if filters.date_to:
+                keep &= self.date_low <= filters.date_to
+        return np.flatnonzero(keep)
+
+    def _any_of(self, wanted: Sequence[str], groups: dict[str, np.ndarray]) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        for key in wanted:
+            mask[groups.get(key, _NONE)] = True
+        return mask
+
+
+class LazyFilterColumns:
+    """FilterColumns built on the first filtered search (an unfiltered archive never pays),
+    shared by an index's retrievers and understood search."""
+
+    def __init__(self, chunks: Sequence[Chunk]):
+        self._chunks = chunks
+        self._built: FilterColumns | None = None
+
+    def allowed(self, filters: Filters | None) -> np.ndarray | None:
+        if not filters or not filters.active():
+            return None
+        if self._built is None:
+            self._built = FilterColumns.of(self._chunks)
+        return self._built.allowed(filters)
