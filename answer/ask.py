@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -319,7 +319,19 @@ class _Scoring:
     rows: np.ndarray | None  # the allowed rows (None: every row)
     place_of: dict[int, float]
     date_of: dict[int, str]
-    soft: set[int]  # rows that earn a bonus: kept as candidates below any depth cut
+    soft: np.ndarray  # rows that earn a bonus: kept as candidates below any depth cut
+
+
+class _Statuses(dict):
+    """{row: status}, each worked out when first read: ranking reads only the rows it ranks."""
+
+    def __init__(self, status_of: Callable[[int], Any]):
+        super().__init__()
+        self._status_of = status_of
+
+    def __missing__(self, row: int):
+        self[row] = value = self._status_of(row)
+        return value
 
 
 def _prepare(
@@ -332,23 +344,55 @@ def _prepare(
 ) -> _Scoring:
     chunks = engine.stored.chunks
     hard = engine.columns.allowed(filters)
-    candidates = np.arange(len(chunks)) if hard is None else hard
-    place_of = {int(r): place_match(u, chunks[r].meta, policy.parent_share) for r in candidates}
-    date_of = {int(r): date_status(u, chunks[r].meta, chunks[r].text) for r in candidates}
-    keep = [
-        int(r)
-        for r in candidates
-        if not (policy.place == "filter" and u.places and place_of[int(r)] == 0)
-        and not (policy.date == "filter" and date_of[int(r)] == "out")
-    ]
-    rows = np.array(keep, dtype=np.int64) if (hard is not None or len(keep) < len(chunks)) else None
-    soft = {
-        r
-        for r in keep
-        if (policy.place == "boost" and place_of[r] > 0)
-        or (policy.date == "boost" and date_of[r] == "in")
-    }
-    return _Scoring(u, engine.retrievers[mode], text, rows, place_of, date_of, soft)
+    place_of = _Statuses(lambda r: place_match(u, chunks[r].meta, policy.parent_share))
+    date_of = _Statuses(lambda r: date_status(u, chunks[r].meta, chunks[r].text))
+    retriever = engine.retrievers[mode]
+    if (policy.place == "filter" and u.places) or (policy.date == "filter" and u.dates):
+        # place or time as a filter: every candidate's status decides whether it stays
+        candidates = np.arange(len(chunks)) if hard is None else hard
+        keep = [
+            int(r)
+            for r in candidates
+            if not (policy.place == "filter" and u.places and place_of[int(r)] == 0)
+            and not (policy.date == "filter" and date_of[int(r)] == "out")
+        ]
+        rows = (
+            np.array(keep, dtype=np.int64) if hard is not None or len(keep) < len(chunks) else None
+        )
+        soft = np.array(
+            [r for r in keep if _earns_bonus(policy, place_of[r], date_of[r])], dtype=np.int64
+        )
+        return _Scoring(u, retriever, text, rows, place_of, date_of, soft)
+    return _Scoring(
+        u, retriever, text, hard, place_of, date_of, _bonus_rows(engine, u, policy, hard)
+    )
+
+
+def _earns_bonus(policy: Policy, place: float, when: str) -> bool:
+    return (policy.place == "boost" and place > 0) or (policy.date == "boost" and when == "in")
+
+
+def _bonus_rows(
+    engine: SearchEngine, u: Understanding, policy: Policy, allowed: np.ndarray | None
+) -> np.ndarray:
+    """The rows _earns_bonus picks (place_match > 0, date_status "in"), from the filter columns
+    instead of a status per passage: the same rows (tests/unit/test_topk_columns.py)."""
+    columns = engine.columns.built
+    found = []
+    if policy.place == "boost":
+        for asked in u.places:
+            if asked.counties_only:
+                found.append(columns.rows_of_counties(asked.place.name))
+            elif asked.includes_counties:
+                found.append(columns.rows_of_city(asked.place.name))
+            else:
+                found.append(columns.rows_of_place(asked.place.label))
+            if policy.parent_share > 0 and (not asked.includes_counties or asked.counties_only):
+                found.append(columns.rows_of_city(asked.place.city))  # the share for the city
+    if policy.date == "boost" and u.dates:
+        found.append(columns.rows_dated_within(u.dates.date_from, u.dates.date_to))
+    rows = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    return rows if allowed is None else np.intersect1d(rows, allowed, assume_unique=True)
 
 
 def _ranked(engine: SearchEngine, scoring: _Scoring, policy: Policy, depth: int) -> list[Hit]:

@@ -84,11 +84,14 @@ class FilterColumns:
     # ISO strings compare like dates; "" where a passage has no date
     date_low: np.ndarray
     date_high: np.ndarray
+    # every reported date of every passage (else its bulletin's), and the row it belongs to
+    dates: np.ndarray
+    date_rows: np.ndarray
 
     @classmethod
     def of(cls, chunks: Sequence[Chunk]) -> "FilterColumns":
         cities, places, sections = defaultdict(list), defaultdict(list), defaultdict(list)
-        low, high = [], []
+        low, high, every_date, date_rows = [], [], [], []
         for row, chunk in enumerate(chunks):
             meta = chunk.meta
             for city in set(meta.cities):
@@ -100,6 +103,8 @@ class FilterColumns:
             dates = meta.known_dates
             low.append(min(dates) if dates else "")
             high.append(max(dates) if dates else "")
+            every_date.extend(dates)
+            date_rows.extend([row] * len(dates))
 
         def arrays(groups: dict[str, list[int]]) -> dict[str, np.ndarray]:
             return {key: np.array(rows, dtype=np.int64) for key, rows in groups.items()}
@@ -111,6 +116,8 @@ class FilterColumns:
             arrays(sections),
             np.array(low, dtype=str),
             np.array(high, dtype=str),
+            np.array(every_date, dtype=str),
+            np.array(date_rows, dtype=np.int64),
         )
 
     def allowed(self, filters: Filters | None) -> np.ndarray | None:
@@ -133,6 +140,29 @@ class FilterColumns:
                 keep &= self.date_low <= filters.date_to
         return np.flatnonzero(keep)
 
+    def rows_of_city(self, city: str) -> np.ndarray:
+        """Rows about a city or any of its counties (ChunkMeta.cities)."""
+        return self.rows_by_city.get(city, _NONE)
+
+    def rows_of_place(self, label: str) -> np.ndarray:
+        """Rows about one place label ("达州市 › 大竹县")."""
+        return self.rows_by_place.get(label, _NONE)
+
+    def rows_of_counties(self, city: str) -> np.ndarray:
+        """Rows about any county of a city (a place label "城市 › …")."""
+        prefix = f"{city} › "
+        found = [rows for label, rows in self.rows_by_place.items() if label.startswith(prefix)]
+        return np.unique(np.concatenate(found)) if found else _NONE
+
+    def rows_dated_within(self, date_from: str | None, date_to: str | None) -> np.ndarray:
+        """Rows with a reported date (else the bulletin's) inside the range (None: open)."""
+        inside = np.ones(len(self.dates), dtype=bool)
+        if date_from is not None:
+            inside &= self.dates >= date_from
+        if date_to is not None:
+            inside &= self.dates <= date_to
+        return np.unique(self.date_rows[inside])
+
     def _any_of(self, wanted: Sequence[str], groups: dict[str, np.ndarray]) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
         for key in wanted:
@@ -148,9 +178,13 @@ class LazyFilterColumns:
         self._chunks = chunks
         self._built: FilterColumns | None = None
 
+    @property
+    def built(self) -> FilterColumns:
+        if self._built is None:
+            self._built = FilterColumns.of(self._chunks)
+        return self._built
+
     def allowed(self, filters: Filters | None) -> np.ndarray | None:
         if not filters or not filters.active():
             return None
-        if self._built is None:
-            self._built = FilterColumns.of(self._chunks)
-        return self._built.allowed(filters)
+        return self.built.allowed(filters)

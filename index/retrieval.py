@@ -82,7 +82,7 @@ def run_of(
         chosen = np.arange(len(values))
     else:
         chosen = top_rows(rows, values, depth)
-        if keep:
+        if keep is not None and len(keep):
             wanted = np.fromiter(keep, dtype=np.int64, count=len(keep))
             chosen = np.union1d(chosen, np.flatnonzero(np.isin(rows, wanted)))
     return dict(zip(rows[chosen].tolist(), values[chosen].astype(float).tolist()))

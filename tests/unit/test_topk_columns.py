@@ -5,6 +5,7 @@ real index (every retriever, with and without filters, depth cuts and kept rows)
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from itertools import product
 
 import numpy as np
@@ -129,3 +130,45 @@ def test_retriever_scores_equal_the_old_code(engine, query, filters):
     for mode in ("bm25", "dense", "hybrid"):
         hits = engine.search(query, 5, mode, filters)
         assert all(filters is None or filters.matches(h.chunk) for h in hits)
+
+
+UNDERSTOOD = [
+    "达州2022年在年鉴质量上做了什么",
+    "大竹县的地方志工作",
+    "达州所辖县的年鉴工作",
+    "2024年3月哪些地方召开了地方志工作会议",
+    "成都和德阳的品读季活动",
+    "宣汉县2022年10月",
+    "年鉴质量",
+]
+
+
+@pytest.mark.parametrize("question", UNDERSTOOD)
+@pytest.mark.parametrize("filters", [None, Filters(cities=("达州市",)), Filters(date_to="2022-12")])
+def test_bonus_rows_from_columns_equal_every_passages_status(engine, question, filters):
+    from answer.ask import (
+        DEFAULT_POLICY,
+        _earns_bonus,
+        _prepare,
+        date_status,
+        place_match,
+        understand_for,
+    )
+
+    u = understand_for(engine, question)
+    chunks = engine.stored.chunks
+    rows = old_allowed_rows(chunks, filters)
+    candidates = range(len(chunks)) if rows is None else rows.tolist()
+    for policy in (DEFAULT_POLICY, replace(DEFAULT_POLICY, parent_share=0.0)):
+        expected = {
+            r
+            for r in candidates
+            if _earns_bonus(
+                policy,
+                place_match(u, chunks[r].meta, policy.parent_share),
+                date_status(u, chunks[r].meta, chunks[r].text),
+            )
+        }
+        scoring = _prepare(engine, u, question, "hybrid", filters, policy)
+        assert set(scoring.soft.tolist()) == expected
+        assert (scoring.rows is None) == (rows is None)
