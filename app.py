@@ -178,8 +178,8 @@ def answer_handlers(assistant, gr):
     exports_root = ExportFolder.create()
 
     def show_pending(question, history, state):
-        """Runs at once, outside the queue: the question goes into the chat with 正在检索…
-        and the box is emptied for the next one."""
+        """Runs first and fast: the question goes into the chat with 正在检索…, and the box is
+        emptied for the next one (asked before this one is answered, it stays there)."""
         state = dict(state or EMPTY_STATE)
         question = (question or "").strip()
         if not question:

@@ -43,7 +43,7 @@ from eval.replies import (
 from eval.report import METRICS, best_threshold, compare, distribution, percentile, write_report
 from index.build import cache_path_for, update_index
 from index.engine import DEFAULT_FUSION, MODES, SearchEngine
-from index.store import DEFAULT_INDEX_DIR, default_index_dir
+from index.store import default_index_dir
 from ingest.chunking import ChunkingParams
 from ingest.cli_errors import exit_on_error
 from ingest.paths import PROJECT_ROOT, SAMPLE_BULLETINS
@@ -247,7 +247,7 @@ def run_beir(args: argparse.Namespace, modes: list[str]) -> int:
             Path(args.beir),
             Path(tmp) / "beir",
             tokenizer=args.tokenizer or "jieba",
-            cache_path=cache_path_for(DEFAULT_INDEX_DIR),
+            cache_path=embedding_cache(args),
             modes=tuple(modes),
         )
     print(
@@ -389,6 +389,12 @@ def replies(engine: SearchEngine, args: argparse.Namespace) -> tuple[dict, list[
     return summary, rows
 
 
+def embedding_cache(args: argparse.Namespace) -> Path:
+    """The embedding cache of the index named by --index (or $BULLETIN_INDEX_DIR): a temporary
+    index built here embeds only what that index has not embedded before."""
+    return cache_path_for(Path(args.index) if args.index else default_index_dir())
+
+
 def open_engine(args: argparse.Namespace, tmp: Path) -> SearchEngine:
     """The index to evaluate: with --distractors, or another tokenizer or chunking, a temporary
     one built in tmp; else --index (or the default), built from the sample bulletins when it
@@ -400,7 +406,7 @@ def open_engine(args: argparse.Namespace, tmp: Path) -> SearchEngine:
             CORPUS,
             Path(args.distractors),
             target,
-            cache_path=cache_path_for(DEFAULT_INDEX_DIR),
+            cache_path=embedding_cache(args),
             tokenizer=args.tokenizer or "jieba",
         )
         print(
@@ -420,7 +426,7 @@ def open_engine(args: argparse.Namespace, tmp: Path) -> SearchEngine:
             target,
             tokenizer=args.tokenizer,
             params=params,
-            cache_path=cache_path_for(DEFAULT_INDEX_DIR),
+            cache_path=embedding_cache(args),
         )
         index_dir = target
     elif not (index_dir / "manifest.json").exists():

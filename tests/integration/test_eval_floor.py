@@ -5,13 +5,10 @@ They were reset when issue 5 added 52 harder questions (place + date, a city's c
 English place names, relative dates, precedent lists): plain hybrid itself did not change.
 """
 
-import json
-
 import pytest
 
 from answer.ask import DEFAULT_POLICY
 from chat.service import Assistant
-from conftest import cli
 from eval.__main__ import evaluate
 from eval.gold import load_questions
 from eval.metrics import mrr_at, ndcg_at, recall_at
@@ -104,48 +101,6 @@ def test_replies_above_floor(real_index):
         "out_of_domain",
         "junk",
     }
-
-
-def test_eval_cli_writes_a_report_and_compares(real_index, tmp_path):
-    first, second = tmp_path / "a", tmp_path / "b"
-    out = cli(
-        "-m", "eval", "--index", str(real_index), "--out", str(first), "--modes", "bm25,hybrid"
-    ).stdout
-    assert "recall@5" in out and "no-answer" in out
-    summary = json.loads((first / "summary.json").read_text(encoding="utf-8"))
-    assert (
-        set(summary["modes"]) == {"bm25", "hybrid"}
-        and summary["no_answer"]["bm25_top_score"]["threshold"] is not None
-    )
-    assert (first / "modes.png").read_bytes()[:4] == b"\x89PNG"
-    assert len((first / "questions.jsonl").read_text(encoding="utf-8").splitlines()) == 2 * len(
-        load_questions()
-    )
-    out = cli(
-        "-m",
-        "eval",
-        "--index",
-        str(real_index),
-        "--out",
-        str(second),
-        "--modes",
-        "bm25,hybrid",
-        "--fusion",
-        "rrf",
-        "--compare",
-        str(first),
-    ).stdout
-    assert "Compared with" in out and "worse (" in out
-    answers = summary["answers"]
-    assert answers["answer_has_evidence"] >= REPLY_EVIDENCE_FLOOR, answers
-    assert summary["no_answer"]["rule"]["answerable_kept"] >= NOT_FOUND_KEPT_FLOOR, summary[
-        "no_answer"
-    ]["rule"]
-    report = (first / "report.md").read_text(encoding="utf-8")
-    assert answers["unanswerable_no_reply"] >= 0.4 and "Web chat replies" in report
-    assert "## Replies" in report and "coverage floor" in report
-    replies = (first / "replies.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(replies) == len(load_reply_questions())
 
 
 def test_metrics_hand_computed():
