@@ -3,7 +3,7 @@
 Examples:
   python -m eval                         # the default index (data/index), every mode
   python -m eval --tokenizer bigram      # a temporary index with another BM25 tokenizer
-  python -m eval --fusion weighted       # hybrid with weighted score fusion instead of RRF
+  python -m eval --fusion weighted       # hybrid with fixed 0.5/0.5 weights (default: confident)
   python -m eval --chunk-size 350 --chunk-overlap 50
   python -m eval --modes hybrid,hybrid+u  # plain hybrid against hybrid with the question understood
   python -m eval --policy place=filter,date=filter   # another place/date policy for the "+u" modes
@@ -43,6 +43,7 @@ from eval.replies import (
 from eval.report import METRICS, best_threshold, compare, distribution, percentile, write_report
 from index.build import cache_path_for, update_index
 from index.engine import DEFAULT_FUSION, MODES, SearchEngine
+from index.fusion import FUSIONS
 from index.store import default_index_dir
 from ingest.chunking import ChunkingParams
 from ingest.cli_errors import exit_on_error
@@ -249,6 +250,7 @@ def run_beir(args: argparse.Namespace, modes: list[str]) -> int:
             tokenizer=args.tokenizer or "jieba",
             cache_path=embedding_cache(args),
             modes=tuple(modes),
+            fusion=args.fusion,
         )
     print(
         f"BEIR {args.beir}: {result.passages} passages, {result.queries} queries, embedded "
@@ -283,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fusion",
         default=DEFAULT_FUSION,
-        choices=("rrf", "weighted"),
+        choices=tuple(FUSIONS),
         help=f"hybrid fusion (default {DEFAULT_FUSION})",
     )
     parser.add_argument(

@@ -34,7 +34,7 @@ from index.build import (
     write_chunks_index,
 )
 from index.embedders import ENV_VAR, load_embedder
-from index.engine import MODES, SearchEngine
+from index.engine import DEFAULT_FUSION, MODES, SearchEngine
 from index.store import jsonl_lines
 from ingest.chunking import ChunkingParams
 from ingest.errors import IngestError
@@ -240,6 +240,7 @@ def evaluate_beir(
     modes=MODES,
     k: int = 10,
     split: str = "test",
+    fusion: str = DEFAULT_FUSION,
 ) -> BeirResult:
     """Index a BEIR dataset into index_dir (replaced), search every query in each mode, score
     with pytrec_eval."""
@@ -258,7 +259,7 @@ def evaluate_beir(
         spec=spec,
         with_sentences=False,  # retrieval only: no replies are composed here
     ).passages
-    engine = SearchEngine.open(index_dir, embedder=embedder)
+    engine = SearchEngine.open(index_dir, embedder=embedder, fusion=fusion)
     depth = max(k, 10)
     result = BeirResult({}, embedded, len(chunks), len(queries), index_dir=str(index_dir))
     for mode in modes:

@@ -17,7 +17,7 @@ from ingest.places import Gazetteer, load_gazetteer
 
 MODES = ("bm25", "dense", "hybrid")
 DEFAULT_MODE = "hybrid"
-DEFAULT_FUSION = "weighted"  # measured: see README "Choices measured"
+DEFAULT_FUSION = "confident"  # measured: docs/retrieval-quality.md "BM25 and fusion on NCPPolicies"
 
 
 @dataclass

@@ -51,4 +51,28 @@ def weighted(
     return best_first(fused)
 
 
-FUSIONS = {"rrf": rrf, "weighted": weighted}
+def confidence(run: Mapping[int, float], n: int = 10) -> float:
+    """How far a run's best score stands above its n-th, as a share of the run's whole spread:
+    near 1 when one passage clearly leads, near 0 when the top scores are a flat plateau."""
+    scores = [score for _, score in best_first(run)]
+    if len(scores) < 2 or scores[0] == scores[-1]:
+        return 1.0
+    return (scores[0] - scores[min(n, len(scores)) - 1]) / (scores[0] - scores[-1])
+
+
+def confident(
+    runs: Sequence[Mapping[int, float]], weights: Sequence[float] | None = None
+) -> list[tuple[int, float]]:
+    """`weighted`, the weights shared out per question by each run's confidence, so a retriever
+    whose top is a plateau (the dense cosines often are) cannot outvote one with a clear lead.
+    The shares keep the weights' total, so fused scores stay on `weighted`'s 0-1 scale (the
+    precedent threshold reads them)."""
+    weights = weights or [1.0 / len(runs)] * len(runs)
+    scaled = [w * confidence(run) for run, w in zip(runs, weights)]
+    total = sum(scaled)
+    if total <= 0:
+        return weighted(runs, weights)
+    return weighted(runs, [w * sum(weights) / total for w in scaled])
+
+
+FUSIONS = {"rrf": rrf, "weighted": weighted, "confident": confident}

@@ -118,16 +118,22 @@ class BM25Retriever:
     ) -> dict[int, float]:
         if self.bm25 is None:
             return {}
-        vocab = self.bm25.vocab_dict
-        tokens = [t for t in self.tokenizer(query) if t in vocab]
-        if not tokens:
+        words = self.tokenizer.query_words(query, self.bm25.vocab_dict)
+        if not words:
             return {}
-        all_scores = self.bm25.get_scores(tokens)
+        all_scores = sum(self._word_scores(forms) for forms in words)
         if rows is None:
             candidates = np.flatnonzero(all_scores > 0)
         else:
             candidates = rows[all_scores[rows] > 0]
         return run_of(candidates, all_scores[candidates], depth, keep)
+
+    def _word_scores(self, forms: tuple[str, ...]) -> np.ndarray:
+        """Every passage's BM25 score for one question word: its best-scoring form (a passage
+        with 广安市 or only 广安 both match "广安市", the word counting once)."""
+        if len(forms) == 1:
+            return self.bm25.get_scores(list(forms))
+        return np.max([self.bm25.get_scores([form]) for form in forms], axis=0)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         return top_hits(

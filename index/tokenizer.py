@@ -5,6 +5,12 @@ Two candidates, chosen by measurement (see README, "Choices measured"):
   its dictionary so "大竹县" and "达州" are words, not fragments.
 - "bigram": overlapping character bigrams of each Chinese run; no dictionary.
 Both lowercase ASCII words and drop punctuation and a few function words.
+
+Passages and questions are cut differently (`query_words`): a passage gets every
+granularity (search mode: "北京市" -> 北京, 京市, 北京市) so a shorter or longer form in a
+question still finds it; a question's word counts once, by its best-matching form. Counting
+every form (the old way) made a three-character place name weigh three times and outweigh
+the words that pick the passage (docs/retrieval-quality.md, "BM25 on NCPPolicies").
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from typing import Callable, Protocol
+from typing import Callable, Container, Iterable, Protocol
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -30,6 +36,11 @@ class Tokenizer(Protocol):
 
     def __call__(self, text: str) -> list[str]: ...
 
+    def query_words(self, text: str, vocab: Container[str]) -> list[tuple[str, ...]]:
+        """A question's words for BM25, each as the forms of it found in vocab (the index's
+        tokens); a passage scores each word by its best form."""
+        ...
+
 
 class BigramTokenizer:
     name = "bigram"
@@ -44,6 +55,9 @@ class BigramTokenizer:
         tokens.extend(w for w in _ASCII_WORD.findall(text) if w not in STOPWORDS)
         return tokens
 
+    def query_words(self, text: str, vocab: Container[str]) -> list[tuple[str, ...]]:
+        return [(t,) for t in self(text) if t in vocab]
+
 
 class JiebaTokenizer:
     name = "jieba"
@@ -57,12 +71,27 @@ class JiebaTokenizer:
             self._jieba.add_word(word, freq=20000)
 
     def __call__(self, text: str) -> list[str]:
-        tokens = []
-        for token in self._jieba.cut_for_search(text.lower()):
+        """A passage's tokens: every word and its dictionary sub-words (search mode)."""
+        return self._kept(self._jieba.cut_for_search(text.lower()))
+
+    def query_words(self, text: str, vocab: Container[str]) -> list[tuple[str, ...]]:
+        """One group per word of the question (jieba's accurate mode): the word and its sub-words
+        (search mode) that the index holds, the word first. "广安市" -> (广安市, 广安)."""
+        groups = []
+        for word in self._kept(self._jieba.cut(text.lower())):
+            forms = tuple(f for f in dict.fromkeys([word, *self(word)]) if f in vocab)
+            if forms:
+                groups.append(forms)
+        return groups
+
+    @staticmethod
+    def _kept(tokens: Iterable[str]) -> list[str]:
+        kept = []
+        for token in tokens:
             token = token.strip()
             if token and _WORD_CHARS.search(token) and token not in STOPWORDS:
-                tokens.append(token)
-        return tokens
+                kept.append(token)
+        return kept
 
 
 TOKENIZERS: dict[str, Callable[[], Tokenizer]] = {

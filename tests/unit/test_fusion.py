@@ -2,7 +2,7 @@
 
 import pytest
 
-from index.fusion import rank_of, rrf, weighted
+from index.fusion import confidence, confident, rank_of, rrf, weighted
 
 
 def test_rank_of_breaks_ties_by_row():
@@ -29,3 +29,19 @@ def test_weighted_min_max():
 def test_empty_runs():
     assert rrf([{}, {}]) == []
     assert weighted([{}, {5: 1.0}]) == [(5, pytest.approx(0.5))]
+
+
+def test_confidence_is_the_leads_share_of_the_spread():
+    assert confidence({1: 10.0, 2: 2.0, 3: 0.0}, n=2) == pytest.approx(0.8)
+    assert confidence({1: 0.9, 2: 0.9, 3: 0.1}, n=2) == pytest.approx(0.0)  # a plateau
+    assert confidence({1: 1.0}) == 1.0
+
+
+def test_confident_shares_the_weights_by_confidence():
+    clear = {1: 10.0, **{row: 0.0 for row in range(2, 12)}}  # confidence 1
+    plateau = {**{row: 0.9 for row in range(2, 12)}, 1: 0.0}  # ten tied at the top: 0
+    fused = dict(confident([clear, plateau]))
+    assert fused[1] == pytest.approx(1.0) and fused[2] == pytest.approx(0.0)  # plateau unheard
+    # equally confident runs: the plain weighted fusion, on the same 0-1 scale
+    runs = [{1: 10.0, 2: 0.0}, {2: 0.5, 3: 0.25}]
+    assert confident(runs) == weighted(runs)

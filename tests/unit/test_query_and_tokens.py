@@ -26,3 +26,13 @@ def test_jieba_keeps_gazetteer_names_whole():
 
 def test_bigram_tokens():
     assert BigramTokenizer()("达州年鉴 Dazhou") == ["达州", "州年", "年鉴", "dazhou"]
+
+
+def test_question_words_count_once_by_their_forms():
+    tokenizer = make_tokenizer("jieba")
+    vocab = set(tokenizer("广安召开会议。广安市地方志办"))  # a passage: every granularity
+    groups = tokenizer.query_words("广安市的会议", vocab)
+    assert groups[0][0] == "广安市" and "广安" in groups[0]  # one word, its forms
+    assert ("会议",) in groups and all("的" not in g for g in groups)
+    assert tokenizer.query_words("广安市", {"广安"}) == [("广安",)]  # only forms the index has
+    assert BigramTokenizer().query_words("年鉴", {"年鉴"}) == [("年鉴",)]

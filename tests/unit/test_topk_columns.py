@@ -85,10 +85,11 @@ def test_filter_columns_equal_filters_matches(engine, filters):
 
 
 def old_bm25_scores(retriever, query, rows, depth, keep):
-    tokens = [t for t in retriever.tokenizer(query) if t in retriever.bm25.vocab_dict]
-    if not tokens:
+    """The same word scores, cut the old way (a dict of every positive row, sorted)."""
+    words = retriever.tokenizer.query_words(query, retriever.bm25.vocab_dict)
+    if not words:
         return {}
-    all_scores = retriever.bm25.get_scores(tokens)
+    all_scores = sum(retriever._word_scores(forms) for forms in words)
     candidates = rows if rows is not None else np.arange(len(all_scores))
     picked = {int(r): float(all_scores[r]) for r in candidates if all_scores[r] > 0}
     return old_cut(picked, depth, keep)
