@@ -136,8 +136,9 @@ class BM25Retriever:
         return np.max([self.bm25.get_scores([form]) for form in forms], axis=0)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        # depth k: the same top k as scoring every row, without ranking them all
         return top_hits(
-            self.chunks, self.scores(query, self.columns.allowed(filters)), k, self.name
+            self.chunks, self.scores(query, self.columns.allowed(filters), depth=k), k, self.name
         )
 
 
