@@ -319,7 +319,7 @@ class _Scoring:
     rows: np.ndarray | None  # the allowed rows (None: every row)
     place_of: dict[int, float]
     date_of: dict[int, str]
-    soft: np.ndarray  # rows that earn a bonus: kept as candidates below any depth cut
+    soft: np.ndarray  # rows that earn a bonus: their best `depth` stay below the depth cut
 
 
 class _Statuses(dict):
@@ -428,8 +428,9 @@ def _ranked(engine: SearchEngine, scoring: _Scoring, policy: Policy, depth: int)
 def _base_scores(scoring: _Scoring, depth: int) -> dict[int, float]:
     """The retriever's scores (hybrid: fused like the plain search), min-max normalised to 0..1.
 
-    Candidates per retriever: its top `depth` allowed rows, plus every row that earns a
-    bonus (Retriever.scores' keep), so a boosted passage is never lost below the cut."""
+    Candidates per retriever: its top `depth` allowed rows, plus its top `depth` of the rows
+    that earn a bonus (Retriever.scores' keep), so a boosted passage is not lost below the cut
+    and a question naming a big city or a year still ranks at most 2 x depth rows."""
     scores = scoring.retriever.scores(scoring.text, scoring.rows, depth, keep=scoring.soft)
     if not scores:
         return {}

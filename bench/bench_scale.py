@@ -620,11 +620,20 @@ def _child(step: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+STEPS = ("measure", "first-dated", "add-one")
+
+
 def run(
-    n_chunks: int, workdir: Path, n_queries: int = 50, reuse: bool = False, isolate: bool = True
+    n_chunks: int,
+    workdir: Path,
+    n_queries: int = 50,
+    reuse: bool = False,
+    isolate: bool = True,
+    steps: tuple[str, ...] = STEPS,
 ) -> dict:
     """Every measurement, as one dict. isolate=False runs each step in this process (tests: no
-    fresh process, so first_dated_s and the memory figures are this process's)."""
+    fresh process, so first_dated_s and the memory figures are this process's). steps: the
+    measurements to take after the build (all by default; fewer while iterating on one)."""
     index_dir = workdir / "index"
     built = workdir / "build.json"
     queries = pick_queries(n_queries)
@@ -661,18 +670,21 @@ def run(
             errors[name] = str(exc)
             return {}
 
-    log("opening and searching" + (" (fresh process)" if isolate else ""))
-    result.update(step("measure", index_dir, json.dumps(queries)))
+    if "measure" in steps:
+        log("opening and searching" + (" (fresh process)" if isolate else ""))
+        result.update(step("measure", index_dir, json.dumps(queries)))
 
-    log("first dated question" + (" (fresh process)" if isolate else ""))
-    started = time.time()
-    done = step("first-dated", index_dir)
-    if done:
-        result["first_dated_s"] = round(done["answered_at"] - started, 2)
-        result["first_dated_ask_s"] = round(done["answered_at"] - done["opened_at"], 2)
+    if "first-dated" in steps:
+        log("first dated question" + (" (fresh process)" if isolate else ""))
+        started = time.time()
+        done = step("first-dated", index_dir)
+        if done:
+            result["first_dated_s"] = round(done["answered_at"] - started, 2)
+            result["first_dated_ask_s"] = round(done["answered_at"] - done["opened_at"], 2)
 
-    log("adding one bulletin (update_index, on a copy)")
-    result.update(step("add-one", index_dir, workdir))
+    if "add-one" in steps:
+        log("adding one bulletin (update_index, on a copy)")
+        result.update(step("add-one", index_dir, workdir))
     if errors:
         result["errors"] = errors
     result.update(
@@ -705,14 +717,22 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="keep the index here (default: a temp dir)")
     parser.add_argument("--reuse", action="store_true", help="reuse WORKDIR's build of this size")
     parser.add_argument("--queries", type=int, default=50, help="dev questions timed per mode")
+    parser.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help=f"measurements after the build, comma-separated (default: all: {','.join(STEPS)})",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    steps = tuple(s.strip() for s in args.steps.split(",") if s.strip())
+    if set(steps) - set(STEPS):
+        parser.error(f"--steps: choose from {', '.join(STEPS)}")
     if args.child:
         print(json.dumps(child_main(args.child[0], args.child[1:])))
         return 0
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench_scale-"))
     try:
-        result = run(args.chunks, workdir, args.queries, reuse=args.reuse)
+        result = run(args.chunks, workdir, args.queries, reuse=args.reuse, steps=steps)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -45,9 +45,10 @@ class Retriever(Protocol):
         None: every row), or for all of them when depth is None. BM25 and dense give raw
         scores (BM25: > 0 only), hybrid the fusion of its two retrievers' runs at that depth.
 
-        keep: rows that stay below the depth cut (each allowed row of it that scores), so a
-        passage that earns a bonus is never lost. When keep is given (even empty), every
-        allowed row is scored and the cut is exact: best score first, ties to the lower row."""
+        keep: rows that earn a bonus (answer/ask.py): the best `depth` allowed rows of keep
+        are candidates too, below the cut, so a boosted passage is not lost behind unboosted
+        ones, while a question naming a big city or a year ranks at most 2 x depth rows, not
+        every passage of that city or year (issue 12: an archive of 1M passages)."""
         ...
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]: ...
@@ -69,6 +70,15 @@ def top_rows(rows: np.ndarray, values: np.ndarray, depth: int | None) -> np.ndar
     return chosen[np.lexsort((rows[chosen], -values[chosen]))]
 
 
+def as_rows(keep: Collection[int] | None) -> np.ndarray:
+    """Kept rows as a sorted int64 array (a set, a list or an array may come in)."""
+    if keep is None or not len(keep):
+        return np.empty(0, dtype=np.int64)
+    if isinstance(keep, np.ndarray):
+        return np.unique(keep.astype(np.int64, copy=False))
+    return np.unique(np.fromiter(keep, dtype=np.int64, count=len(keep)))
+
+
 def run_of(
     rows: np.ndarray,
     values: np.ndarray,
@@ -76,15 +86,16 @@ def run_of(
     keep: Collection[int] | None = None,
 ) -> dict[int, float]:
     """{row: value} for the best `depth` of rows (all when depth is None; best_first's order and
-    ties), plus every row of keep among them: Retriever.scores' cut. Only those rows become
-    Python objects."""
+    ties), plus the best `depth` of those rows that are in keep: Retriever.scores' cut. Only
+    those rows become Python objects."""
     if depth is None or len(values) <= depth:
         chosen = np.arange(len(values))
     else:
         chosen = top_rows(rows, values, depth)
-        if keep is not None and len(keep):
-            wanted = np.fromiter(keep, dtype=np.int64, count=len(keep))
-            chosen = np.union1d(chosen, np.flatnonzero(np.isin(rows, wanted)))
+        wanted = as_rows(keep)
+        if len(wanted):
+            kept = np.flatnonzero(np.isin(rows, wanted))
+            chosen = np.union1d(chosen, kept[top_rows(rows[kept], values[kept], depth)])
     return dict(zip(rows[chosen].tolist(), values[chosen].astype(float).tolist()))
 
 
@@ -174,22 +185,31 @@ class DenseRetriever:
         if total == 0 or (rows is not None and len(rows) == 0):
             return {}
         vector = self.query_vector(query)
-        exact = keep is not None or depth is None  # every allowed row scored, then cut
-        if not exact:
-            # the best `depth` allowed rows, straight from FAISS (a filter as an ID selector)
-            want = min(depth, total if rows is None else len(rows))
-            params = (
-                None if rows is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+        if depth is None:  # every allowed row (flat index: every row, sorted)
+            sims, ids = self.faiss_index.search(vector, total)
+            sims, ids = sims[0], ids[0]
+            allowed = ids >= 0
+            if rows is not None:
+                allowed &= np.isin(ids, rows)
+            return run_of(ids[allowed], sims[allowed], None)
+        found = self._best(vector, rows, depth)
+        wanted = as_rows(keep)
+        if len(wanted):
+            found.update(
+                self._best(vector, wanted if rows is None else np.intersect1d(wanted, rows), depth)
             )
-            sims, ids = self.faiss_index.search(vector, want, params=params)
-            found = ids[0] >= 0
-            return dict(zip(ids[0][found].tolist(), sims[0][found].astype(float).tolist()))
-        sims, ids = self.faiss_index.search(vector, total)  # flat index: every row, sorted
-        sims, ids = sims[0], ids[0]
-        allowed = ids >= 0
-        if rows is not None:
-            allowed &= np.isin(ids, rows)
-        return run_of(ids[allowed], sims[allowed], depth, keep)
+        return found
+
+    def _best(self, vector: np.ndarray, rows: np.ndarray | None, depth: int) -> dict[int, float]:
+        """The best `depth` of the rows (None: of all), straight from FAISS (rows as an ID
+        selector, so it never ranks the whole index)."""
+        want = min(depth, self.faiss_index.ntotal if rows is None else len(rows))
+        if want <= 0:
+            return {}
+        params = None if rows is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+        sims, ids = self.faiss_index.search(vector, want, params=params)
+        found = ids[0] >= 0
+        return dict(zip(ids[0][found].tolist(), sims[0][found].astype(float).tolist()))
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         return top_hits(
