@@ -123,8 +123,8 @@ class UnderstoodSearch:
 
 def anchor_of(engine: SearchEngine) -> tuple[date, str]:
     """The newest bulletin's date (answer/understand.py says why), else today."""
-    dates = [b.get("date") for b in engine.stored.bulletins.values() if b.get("date")]
-    return (date.fromisoformat(max(dates)), NEWEST_BULLETIN) if dates else (date.today(), TODAY)
+    newest = engine.newest_bulletin_date
+    return (date.fromisoformat(newest), NEWEST_BULLETIN) if newest else (date.today(), TODAY)
 
 
 def understand_for(engine: SearchEngine, query: str) -> Understanding:

@@ -129,16 +129,16 @@ class Assistant:
     # ---- what the page shows about the archive ------------------------------------------
     def corpus_summary(self) -> str:
         """ "已收录的5期简报（2020年7月—2024年3月）"."""
-        bulletins = list(self.engine.stored.bulletins.values())
-        dates = sorted(b["date"] for b in bulletins if b.get("date"))
+        every = self.engine.stored.bulletin_dates
+        dates = sorted(filter(None, every.values()))
         span = f"（{_month(dates[0])}—{_month(dates[-1])}）" if dates else ""
-        return f"已收录的{len(bulletins)}期简报{span}"
+        return f"已收录的{len(every)}期简报{span}"
 
     def cities(self) -> list[str]:
         return [p.name for p in self.engine.gazetteer.cities()]
 
     def sections(self) -> list[str]:
-        return sorted({c.meta.section for c in self.engine.stored.chunks if c.meta.section})
+        return self.engine.sections
 
     # ---- answering ------------------------------------------------------------------------
     def ask(
@@ -295,7 +295,7 @@ class Assistant:
     # ---- the full bulletin ------------------------------------------------------------------
     def full_text(self, chunk_id: str) -> dict:
         engine = self.engine
-        row = next((i for i, c in enumerate(engine.stored.chunks) if c.chunk_id == chunk_id), None)
+        row = engine.stored.row_of(chunk_id)
         if row is None:
             raise KeyError(f"没有编号为 {chunk_id} 的段落（索引可能已更新，请重新提问）")
         chunk = engine.stored.chunks[row]

@@ -42,7 +42,7 @@ class SearchEngine:
                 f"rebuild it with: {rebuild_command(stored.path)}"
             )
         tokenizer = make_tokenizer(stored.manifest["pipeline"]["tokenizer"])
-        columns = LazyFilterColumns(stored.chunks)  # one set for every retriever
+        columns = LazyFilterColumns(stored.chunks, stored.columns)  # one for every retriever
         bm25 = BM25Retriever(stored.bm25, tokenizer, stored.chunks, columns)
         dense = DenseRetriever(stored.faiss_index, embedder, stored.chunks, columns)
         retrievers = {"bm25": bm25, "dense": dense, "hybrid": HybridRetriever(bm25, dense, fusion)}
@@ -74,12 +74,20 @@ class SearchEngine:
 
     @cached_property
     def indexed_cities(self) -> set[str]:
-        return {city for chunk in self.stored.chunks for city in chunk.meta.cities}
+        return set(self.columns.built.rows_by_city)
 
     @cached_property
     def indexed_places(self) -> set[str]:
         """Every place label an item is about: "达州市", "达州市 › 大竹县"."""
-        return {place for chunk in self.stored.chunks for place in chunk.meta.places}
+        return set(self.columns.built.rows_by_place)
+
+    @cached_property
+    def sections(self) -> list[str]:
+        return sorted(self.columns.built.rows_by_section)
+
+    @cached_property
+    def newest_bulletin_date(self) -> str | None:
+        return max(filter(None, self.stored.bulletin_dates.values()), default=None)
 
     def bulletin(self, doc_id: str) -> dict[str, Any]:
         return self.stored.bulletins[doc_id]

@@ -3,7 +3,7 @@ the passages' filter fields as numpy columns that apply it: a filter is a few ar
 operations, not a Python call per passage (a 100k-passage archive spent most of a filtered
 search there).
 
-The columns are built once per loaded index, on the first filtered search, and mean exactly
+The columns are saved with the index (built at ingest; index/store.py) and mean exactly
 what `Filters.matches` means (the tests hold them to it): a city includes its counties, a
 place is a county label, a date range keeps the passages whose reported dates (else the
 bulletin's) overlap it and drops the undated.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -120,6 +120,41 @@ class FilterColumns:
             np.array(date_rows, dtype=np.int64),
         )
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything as flat numpy arrays (saved with the index: columns.npz), from_arrays'
+        input."""
+        out = {
+            "size": np.array([self.size], dtype=np.int64),
+            "date_low": self.date_low,
+            "date_high": self.date_high,
+            "dates": self.dates,
+            "date_rows": self.date_rows,
+        }
+        for name in _GROUPS:
+            groups: dict[str, np.ndarray] = getattr(self, name)
+            out[f"{name}.keys"] = np.array(list(groups), dtype=str)
+            out[f"{name}.lengths"] = np.array([len(v) for v in groups.values()], dtype=np.int64)
+            out[f"{name}.rows"] = (
+                np.concatenate(list(groups.values())) if groups else np.empty(0, dtype=np.int64)
+            )
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "FilterColumns":
+        groups = {}
+        for name in _GROUPS:
+            keys, lengths = arrays[f"{name}.keys"], arrays[f"{name}.lengths"]
+            parts = np.split(arrays[f"{name}.rows"], np.cumsum(lengths)[:-1]) if len(keys) else []
+            groups[name] = dict(zip(keys.tolist(), parts))
+        return cls(
+            int(arrays["size"][0]),
+            dates=arrays["dates"],
+            date_low=arrays["date_low"],
+            date_high=arrays["date_high"],
+            date_rows=arrays["date_rows"],
+            **groups,
+        )
+
     def allowed(self, filters: Filters | None) -> np.ndarray | None:
         """The rows that pass (ascending), or None when nothing is filtered."""
         if not filters or not filters.active():
@@ -170,13 +205,17 @@ class FilterColumns:
         return mask
 
 
-class LazyFilterColumns:
-    """FilterColumns built on the first filtered search (an unfiltered archive never pays),
-    shared by an index's retrievers and understood search."""
+_GROUPS = ("rows_by_city", "rows_by_place", "rows_by_section")
 
-    def __init__(self, chunks: Sequence[Chunk]):
+
+class LazyFilterColumns:
+    """The index's FilterColumns, shared by its retrievers and understood search: those saved
+    with the index (columns.npz), else built on the first filtered search from the passages (an
+    index written before they were saved)."""
+
+    def __init__(self, chunks: Sequence[Chunk], saved: FilterColumns | None = None):
         self._chunks = chunks
-        self._built: FilterColumns | None = None
+        self._built: FilterColumns | None = saved
 
     @property
     def built(self) -> FilterColumns:

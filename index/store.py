@@ -4,6 +4,12 @@
     DIR/faiss.index       inner product over L2-normalised vectors; row i == chunk i
     DIR/chunks.jsonl      one Chunk per line, in row order
     DIR/bulletins.jsonl   per bulletin: metadata and the cleaned text (for full-text view)
+    DIR/chunks.offsets.npy, DIR/bulletins.offsets.npy
+                          each line's byte offset, so opening parses no passage and a
+                          question reads only the rows it ranks (index/rows_file.py)
+    DIR/columns.npz       the passages' filter fields as arrays (index/filters.py) and each
+                          bulletin's id and date, in row order
+    (an index written before the last three is read whole, as it always was)
     DIR/bm25/             bm25s files (token ids follow the manifest's tokenizer)
     DIR/bm25_tokens.jsonl the BM25 tokens of each chunk, in row order: the next update
                           reuses them instead of re-segmenting every kept chunk
@@ -13,9 +19,12 @@
                           sentences by meaning (index/sentence_vectors.py; optional:
                           an index built before them replies by words alone)
 
-The manifest records each file's size and sha256 ("checksums"): loading checks
-them, so a truncated or overwritten file is named instead of failing somewhere
-deep in FAISS or JSON (`python -m ingest --repair` rebuilds what can be rebuilt).
+The manifest records each file's size and sha256 ("checksums"), and for a file over
+SAMPLE_OVER bytes also the sha256 of its first and last MiB: opening checks every size and
+hash but reads no more than 2 MiB of a big file (hashing a 1M-passage archive whole took
+longer than the 10 s an office user waits), so a truncated or overwritten file is named
+instead of failing somewhere deep in FAISS or JSON; `python -m ingest --repair` checks whole
+files and rebuilds what can be rebuilt.
 
 A new version is written to a temporary sibling (DIR.building-*) and
 swapped in with os.replace, so readers never see a half-written index and a
@@ -35,10 +44,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from index.filters import FilterColumns
+from index.rows_file import RecordsFile, RowsFile, offsets_path, save_offsets, write_rows
 from index.sentence_vectors import SentenceVectors
 from ingest.errors import BulletinError
 from ingest.model import Chunk
@@ -139,6 +150,38 @@ class StoredIndex:
     # vectors of the passages' answer units (index/sentence_vectors.py); None in an index
     # built without them
     sentences: SentenceVectors | None = None
+    columns: FilterColumns | None = None  # saved with the index; None in an older one
+    # {doc_id: ISO date or None}, saved with the index (None: read from the bulletins)
+    saved_bulletin_dates: dict[str, str | None] | None = None
+
+    # {doc_id: its first passage row, -1 when its passages are not one run}; None: not saved
+    saved_first_rows: dict[str, int] | None = None
+
+    def row_of(self, chunk_id: str) -> int | None:
+        """The row of passage "doc#n", reading only its bulletin's rows when the index saved
+        where they start."""
+        if self.saved_first_rows is None:
+            return next((i for i, c in enumerate(self.chunks) if c.chunk_id == chunk_id), None)
+        doc_id = chunk_id.rpartition("#")[0]
+        row = self.saved_first_rows.get(doc_id, -1)
+        if row < 0:
+            if doc_id not in self.saved_first_rows:
+                return None
+            return next((i for i, c in enumerate(self.chunks) if c.chunk_id == chunk_id), None)
+        while row < len(self.chunks) and self.chunks[row].doc_id == doc_id:
+            if self.chunks[row].chunk_id == chunk_id:
+                return row
+            row += 1
+        return None
+
+    @property
+    def bulletin_dates(self) -> dict[str, str | None]:
+        """Each bulletin's date, without reading the bulletins' texts."""
+        if self.saved_bulletin_dates is None:
+            self.saved_bulletin_dates = {
+                doc_id: b.get("date") for doc_id, b in self.bulletins.items()
+            }
+        return self.saved_bulletin_dates
 
 
 def previous_dir(index_dir: Path) -> Path:
@@ -150,6 +193,12 @@ def building_prefix(index_dir: Path) -> str:
 
 
 TOKENS = "bm25_tokens.jsonl"
+CHUNKS = "chunks.jsonl"
+BULLETINS = "bulletins.jsonl"
+COLUMNS = "columns.npz"
+SAMPLE_OVER = 16 << 20  # bytes: a bigger file is checked on opening by its first and last MiB
+SAMPLE_BYTES = 1 << 20
+CHUNK_CACHE_ROWS = 8192  # passages kept parsed (~9 KB each): a question ranks ~200
 SENTENCES = "sentences.jsonl"  # every answer unit's text, row i of SENTENCE_VECTORS
 SENTENCE_VECTORS = "sentence_vectors.npy"
 CHECKSUMS = "checksums"  # manifest key: {relative path: {"bytes": n, "sha256": hex}}
@@ -176,8 +225,9 @@ def write_index(
         if len(vectors):
             flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
         faiss.write_index(flat, str(tmp / "faiss.index"))
-        _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
-        _write_jsonl(tmp / "bulletins.jsonl", bulletins)
+        save_offsets(tmp / CHUNKS, write_rows(tmp / CHUNKS, (c.to_dict() for c in chunks)))
+        save_offsets(tmp / BULLETINS, write_rows(tmp / BULLETINS, bulletins))
+        _write_columns(tmp / COLUMNS, FilterColumns.of(chunks), bulletins, chunks)
         if tokens is not None:
             _write_jsonl(tmp / TOKENS, tokens)
         if chunks:
@@ -199,20 +249,57 @@ def write_index(
         raise
 
 
+def _write_columns(
+    path: Path, columns: FilterColumns, bulletins: list[dict], chunks: list[Chunk]
+) -> None:
+    ids = [b["doc_id"] for b in bulletins]
+    with open(path, "wb") as handle:
+        np.savez(
+            handle,
+            **columns.arrays(),
+            **{
+                "bulletin.ids": np.array(ids, dtype=str),
+                "bulletin.dates": np.array([b.get("date") or "" for b in bulletins], dtype=str),
+                "bulletin.first_rows": _first_rows(ids, chunks),
+            },
+        )
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _first_rows(ids: list[str], chunks: list[Chunk]) -> np.ndarray:
+    """Each bulletin's first passage row, -1 when its passages are not one run of rows (a
+    passage "doc#n" is then looked for row by row)."""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for row, chunk in enumerate(chunks):
+        first.setdefault(chunk.doc_id, row)
+        last[chunk.doc_id] = row
+        count[chunk.doc_id] = count.get(chunk.doc_id, 0) + 1
+    return np.array(
+        [first[d] if d in first and last[d] - first[d] + 1 == count[d] else -1 for d in ids],
+        dtype=np.int64,
+    )
+
+
 def file_checksums(folder: Path) -> dict[str, dict[str, Any]]:
-    """Size and sha256 of every file under folder but the manifest, by relative path."""
+    """Size and sha256 of every file under folder but the manifest, by relative path (and the
+    sha256 of a big file's first and last MiB)."""
     sums = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        size = path.stat().st_size
         sums[path.relative_to(folder).as_posix()] = {
-            "bytes": path.stat().st_size,
+            "bytes": size,
             "sha256": _sha256_file(path),
+            **({"sample_sha256": _sample_sha256(path)} if size > SAMPLE_OVER else {}),
         }
     return sums
 
 
-def verify_checksums(live: Path, manifest: dict[str, Any]) -> list[str]:
+def verify_checksums(live: Path, manifest: dict[str, Any], whole: bool = True) -> list[str]:
     """Files that are missing or differ from what the manifest recorded (none recorded: none
-    checked)."""
+    checked). whole=False (opening an index): a big file's first and last MiB stand for it."""
     problems = []
     for name, expected in (manifest.get(CHECKSUMS) or {}).items():
         path = live / name
@@ -226,9 +313,22 @@ def verify_checksums(live: Path, manifest: dict[str, Any]) -> list[str]:
                 f"{name} 大小不符 / size {size} bytes, expected "
                 f"{expected['bytes']} (truncated or replaced)"
             )
-        elif _sha256_file(path) != expected["sha256"]:
+        elif (
+            _sample_sha256(path) != expected["sample_sha256"]
+            if not whole and "sample_sha256" in expected
+            else _sha256_file(path) != expected["sha256"]
+        ):
             problems.append(f"{name} 内容被改动 / content differs from what was written")
     return problems
+
+
+def _sample_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        digest.update(handle.read(SAMPLE_BYTES))
+        handle.seek(max(0, os.fstat(handle.fileno()).st_size - SAMPLE_BYTES))
+        digest.update(handle.read(SAMPLE_BYTES))
+    return digest.hexdigest()
 
 
 def _sha256_file(path: Path) -> str:
@@ -287,28 +387,29 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
     index_dir = Path(index_dir) if index_dir else default_index_dir()
     live = live_dir(index_dir)
     manifest = read_manifest(live, index_dir)
-    problems = verify_checksums(live, manifest)
+    problems = verify_checksums(live, manifest, whole=False)
     if problems:
         raise damaged(index_dir, "; ".join(problems))
+    columns, bulletin_dates, first_rows = None, None, None
     try:
-        chunks = [Chunk.from_dict(d) for d in read_jsonl(live / "chunks.jsonl")]
-    except (OSError, ValueError, TypeError) as exc:
-        raise damaged(
-            index_dir, f"chunks.jsonl 无法读取 / unreadable ({first_line(exc)})"
-        ) from None
-    try:
-        bulletins = {d["doc_id"]: d for d in read_jsonl(live / "bulletins.jsonl")}
+        if (live / COLUMNS).exists() and offsets_path(live / CHUNKS).exists():
+            columns, chunks, bulletins, bulletin_dates, first_rows = _read_by_row(
+                live, lambda what: damaged(index_dir, what)
+            )
+        else:  # an index written before rows were read one at a time
+            chunks = [Chunk.from_dict(d) for d in read_jsonl(live / CHUNKS)]
+            bulletins = {d["doc_id"]: d for d in read_jsonl(live / BULLETINS)}
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise damaged(
-            index_dir, f"bulletins.jsonl 无法读取 / unreadable ({first_line(exc)})"
+            index_dir, f"chunks.jsonl / bulletins.jsonl 无法读取 / unreadable ({first_line(exc)})"
         ) from None
     try:
         faiss_index = faiss.read_index(str(live / "faiss.index"))
     except (RuntimeError, OSError) as exc:
         raise damaged(index_dir, f"faiss.index 无法读取 / unreadable ({first_line(exc)})") from None
     try:
-        bm25 = (
-            bm25s.BM25.load(str(live / "bm25"), show_progress=False, verbosity=0)
+        bm25 = (  # memory-mapped: an archive's postings are paged in as questions need them
+            bm25s.BM25.load(str(live / "bm25"), mmap=True, show_progress=False, verbosity=0)
             if chunks
             else None
         )
@@ -322,7 +423,47 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
         raise damaged(
             index_dir, f"{SENTENCE_VECTORS} 无法读取 / unreadable ({first_line(exc)})"
         ) from None
-    return StoredIndex(live, manifest, chunks, bulletins, faiss_index, bm25, sentences)
+    return StoredIndex(
+        live,
+        manifest,
+        chunks,
+        bulletins,
+        faiss_index,
+        bm25,
+        sentences,
+        columns,
+        bulletin_dates,
+        first_rows,
+    )
+
+
+def _read_by_row(live: Path, damage: Callable[[str], Exception]):
+    """The columns, and the passages and bulletins as files read one row at a time (a row
+    that does not parse raises damage(what): damage in the middle of a big file is found
+    when its row is read)."""
+    with np.load(live / COLUMNS, allow_pickle=False) as saved:
+        arrays = dict(saved)
+    columns = FilterColumns.from_arrays(arrays)
+    ids = arrays["bulletin.ids"].tolist()
+    dates = {doc_id: d or None for doc_id, d in zip(ids, arrays["bulletin.dates"].tolist())}
+    first_rows = dict(zip(ids, arrays["bulletin.first_rows"].tolist()))
+    chunks = RowsFile(
+        live / CHUNKS,
+        np.load(offsets_path(live / CHUNKS), allow_pickle=False),
+        Chunk.from_dict,
+        CHUNK_CACHE_ROWS,
+        damage,
+    )
+    bulletin_rows = RowsFile(
+        live / BULLETINS,
+        np.load(offsets_path(live / BULLETINS), allow_pickle=False),
+        dict,
+        64,
+        damage,
+    )
+    if columns.size != len(chunks):
+        raise ValueError(f"{COLUMNS}: {columns.size} rows but {len(chunks)} passages")
+    return columns, chunks, RecordsFile(bulletin_rows, ids), dates, first_rows
 
 
 def first_line(exc: BaseException) -> str:

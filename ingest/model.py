@@ -8,6 +8,7 @@ be shown and highlighted inside the full bulletin.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from functools import cache
 from typing import Any, Mapping, Sequence
 
 from ingest.pages import pages_between
@@ -156,9 +157,9 @@ class ChunkMeta:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ChunkMeta":
         """The "meta" mapping of a stored chunk; TypeError when it is not one."""
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict) and not isinstance(data, Mapping):  # dict: the fast test
             raise TypeError(f"chunk meta must be a JSON object, not {type(data).__name__}")
-        known = {f.name for f in fields(cls)} - {"extra"}
+        known = _meta_fields()
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key not in known:
@@ -172,6 +173,12 @@ class ChunkMeta:
 
 
 _SEQUENCES = ("places", "cities", "event_dates")
+
+
+@cache
+def _meta_fields() -> frozenset[str]:
+    """ChunkMeta's stored keys (a question reads ~200 passages: worked out once, not per read)."""
+    return frozenset(f.name for f in fields(ChunkMeta)) - {"extra"}
 
 
 def _as_tuple(key: str, value: Any, empty: tuple | None) -> tuple | None:
@@ -208,6 +215,6 @@ class Chunk:
     def from_dict(cls, data: Mapping[str, Any]) -> "Chunk":
         """A chunks.jsonl line; TypeError when it is not one (a key missing or unknown, meta not an
         object)."""
-        if not isinstance(data, Mapping) or "meta" not in data:
+        if not (isinstance(data, dict) or isinstance(data, Mapping)) or "meta" not in data:
             raise TypeError('a chunk must be a JSON object with a "meta" object')
         return cls(**{**data, "meta": ChunkMeta.from_dict(data["meta"])})
