@@ -34,7 +34,7 @@ from answer.terms import content_terms
 from answer.understand import Understanding, understand
 from index.engine import SearchEngine, result_dict
 from index.expand import expand_query
-from index.filters import Filters
+from index.filters import FilterColumns, Filters
 from index.retrieval import Hit, Retriever
 from ingest.model import ChunkMeta
 
@@ -156,20 +156,21 @@ def ask(
     if precedent is not None:
         u = u.with_precedent(precedent)
     scoring = _prepare(engine, u, _search_text(engine, u, policy), mode, filters, policy)
-    scored = _ranked(engine, scoring, policy, policy.depth)
+    scored = _ranked(scoring, policy, policy.depth)
     answer = UnderstoodSearch(query, u, [], mode=mode)
     main = [
         h
         for h in scored
         if not (u.dates and policy.undated == "separate" and _status(h) == "unknown")
     ]
-    answer.hits = main[:k]
+    answer.hits = _hits(engine, main[:k])
     if u.dates and policy.undated == "separate":
-        answer.undated = [h for h in scored if _status(h) == "unknown"][: policy.undated_k]
+        unknown = [h for h in scored if _status(h) == "unknown"]
+        answer.undated = _hits(engine, unknown[: policy.undated_k])
     if u.dates and not any(_status(h) in ("in", "mentioned") for h in answer.hits):
         answer.notes.append(f"{u.dates.span_label}没有匹配的条目；以下为时间不符或日期不详的条目")
     if u.precedent:
-        pool = _ranked(engine, scoring, policy, policy.precedent_depth)
+        pool = _hits(engine, _ranked(scoring, policy, policy.precedent_depth))
         answer.precedent = precedent_list(engine, u, pool, policy)
     return answer
 
@@ -184,7 +185,7 @@ def precedent_pool(
     """Every candidate passage for a precedent list, scored (deeper than a top-k search)."""
     policy = policy or DEFAULT_POLICY
     scoring = _prepare(engine, u, _search_text(engine, u, policy), mode, filters, policy)
-    return _ranked(engine, scoring, policy, policy.precedent_depth)
+    return _hits(engine, _ranked(scoring, policy, policy.precedent_depth))
 
 
 def _search_text(engine: SearchEngine, u: Understanding, policy: Policy) -> str:
@@ -255,7 +256,7 @@ def entry_date(u: Understanding, hit: Hit) -> str | None:
 # ---- scoring -----------------------------------------------------------------------------
 
 
-def _status(hit: Hit) -> str:
+def _status(hit: "Hit | _Ranked") -> str:
     return hit.why["understanding"]["date"]
 
 
@@ -344,8 +345,9 @@ def _prepare(
 ) -> _Scoring:
     chunks = engine.stored.chunks
     hard = engine.columns.allowed(filters)
-    place_of = _Statuses(lambda r: place_match(u, chunks[r].meta, policy.parent_share))
-    date_of = _Statuses(lambda r: date_status(u, chunks[r].meta, chunks[r].text))
+    places = _PlaceRows.of(engine.columns.built, u, len(chunks))
+    place_of = _Statuses(lambda r: places.value(r, policy.parent_share))
+    date_of = _Statuses(_date_status_of(engine, u))
     retriever = engine.retrievers[mode]
     if (policy.place == "filter" and u.places) or (policy.date == "filter" and u.dates):
         # place or time as a filter: every candidate's status decides whether it stays
@@ -364,7 +366,7 @@ def _prepare(
         )
         return _Scoring(u, retriever, text, rows, place_of, date_of, soft)
     return _Scoring(
-        u, retriever, text, hard, place_of, date_of, _bonus_rows(engine, u, policy, hard)
+        u, retriever, text, hard, place_of, date_of, _bonus_rows(engine, u, policy, hard, places)
     )
 
 
@@ -372,31 +374,89 @@ def _earns_bonus(policy: Policy, place: float, when: str) -> bool:
     return (policy.place == "boost" and place > 0) or (policy.date == "boost" and when == "in")
 
 
+@dataclass(frozen=True)
+class _PlaceRows:
+    """place_match from the filter columns: the rows about an asked place (1) and the rows only
+    its city's (the parent share), as masks over every row, so no passage is read."""
+
+    about: np.ndarray  # bool per row
+    city_only: np.ndarray  # bool per row: the city's item where a county was asked (not about)
+
+    @classmethod
+    def of(cls, columns: FilterColumns, u: Understanding, size: int) -> "_PlaceRows":
+        about, city = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+        for asked in u.places:
+            if asked.counties_only:
+                about[columns.rows_of_counties(asked.place.name)] = True
+            elif asked.includes_counties:
+                about[columns.rows_of_city(asked.place.name)] = True
+            else:
+                about[columns.rows_of_place(asked.place.label)] = True
+            if not asked.includes_counties or asked.counties_only:
+                city[columns.rows_of_city(asked.place.city)] = True
+        return cls(about, city & ~about)
+
+    def value(self, row: int, parent_share: float) -> float:
+        return 1.0 if self.about[row] else parent_share if self.city_only[row] else 0.0
+
+    def rows(self, parent_share: float) -> np.ndarray:
+        """The rows whose value is above 0."""
+        return np.flatnonzero(self.about | self.city_only if parent_share > 0 else self.about)
+
+
+def _date_status_of(engine: SearchEngine, u: Understanding) -> Callable[[int], str]:
+    """date_status from the filter columns; a passage's text is read only when its own dates
+    are outside the range (or unknown), to see whether it names a time inside."""
+    if not u.dates:
+        return lambda row: "any"
+    columns, chunks = engine.columns.built, engine.stored.chunks
+    inside = np.zeros(columns.size, dtype=bool)
+    inside[columns.rows_dated_within(u.dates.date_from, u.dates.date_to)] = True
+
+    def status(row: int) -> str:
+        if inside[row]:
+            return "in"
+        if any(_inside(u.dates, low, high) for low, high in text_times(chunks[row].text)):
+            return "mentioned"
+        return "out" if columns.dated[row] else "unknown"
+
+    return status
+
+
 def _bonus_rows(
-    engine: SearchEngine, u: Understanding, policy: Policy, allowed: np.ndarray | None
+    engine: SearchEngine,
+    u: Understanding,
+    policy: Policy,
+    allowed: np.ndarray | None,
+    places: _PlaceRows,
 ) -> np.ndarray:
     """The rows _earns_bonus picks (place_match > 0, date_status "in"), from the filter columns
     instead of a status per passage: the same rows (tests/unit/test_topk_columns.py)."""
-    columns = engine.columns.built
     found = []
     if policy.place == "boost":
-        for asked in u.places:
-            if asked.counties_only:
-                found.append(columns.rows_of_counties(asked.place.name))
-            elif asked.includes_counties:
-                found.append(columns.rows_of_city(asked.place.name))
-            else:
-                found.append(columns.rows_of_place(asked.place.label))
-            if policy.parent_share > 0 and (not asked.includes_counties or asked.counties_only):
-                found.append(columns.rows_of_city(asked.place.city))  # the share for the city
+        found.append(places.rows(policy.parent_share))
     if policy.date == "boost" and u.dates:
-        found.append(columns.rows_dated_within(u.dates.date_from, u.dates.date_to))
+        found.append(engine.columns.built.rows_dated_within(u.dates.date_from, u.dates.date_to))
     rows = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
     return rows if allowed is None else np.intersect1d(rows, allowed, assume_unique=True)
 
 
-def _ranked(engine: SearchEngine, scoring: _Scoring, policy: Policy, depth: int) -> list[Hit]:
-    chunks, u = engine.stored.chunks, scoring.u
+@dataclass(frozen=True)
+class _Ranked:
+    """A ranked row before its passage is read: a question ranks ~200 rows and shows 5."""
+
+    row: int
+    score: float
+    why: dict[str, Any]
+
+
+def _hits(engine: SearchEngine, ranked: list[_Ranked]) -> list[Hit]:
+    chunks = engine.stored.chunks
+    return [Hit(chunks[r.row], r.score, r.row, r.why) for r in ranked]
+
+
+def _ranked(scoring: _Scoring, policy: Policy, depth: int) -> list[_Ranked]:
+    u = scoring.u
     base = _base_scores(scoring, depth)
     hits = []
     for row, score in base.items():
@@ -420,7 +480,7 @@ def _ranked(engine: SearchEngine, scoring: _Scoring, policy: Policy, depth: int)
                 "bonus": round(bonus, 6),
             }
         }
-        hits.append((tier, -(score + bonus), row, Hit(chunks[row], score + bonus, row, why)))
+        hits.append((tier, -(score + bonus), row, _Ranked(row, score + bonus, why)))
     hits.sort(key=lambda t: t[:3])
     return [h for *_, h in hits]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -174,6 +175,11 @@ class FilterColumns:
             if filters.date_to:
                 keep &= self.date_low <= filters.date_to
         return np.flatnonzero(keep)
+
+    @cached_property
+    def dated(self) -> np.ndarray:
+        """bool per row: the passage has a reported date (else its bulletin's)."""
+        return self.date_high != ""
 
     def rows_of_city(self, city: str) -> np.ndarray:
         """Rows about a city or any of its counties (ChunkMeta.cities)."""

@@ -165,6 +165,7 @@ class DenseRetriever:
     ):
         self.faiss_index, self.embedder, self.chunks = faiss_index, embedder, chunks
         self.columns = columns or LazyFilterColumns(chunks)
+        self.matrix = _vectors_in_place(faiss_index)
         # One question is embedded once, though search, the not-found check, a re-ask with a
         # part unticked and an evaluation's several modes all ask (1.5 KB a question).
         self.query_vector = lru_cache(maxsize=4096)(self._embed_query)
@@ -194,6 +195,7 @@ class DenseRetriever:
             return run_of(ids[allowed], sims[allowed], None)
         found = self._best(vector, rows, depth)
         wanted = as_rows(keep)
+        wanted = wanted[(wanted >= 0) & (wanted < total)]  # rows of this index only
         if len(wanted):
             found.update(
                 self._best(vector, wanted if rows is None else np.intersect1d(wanted, rows), depth)
@@ -206,6 +208,11 @@ class DenseRetriever:
         want = min(depth, self.faiss_index.ntotal if rows is None else len(rows))
         if want <= 0:
             return {}
+        if rows is not None and self.matrix is not None and len(rows) <= len(self.matrix) // 2:
+            # a few rows (a city, a year's boosted passages): their own vectors, not a scan
+            sims = self.matrix[rows] @ vector[0]
+            chosen = top_rows(rows, sims, want)
+            return dict(zip(rows[chosen].tolist(), sims[chosen].astype(float).tolist()))
         params = None if rows is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
         sims, ids = self.faiss_index.search(vector, want, params=params)
         found = ids[0] >= 0
@@ -218,6 +225,17 @@ class DenseRetriever:
             k,
             self.name,
         )
+
+
+def _vectors_in_place(faiss_index) -> np.ndarray | None:
+    """A flat index's vectors as a read-only numpy view of FAISS's own memory (no copy), or
+    None for another kind of index."""
+    if not isinstance(faiss_index, faiss.IndexFlat) or faiss_index.ntotal == 0:
+        return None
+    total, dim = faiss_index.ntotal, faiss_index.d
+    matrix = faiss.rev_swig_ptr(faiss_index.get_xb(), total * dim).reshape(total, dim)
+    matrix.setflags(write=False)
+    return matrix
 
 
 class HybridRetriever:
