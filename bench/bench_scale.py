@@ -23,9 +23,12 @@ bulletin is added. The last bulletin is cut short so the index holds exactly N p
 The build is index.build.write_chunks_index (the writer every ingest ends in) with
 with_sentences=False: the answer units' vectors are not built (at 1M passages they would be
 ~6M vectors, ~9 GB), and no embedding cache. Embeddings come from bench/stub_embedder.py
-(random unit vectors seeded by a hash of the text, dim 384 like multilingual-e5-small), for
-passages and queries alike, so no model runs and embedding cost is left out: build_s is the
-writer's own cost (plus the stub's, build_embed_s).
+(--stub words, the default: a sum of random vectors per character bigram, so texts sharing
+words are neighbours as in real embeddings; --stub random: random unit vectors seeded by a hash
+of the text, which have no neighbours, so an approximate index's recall on them means nothing;
+dim 384 like multilingual-e5-small), for passages and queries alike, so no model runs and
+embedding cost is left out: build_s is the writer's own cost (plus the stub's, build_embed_s).
+--ann-over N sets the size past which the vector index is approximate (index/vector_index.py).
 
 What is measured (each step in its own process, so memory and start-up are not shared):
 - build_s, build_peak_rss_mb: write_chunks_index's wall time; the build process's peak RSS
@@ -43,7 +46,8 @@ What is measured (each step in its own process, so memory and start-up are not s
   embedding cache, since the benchmark built it without them (add_first_s); add_one_s is the
   second bulletin, the steady state of an index built by ingest.
 - ann_recall_at_10: the dense retriever's top 10 against exact inner-product search over the
-  same vectors (numpy); the index is exact flat FAISS today, so 1.0 is expected (ann_index).
+  same vectors (numpy); 1.0 for an exact flat index, measured for an approximate one
+  (ann_index names the kind).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import re
 import resource
@@ -76,11 +81,12 @@ from index.build import (
     update_index,
     write_chunks_index,
 )
+from index.vector_index import ann_over
 from ingest.chunking import ChunkingParams, chunk_bulletin
 from ingest.model import Bulletin, Chunk, Report, Span
 from ingest.paths import SAMPLE_BULLETINS
 from ingest.places import Gazetteer, Place, load_gazetteer
-from stub_embedder import StubEmbedder
+from stub_embedder import STUBS
 from synthetic import SYNONYMS
 
 KEYS = (
@@ -102,6 +108,9 @@ KEYS = (
     "ann_recall_at_10",
 )
 GENERATOR = 2  # bump when the synthetic archive changes: --reuse then rebuilds
+DEFAULT_STUB = (
+    "words"  # bench/stub_embedder.py: vectors with neighbours, so ANN recall means something
+)
 FIRST_DAY, LAST_DAY = date(2005, 1, 1), date(2024, 12, 31)
 CITY_FILTER = ("达州市",)
 DATE_FILTER = ("2014-01-01", "2015-12-31")
@@ -399,13 +408,22 @@ def synthetic_archive(n_chunks: int, folder: Path) -> tuple[list[Chunk], list[di
     return chunks, bulletins, files
 
 
-class _TimedStub(StubEmbedder):
-    seconds = 0.0
+def stub():
+    """The stub embedder this run uses (--stub, passed to each step's process as BENCH_STUB)."""
+    return STUBS[os.environ.get("BENCH_STUB") or DEFAULT_STUB]()
+
+
+class _TimedStub:
+    def __init__(self):
+        self.inner, self.seconds = stub(), 0.0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
     def embed_passages(self, texts):
         started = time.perf_counter()
         try:
-            return super().embed_passages(texts)
+            return self.inner.embed_passages(texts)
         finally:
             self.seconds += time.perf_counter() - started
 
@@ -453,6 +471,8 @@ def build(n_chunks: int, workdir: Path) -> dict:
         "build_embed_s": round(embedder.seconds, 2),
         "build_peak_rss_mb": round(peak_rss_mb(), 1),
         "generator": GENERATOR,
+        "embedder": embedder.id,
+        "ann_over": ann_over(),
     }
 
 
@@ -486,7 +506,7 @@ def measure(index_dir: Path, queries: list[str]) -> dict:
 
     import_s = time.perf_counter() - started
     started = time.perf_counter()
-    engine = SearchEngine.open(index_dir, embedder=StubEmbedder())
+    engine = SearchEngine.open(index_dir, embedder=stub())
     load_s = time.perf_counter() - started
     out = {"import_s": round(import_s, 2), "load_s": round(load_s, 2), "rss_mb": round(rss_mb(), 1)}
     log(f"  opened in {load_s:.2f} s, RSS {out['rss_mb']:.0f} MB")
@@ -530,10 +550,7 @@ def measure(index_dir: Path, queries: list[str]) -> dict:
     # ANN recall@10: the dense retriever's top 10 against exact inner products, same vectors.
     index = engine.stored.faiss_index
     out["ann_index"] = type(index).__name__
-    try:
-        vectors = index.reconstruct_n(0, index.ntotal)
-    except RuntimeError:  # an ANN index that cannot give its vectors back: embed again
-        vectors = StubEmbedder().embed_passages([c.embed_text for c in engine.stored.chunks])
+    vectors = np.asarray(engine.stored.vectors)
     found = []
     for query in queries:
         text = expand_query(query, engine.gazetteer)
@@ -553,7 +570,7 @@ def first_dated(index_dir: Path) -> dict:
     from answer.ask import ask
     from index.engine import SearchEngine
 
-    engine = SearchEngine.open(index_dir, embedder=StubEmbedder())
+    engine = SearchEngine.open(index_dir, embedder=stub())
     opened = time.time()
     answer = ask(engine, DATED_QUESTION, K)
     return {"answered_at": time.time(), "opened_at": opened, "hits": len(answer.hits)}
@@ -576,7 +593,7 @@ def add_one(index_dir: Path, workdir: Path) -> dict:
     (scratch / "new").mkdir(parents=True)
     target = scratch / "index"
     shutil.copytree(index_dir, target)
-    embedder = StubEmbedder()
+    embedder = stub()
     out = {}
     for label, copy in (("add_first", 5000), ("add_one", 5001)):
         path = _new_bulletin(scratch / "new", copy)
@@ -643,6 +660,8 @@ def run(
         previous
         and previous.get("chunks") == n_chunks
         and previous.get("generator") == GENERATOR
+        and previous.get("embedder") == stub().id
+        and previous.get("ann_over") == ann_over()
         and (index_dir / "manifest.json").exists()
     ):
         log(f"reusing the {n_chunks}-passage index in {workdir}")
@@ -688,7 +707,7 @@ def run(
     if errors:
         result["errors"] = errors
     result.update(
-        embedder=StubEmbedder().id,
+        embedder=stub().id,
         with_sentences=False,
         isolated=isolate,
         city_filter=CITY_FILTER[0],
@@ -722,8 +741,22 @@ def main() -> int:
         default=",".join(STEPS),
         help=f"measurements after the build, comma-separated (default: all: {','.join(STEPS)})",
     )
+    parser.add_argument(
+        "--stub",
+        choices=sorted(STUBS),
+        default=DEFAULT_STUB,
+        help="stub embedder (bench/stub_embedder.py); 'random' has no neighbours to find",
+    )
+    parser.add_argument(
+        "--ann-over",
+        type=int,
+        help="passages past which the vector index is approximate (default: the index's own)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    os.environ["BENCH_STUB"] = args.stub  # each step's process reads them
+    if args.ann_over is not None:
+        os.environ["BULLETIN_ANN_OVER"] = str(args.ann_over)
     steps = tuple(s.strip() for s in args.steps.split(",") if s.strip())
     if set(steps) - set(STEPS):
         parser.error(f"--steps: choose from {', '.join(STEPS)}")

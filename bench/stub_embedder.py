@@ -1,9 +1,16 @@
-"""A stub embedder for scale benchmarks: no model runs, so a million passages embed in seconds.
+"""Stub embedders for scale benchmarks: no model runs, so a million passages embed in minutes.
 
-Each text gets a random unit vector (standard normal draws, L2-normalised) from a generator
-seeded by a hash of the text, so the same text always gets the same vector and queries are
-embedded exactly like passages. The vectors mean nothing: retrieval quality measured with them
-is noise; only time, memory and disk are worth reading (bench/bench_scale.py).
+StubEmbedder: each text gets a random unit vector (standard normal draws, L2-normalised) from a
+generator seeded by a hash of the text, so the same text always gets the same vector and
+queries are embedded exactly like passages. The vectors mean nothing and have no neighbours:
+every cosine is ~0, so an approximate index's recall on them says nothing about a real one.
+
+WordsStubEmbedder: the sum of a fixed random vector per character bigram of the text (the
+bigram's code points folded into 65 536 rows, seed 0), L2-normalised: texts that share words
+are near each other, and a varied copy of a passage lands near the original, the neighbourhood
+structure an approximate index relies on in real embeddings (still not a model: retrieval
+quality is not measured with it). Time, memory and disk are the same for both
+(bench/bench_scale.py).
 """
 
 from __future__ import annotations
@@ -52,3 +59,33 @@ class StubEmbedder:
             "passage_prefix": "",
             "versions": {},
         }
+
+
+_TABLE_ROWS = 1 << 16
+
+
+class WordsStubEmbedder(StubEmbedder):
+    def __init__(self, dim: int = DIM):
+        super().__init__(dim)
+        self.id = f"stub/bigram-sum-{self.dim}"
+        table = np.random.default_rng(0).standard_normal((_TABLE_ROWS, self.dim), dtype=np.float32)
+        self._table = table
+
+    def _vector(self, text: str) -> np.ndarray:
+        points = np.frombuffer((text or " ").encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        if len(points) == 1:
+            points = np.concatenate([points, points])
+        rows = (points[:-1] * np.uint64(1_000_003) + points[1:]) % np.uint64(_TABLE_ROWS)
+        vector = self._table[rows].sum(axis=0)
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm > 0 else self._table[0] / np.linalg.norm(self._table[0])
+
+    def describe(self) -> dict:
+        return {
+            **super().describe(),
+            "id": self.id,
+            "model": "sum of random bigram vectors (benchmarks only)",
+        }
+
+
+STUBS = {"words": WordsStubEmbedder, "random": StubEmbedder}

@@ -834,7 +834,7 @@ def _remember_vectors(old: StoredIndex, cache_path: Path) -> None:
     if not old.chunks:
         return
     texts = [c.embed_text for c in old.chunks]
-    vectors = old.faiss_index.reconstruct_n(0, old.faiss_index.ntotal)
+    vectors = np.asarray(old.vectors)  # exact (an approximate index's are in vectors.npy)
     if old.sentences is not None:
         texts += list(old.sentences.rows)
         vectors = np.concatenate([vectors, old.sentences.matrix])

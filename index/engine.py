@@ -44,7 +44,7 @@ class SearchEngine:
         tokenizer = make_tokenizer(stored.manifest["pipeline"]["tokenizer"])
         columns = LazyFilterColumns(stored.chunks, stored.columns)  # one for every retriever
         bm25 = BM25Retriever(stored.bm25, tokenizer, stored.chunks, columns)
-        dense = DenseRetriever(stored.faiss_index, embedder, stored.chunks, columns)
+        dense = DenseRetriever(stored.faiss_index, embedder, stored.chunks, columns, stored.vectors)
         retrievers = {"bm25": bm25, "dense": dense, "hybrid": HybridRetriever(bm25, dense, fusion)}
         return cls(stored, retrievers, load_gazetteer(), columns)
 

@@ -18,6 +18,7 @@ import numpy as np
 from index.filters import Filters, LazyFilterColumns
 from index.fusion import FUSIONS, best_first
 from index.tokenizer import Tokenizer
+from index.vector_index import EXACT_ROWS, RERANK, is_exact, nprobe_for, vectors_in_place
 from ingest.model import Chunk
 
 
@@ -162,10 +163,21 @@ class DenseRetriever:
         embedder,
         chunks: Sequence[Chunk],
         columns: LazyFilterColumns | None = None,
+        matrix: np.ndarray | None = None,
     ):
+        """matrix: the exact vectors (StoredIndex.vectors); needed beside an approximate
+        index, read in place from a flat one when not given."""
         self.faiss_index, self.embedder, self.chunks = faiss_index, embedder, chunks
         self.columns = columns or LazyFilterColumns(chunks)
-        self.matrix = _vectors_in_place(faiss_index)
+        self.exact = is_exact(faiss_index)
+        self.nprobe = 0 if self.exact else nprobe_for(faiss_index)
+        self.matrix = vectors_in_place(faiss_index) if matrix is None else matrix
+        if not self.exact and self.matrix is None:
+            raise ValueError("an approximate vector index needs its exact vectors (matrix)")
+        # rows a restricted search scores from their own vectors instead of searching the index
+        self.exact_rows = (
+            len(self.matrix) // 2 if self.exact and self.matrix is not None else (EXACT_ROWS)
+        )
         # One question is embedded once, though search, the not-found check, a re-ask with a
         # part unticked and an evaluation's several modes all ask (1.5 KB a question).
         self.query_vector = lru_cache(maxsize=4096)(self._embed_query)
@@ -186,13 +198,9 @@ class DenseRetriever:
         if total == 0 or (rows is not None and len(rows) == 0):
             return {}
         vector = self.query_vector(query)
-        if depth is None:  # every allowed row (flat index: every row, sorted)
-            sims, ids = self.faiss_index.search(vector, total)
-            sims, ids = sims[0], ids[0]
-            allowed = ids >= 0
-            if rows is not None:
-                allowed &= np.isin(ids, rows)
-            return run_of(ids[allowed], sims[allowed], None)
+        if depth is None:  # every allowed row
+            every = np.arange(total, dtype=np.int64) if rows is None else rows
+            return run_of(every, self.matrix[every] @ vector[0], None)
         found = self._best(vector, rows, depth)
         wanted = as_rows(keep)
         wanted = wanted[(wanted >= 0) & (wanted < total)]  # rows of this index only
@@ -203,20 +211,29 @@ class DenseRetriever:
         return found
 
     def _best(self, vector: np.ndarray, rows: np.ndarray | None, depth: int) -> dict[int, float]:
-        """The best `depth` of the rows (None: of all), straight from FAISS (rows as an ID
-        selector, so it never ranks the whole index)."""
+        """The best `depth` of the rows (None: of all). A few rows (a city's, the boosted ones)
+        are scored from their own vectors; otherwise FAISS searches (rows as an ID selector, so
+        it never ranks the whole index), and an approximate index's best RERANK candidates are
+        scored exactly: every score returned is the exact cosine."""
         want = min(depth, self.faiss_index.ntotal if rows is None else len(rows))
         if want <= 0:
             return {}
-        if rows is not None and self.matrix is not None and len(rows) <= len(self.matrix) // 2:
-            # a few rows (a city, a year's boosted passages): their own vectors, not a scan
-            sims = self.matrix[rows] @ vector[0]
-            chosen = top_rows(rows, sims, want)
-            return dict(zip(rows[chosen].tolist(), sims[chosen].astype(float).tolist()))
-        params = None if rows is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
-        sims, ids = self.faiss_index.search(vector, want, params=params)
-        found = ids[0] >= 0
-        return dict(zip(ids[0][found].tolist(), sims[0][found].astype(float).tolist()))
+        if rows is not None and self.matrix is not None and len(rows) <= self.exact_rows:
+            return self._exact(vector, rows, want)
+        selector = None if rows is None else faiss.IDSelectorBatch(rows)
+        if self.exact:
+            params = None if selector is None else faiss.SearchParameters(sel=selector)
+            sims, ids = self.faiss_index.search(vector, want, params=params)
+            found = ids[0] >= 0
+            return dict(zip(ids[0][found].tolist(), sims[0][found].astype(float).tolist()))
+        params = faiss.SearchParametersIVF(nprobe=self.nprobe, sel=selector)
+        _, ids = self.faiss_index.search(vector, max(want, RERANK), params=params)
+        return self._exact(vector, np.sort(ids[0][ids[0] >= 0]), want)
+
+    def _exact(self, vector: np.ndarray, rows: np.ndarray, want: int) -> dict[int, float]:
+        sims = self.matrix[rows] @ vector[0]
+        chosen = top_rows(rows, sims, want)
+        return dict(zip(rows[chosen].tolist(), sims[chosen].astype(float).tolist()))
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         return top_hits(
@@ -225,17 +242,6 @@ class DenseRetriever:
             k,
             self.name,
         )
-
-
-def _vectors_in_place(faiss_index) -> np.ndarray | None:
-    """A flat index's vectors as a read-only numpy view of FAISS's own memory (no copy), or
-    None for another kind of index."""
-    if not isinstance(faiss_index, faiss.IndexFlat) or faiss_index.ntotal == 0:
-        return None
-    total, dim = faiss_index.ntotal, faiss_index.d
-    matrix = faiss.rev_swig_ptr(faiss_index.get_xb(), total * dim).reshape(total, dim)
-    matrix.setflags(write=False)
-    return matrix
 
 
 class HybridRetriever:

@@ -25,7 +25,9 @@ from index.embedding_cache import EmbeddingCache, text_sha256
 from index.store import (
     MANIFEST,
     SENTENCE_VECTORS,
+    VECTORS,
     StoredIndex,
+    exact_vectors,
     first_line,
     live_dir,
     read_sentences,
@@ -184,7 +186,11 @@ def _cache_readable_vectors(
         return
     if vectors_index.ntotal != len(rows) or not rows:
         return  # rows no longer line up: the cache alone supplies vectors
-    vectors = vectors_index.reconstruct_n(0, vectors_index.ntotal)
+    try:
+        vectors = exact_vectors(live, vectors_index)
+    except (OSError, ValueError) as exc:
+        damage.append(f"{VECTORS} 无法读取 / unreadable ({first_line(exc)})")
+        return
     items = {text_sha256(c.embed_text): v for c, v in zip(rows, vectors) if c is not None}
     items.update(_readable_unit_vectors(live, damage))
     with EmbeddingCache(cache_path) as cache:

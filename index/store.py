@@ -1,7 +1,11 @@
 """The index directory on disk: write it whole, swap it in, load and check it.
 
     DIR/manifest.json     schema, embedder, tokenizer, chunking, files, counts
-    DIR/faiss.index       inner product over L2-normalised vectors; row i == chunk i
+    DIR/faiss.index       inner product over L2-normalised vectors; row i == chunk i: exact
+                          (flat) for a small archive, approximate (IVF) past ANN_OVER
+                          passages (index/vector_index.py)
+    DIR/vectors.npy       with an approximate faiss.index only: the exact float32 vectors,
+                          row i == chunk i (memory-mapped: exact scores, updates, repair)
     DIR/chunks.jsonl      one Chunk per line, in row order
     DIR/bulletins.jsonl   per bulletin: metadata and the cleaned text (for full-text view)
     DIR/chunks.offsets.npy, DIR/bulletins.offsets.npy
@@ -51,6 +55,7 @@ import numpy as np
 from index.filters import FilterColumns
 from index.rows_file import RecordsFile, RowsFile, offsets_path, save_offsets, write_rows
 from index.sentence_vectors import SentenceVectors
+from index.vector_index import build_vector_index, is_exact, tune_for_search, vectors_in_place
 from ingest.errors import BulletinError
 from ingest.model import Chunk
 from ingest.paths import DATA_DIR
@@ -151,6 +156,9 @@ class StoredIndex:
     # built without them
     sentences: SentenceVectors | None = None
     columns: FilterColumns | None = None  # saved with the index; None in an older one
+    # the exact vectors, row i == chunk i: the flat index's own memory, or vectors.npy
+    # memory-mapped beside an approximate one
+    vectors: np.ndarray | None = None
     # {doc_id: ISO date or None}, saved with the index (None: read from the bulletins)
     saved_bulletin_dates: dict[str, str | None] | None = None
 
@@ -198,6 +206,7 @@ BULLETINS = "bulletins.jsonl"
 COLUMNS = "columns.npz"
 SAMPLE_OVER = 16 << 20  # bytes: a bigger file is checked on opening by its first and last MiB
 SAMPLE_BYTES = 1 << 20
+VECTORS = "vectors.npy"
 CHUNK_CACHE_ROWS = 8192  # passages kept parsed (~9 KB each): a question ranks ~200
 SENTENCES = "sentences.jsonl"  # every answer unit's text, row i of SENTENCE_VECTORS
 SENTENCE_VECTORS = "sentence_vectors.npy"
@@ -221,10 +230,10 @@ def write_index(
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=building_prefix(index_dir), dir=index_dir.parent))
     try:
-        flat = faiss.IndexFlatIP(int(manifest["embedder"]["dim"]))
-        if len(vectors):
-            flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(flat, str(tmp / "faiss.index"))
+        vector_index = build_vector_index(vectors, int(manifest["embedder"]["dim"]))
+        faiss.write_index(vector_index, str(tmp / "faiss.index"))
+        if not is_exact(vector_index):
+            _write_npy(tmp / VECTORS, vectors)
         save_offsets(tmp / CHUNKS, write_rows(tmp / CHUNKS, (c.to_dict() for c in chunks)))
         save_offsets(tmp / BULLETINS, write_rows(tmp / BULLETINS, bulletins))
         _write_columns(tmp / COLUMNS, FilterColumns.of(chunks), bulletins, chunks)
@@ -417,6 +426,11 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
         raise damaged(index_dir, f"bm25/ 无法读取 / unreadable ({first_line(exc)})") from None
     if faiss_index.ntotal != len(chunks):
         raise damaged(index_dir, f"{faiss_index.ntotal} vectors but {len(chunks)} passages")
+    tune_for_search(faiss_index)
+    try:
+        vectors = exact_vectors(live, faiss_index)
+    except (OSError, ValueError) as exc:
+        raise damaged(index_dir, f"{VECTORS} 无法读取 / unreadable ({first_line(exc)})") from None
     try:
         sentences = read_sentences(live)
     except (OSError, ValueError) as exc:
@@ -431,10 +445,22 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
         faiss_index,
         bm25,
         sentences,
-        columns,
-        bulletin_dates,
-        first_rows,
+        columns=columns,
+        vectors=vectors,
+        saved_bulletin_dates=bulletin_dates,
+        saved_first_rows=first_rows,
     )
+
+
+def exact_vectors(live: Path, faiss_index) -> np.ndarray | None:
+    """Row i's exact vector for every row: a flat index's own memory, else vectors.npy
+    (memory-mapped); ValueError when vectors.npy does not match the index."""
+    if is_exact(faiss_index) or faiss_index.ntotal == 0:
+        return vectors_in_place(faiss_index)
+    matrix = np.load(live / VECTORS, mmap_mode="r", allow_pickle=False)
+    if matrix.shape != (faiss_index.ntotal, faiss_index.d):
+        raise ValueError(f"shape {matrix.shape}, expected {(faiss_index.ntotal, faiss_index.d)}")
+    return matrix
 
 
 def _read_by_row(live: Path, damage: Callable[[str], Exception]):
@@ -577,7 +603,11 @@ def read_jsonl(path: Path | str, encoding: str = "utf-8") -> list[Any]:
 def _write_sentences(folder: Path, texts: list[str], matrix: np.ndarray) -> None:
     """The answer units' texts and vectors, flushed to disk like the other files."""
     _write_jsonl(folder / SENTENCES, texts)
-    with open(folder / SENTENCE_VECTORS, "wb") as handle:
+    _write_npy(folder / SENTENCE_VECTORS, matrix)
+
+
+def _write_npy(path: Path, matrix: np.ndarray) -> None:
+    with open(path, "wb") as handle:
         np.save(handle, np.ascontiguousarray(matrix, dtype=np.float32))
         handle.flush()
         os.fsync(handle.fileno())

@@ -10,7 +10,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_scale import FIRST_DAY, KEYS, LAST_DAY, run
 from index.store import load_stored
-from stub_embedder import StubEmbedder
+from stub_embedder import StubEmbedder, WordsStubEmbedder
 
 
 def test_stub_vectors_are_unit_and_seeded_by_the_text():
@@ -31,7 +31,7 @@ def test_tiny_run_reports_every_key(tmp_path):
 
     stored = load_stored(tmp_path / "index")
     assert len(stored.chunks) == 200 and stored.sentences is None
-    assert stored.manifest["embedder"]["id"] == StubEmbedder().id
+    assert stored.manifest["embedder"]["id"] == WordsStubEmbedder().id  # the default stub
     for chunk in stored.chunks:
         bulletin = stored.bulletins[chunk.doc_id]
         assert bulletin["text_clean"][chunk.start : chunk.end] == chunk.text
