@@ -207,7 +207,9 @@ COLUMNS = "columns.npz"
 SAMPLE_OVER = 16 << 20  # bytes: a bigger file is checked on opening by its first and last MiB
 SAMPLE_BYTES = 1 << 20
 VECTORS = "vectors.npy"
-CHUNK_CACHE_ROWS = 8192  # passages kept parsed (~9 KB each): a question ranks ~200
+CHUNK_CACHE_ROWS = 8192  # passages kept parsed (~9 KB each): a question shows ~5, a list ~100
+# bulletins kept parsed (~11 KB each): a precedent list quotes ~100 reports from their bulletins
+BULLETIN_CACHE_ROWS = 512
 SENTENCES = "sentences.jsonl"  # every answer unit's text, row i of SENTENCE_VECTORS
 SENTENCE_VECTORS = "sentence_vectors.npy"
 CHECKSUMS = "checksums"  # manifest key: {relative path: {"bytes": n, "sha256": hex}}
@@ -484,7 +486,7 @@ def _read_by_row(live: Path, damage: Callable[[str], Exception]):
         live / BULLETINS,
         np.load(offsets_path(live / BULLETINS), allow_pickle=False),
         dict,
-        64,
+        BULLETIN_CACHE_ROWS,
         damage,
     )
     if columns.size != len(chunks):
