@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -884,8 +885,10 @@ def write_chunks_index(
             cache.close()
     token_fn = make_tokenizer(tokenizer)
     known_tokens = known_tokens or {}
+    # one str object per distinct word (a vocabulary of ~10^5), not one per occurrence (~10^8
+    # at 1M passages): most of the writer's memory at 100k
     tokens = [
-        known_tokens[c.embed_text] if c.embed_text in known_tokens else token_fn(c.embed_text)
+        list(map(sys.intern, known_tokens.get(c.embed_text) or token_fn(c.embed_text)))
         for c in chunks
     ]
     bm25 = build_bm25(tokens)
