@@ -219,6 +219,11 @@ def test_desktop_and_phone_layouts(browser, app):  # noqa: F811
 
     context, page = open_page(browser, app, PHONE)
     intro = page.locator("#intro")
+    # the page's script rewords the intro once it sees the stacked layout (later on a busy
+    # machine than the text box appears)
+    page.wait_for_function(
+        "document.querySelector('#intro').innerText.includes('下方')", timeout=15_000
+    )
     assert "下方" in intro.inner_text() and "右侧" not in intro.inner_text()
     ask_in_page(page, DAZHOU)
     page.locator("#card-1").wait_for(timeout=60_000)
