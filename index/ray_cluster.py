@@ -83,7 +83,15 @@ def ray_cluster(options: RayOptions) -> Iterator[tuple[ClusterSize, float]]:
         else:
             ray.init(address=options.address, **quiet)
     except ConnectionError as exc:
-        raise _unreachable(options.address, str(exc).splitlines()[0]) from None
+        # a cluster that answers but refuses us: most often Ray's token authentication
+        why = str(exc).splitlines()[0] + (
+            "; 若集群启用了令牌认证：RAY_AUTH_MODE=token 并复制头节点的 ~/.ray/auth_token / if "
+            "it uses token authentication: RAY_AUTH_MODE=token and the head's ~/.ray/auth_token "
+            "on this machine (docs/cluster.md)"
+            if options.address != LOCAL
+            else ""
+        )
+        raise _unreachable(options.address, why) from None
     try:
         _quiet_ray_data()
         yield cluster_size(ray), time.perf_counter() - started
