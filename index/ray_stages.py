@@ -14,6 +14,7 @@ driver never holds a whole archive in memory. Imported only when --ray is given.
 
 from __future__ import annotations
 
+import math
 import pickle
 import time
 import warnings
@@ -234,14 +235,16 @@ class ClusterRun:
         self, texts: list[tuple[str, str]], embedder: Embedder
     ) -> Iterator[tuple[list[str], np.ndarray]]:
         stage = self.stage
+        # no more actors than batches: an idle actor would still start and load the model
+        actors = min(stage.actors, math.ceil(len(texts) / stage.batch_size))
         rows = [{"sha": sha, "text": text} for sha, text in texts]
-        dataset = ray.data.from_items(rows, override_num_blocks=_blocks(len(rows), stage.actors))
+        dataset = ray.data.from_items(rows, override_num_blocks=_blocks(len(rows), actors))
         with warnings.catch_warnings():
             # max_restarts / max_task_retries go through **ray_remote_args (ray_options.py)
             warnings.filterwarnings("ignore", message=".*ray_remote_args.*is deprecated")
             vectors = dataset.map_batches(
                 _EmbedActor,
-                compute=ray.data.ActorPoolStrategy(size=stage.actors),
+                compute=ray.data.ActorPoolStrategy(size=actors),
                 fn_constructor_kwargs={
                     "factory": self.factory,
                     "expected_id": embedder.id,
@@ -250,11 +253,28 @@ class ClusterRun:
                 batch_format="numpy",
                 **stage.map_batches_args(),
             )
-        for batch in vectors.iter_batches(batch_size=None, batch_format="numpy"):
-            matrix = np.asarray(batch["vector"], np.float32)
-            if matrix.ndim != 2 or matrix.shape[1] != embedder.dim:
-                raise EmbedderError(f"{embedder.id} returned vectors of shape {matrix.shape}")
-            yield [str(sha) for sha in batch["sha"]], matrix
+        try:
+            for batch in vectors.iter_batches(batch_size=None, batch_format="numpy"):
+                matrix = np.asarray(batch["vector"], np.float32)
+                if matrix.ndim != 2 or matrix.shape[1] != embedder.dim:
+                    raise EmbedderError(f"{embedder.id} returned vectors of shape {matrix.shape}")
+                yield [str(sha) for sha in batch["sha"]], matrix
+        except ray.exceptions.RayError as exc:
+            clear = _embedder_error(exc)
+            if clear is None:
+                raise
+            raise clear from None
+
+
+def _embedder_error(exc: Exception) -> EmbedderError | None:
+    """An actor that could not load its embedder dies in its constructor; Ray reports that as
+    ActorDiedError with the worker's traceback as text. Its last line is the message for the
+    user (one line, exit status 2), not the traceback."""
+    marker = f"{EmbedderError.__module__}.{EmbedderError.__name__}: "
+    text = str(exc)
+    if marker not in text:
+        return None
+    return EmbedderError(text.rsplit(marker, 1)[1].splitlines()[0].strip())
 
 
 def _blocks(rows: int, workers: int) -> int:

@@ -90,6 +90,11 @@ class FakeEmbedder:
         }
 
 
+def OtherFakeEmbedder() -> FakeEmbedder:  # noqa: N802 (a factory standing in for a class)
+    """Another fake model (32 dimensions): what a Ray worker with another version loads."""
+    return FakeEmbedder(dim=32)
+
+
 class CrashingEmbedder:
     """A FakeEmbedder whose process dies (os._exit, as a killed worker would) at its
     `crash_at`-th batch, once per marker file: the Ray tests' killed actor. The marker is

@@ -23,8 +23,9 @@ import numpy as np
 import pytest
 
 from conftest import B2020, CORPUS, ROOT, cli
-from fakes import CrashOnce, FakeEmbedder
+from fakes import CrashOnce, FakeEmbedder, OtherFakeEmbedder
 from index.build import update_index
+from index.embedders import EmbedderError
 from index.ray_options import RayOptions
 from index.store import load_stored
 from ingest.__main__ import ProgressLines
@@ -214,3 +215,17 @@ def test_the_app_and_the_plain_ingest_do_not_import_ray():
         "print('ray' in sys.modules)"
     )
     assert cli("-c", code).stdout.strip() == "False"
+
+
+def test_an_actor_with_another_model_stops_the_run_and_leaves_the_index_as_it_was(
+    tmp_path, ray_env
+):
+    index_dir = tmp_path / "index"
+    update_index([B2020], index_dir, embedder=FakeEmbedder())
+    chunks_before = (index_dir / "chunks.jsonl").read_bytes()
+    # a worker whose embedder differs from the driver's (another version on that node)
+    options = RayOptions(actors=1, temp_dir=ray_env, embedder_factory=OtherFakeEmbedder)
+    with pytest.raises(EmbedderError, match="not the driver's 'fake/bigram-hash-64'"):
+        update_index([CORPUS], index_dir, embedder=FakeEmbedder(), ray=options)
+    assert (index_dir / "chunks.jsonl").read_bytes() == chunks_before
+    assert len(load_stored(index_dir).bulletins) == 1
