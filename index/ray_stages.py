@@ -178,7 +178,8 @@ class ClusterRun:
         if not jobs:
             return
         rows = [{"path": job.path, "doc_id": job.doc_id, "data": job.data} for job in jobs]
-        dataset = ray.data.from_items(rows, override_num_blocks=_blocks(len(rows), 4))
+        workers = max(1, int(self.size.cpus))
+        dataset = ray.data.from_items(rows, override_num_blocks=_blocks(len(rows), workers))
         parsed = dataset.map_batches(
             _parse_batch,
             batch_size=PARSE_BATCH_FILES,
