@@ -94,10 +94,11 @@ def test_a_local_ray_ingest_equals_the_local_ingest_and_sends_only_uncached_text
     update_index(four, tmp_path / "earlier", embedder=FakeEmbedder(), cache_path=cache)
     lines = StringIO()
     options = RayOptions(actors=2, batch_size=16, temp_dir=ray_env, embedder_factory=FakeEmbedder)
+    driver = FakeEmbedder()
     report = update_index(
         [CORPUS],
         tmp_path / "index",
-        embedder=FakeEmbedder(),
+        embedder=driver,
         cache_path=cache,
         progress=ProgressLines(stream=lines),
         ray=options,
@@ -109,6 +110,7 @@ def test_a_local_ray_ingest_equals_the_local_ingest_and_sends_only_uncached_text
         alone.embedded,
         alone.sentences_embedded,
     )
+    assert driver.passages_embedded == 0  # all of them on the cluster
     assert report.engine == "ray"
     assert report.cluster["nodes"] == 1 and report.cluster["actors"] == 2
     assert set(report.stage_seconds) == {"connect", "parse", "embed"}
@@ -129,9 +131,13 @@ def test_a_killed_actor_mid_run_still_completes_the_ingest(tmp_path, ray_env, lo
         temp_dir=ray_env,
         embedder_factory=CrashOnce(str(marker)),
     )
-    report = update_index([CORPUS], tmp_path / "index", embedder=FakeEmbedder(), ray=options)
+    driver = FakeEmbedder()
+    report = update_index([CORPUS], tmp_path / "index", embedder=driver, ray=options)
     assert marker.exists(), "no actor was killed: the test proved nothing"
     assert report.counts == {"added": 5} and not report.failed
+    # the lost batch was retried on the cluster, not made up by the driver afterwards
+    assert driver.passages_embedded == 0
+    assert (report.embedded, report.sentences_embedded) > (0, 0)
     assert_same_index(tmp_path / "index", local_index)
 
 
