@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
@@ -214,7 +215,8 @@ def ray_embedding(passages: int, batch_size: int) -> dict:
     from index.ray_options import LoadEmbedder, RayOptions
     from index.ray_stages import ClusterRun
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         folder = Path(tmp) / "in"
         chunks = [
             c for p in make_corpus(folder, passages // 5 + 1) for c in parse_file(p, p.stem).chunks
@@ -230,9 +232,10 @@ def ray_embedding(passages: int, batch_size: int) -> dict:
             "seconds": round(wall, 1),
             "passages_per_s": round(len(chunks) / wall, 2),
         }
-        # a Ray started here, quiet, stopped at the end (index/ray_cluster.py)
-        local_ray = RayOptions(temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"))
-        with ray_cluster(local_ray) as (size, _):
+        # a Ray started here, quiet, stopped at the end (index/ray_cluster.py); its files in a
+        # short path of their own (socket paths must stay under ~100 characters)
+        ray_tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="ray", dir="/tmp"))
+        with ray_cluster(RayOptions(temp_dir=ray_tmp)) as (size, _):
             # (actors, threads each): one per core, and one using both cores by threads
             for actors, threads in ((1, 1), (2, 1), (1, 2)):
                 options = RayOptions(
