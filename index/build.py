@@ -15,10 +15,11 @@ import hashlib
 import json
 import sys
 import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -62,6 +63,10 @@ from ingest.pipeline import (
 )
 from ingest.places import DEFAULT_PATH as GAZETTEER_PATH, Gazetteer, load_gazetteer
 
+if TYPE_CHECKING:  # Ray is imported only when an ingest runs on it (--ray)
+    from index.ray_options import RayOptions
+    from index.ray_stages import ClusterRun, ParseJob
+
 DEFAULT_TOKENIZER = "jieba"
 PARSER_VERSION = 2  # bump when cleaning/parsing/chunking output changes: forces a re-parse
 
@@ -101,6 +106,11 @@ class IngestReport:
     embed_seconds: float = 0.0
     index_write_seconds: float = 0.0
     lock_wait_seconds: float = 0.0
+    # "local", or "ray" (--ray): then the cluster it ran on (address, nodes, CPUs, GPUs,
+    # actors, batch size) and the seconds of the stages that ran there (connect, parse, embed)
+    engine: str = "local"
+    cluster: dict | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     recovered: list[str] = field(default_factory=list)  # leftovers of a killed ingest, tidied
     repaired: list[str] = field(default_factory=list)  # damage found in the index and rebuilt
     saved_to: str | None = None  # the JSON report file beside the index
@@ -173,6 +183,7 @@ def update_index(
     on_lock_wait: Callable[[int | None], None] | None = None,
     save_report: bool = True,
     prune: bool = False,
+    ray: RayOptions | None = None,
 ) -> IngestReport:
     """paths: files and folders. embedder: an Embedder object (tests) instead of a spec.
     max_file_mb: larger files are reported, not read (None: $BULLETIN_MAX_FILE_MB or 50).
@@ -185,6 +196,9 @@ def update_index(
     files the index already lists are checked (--repair) or all re-read (--rebuild).
     prune: drop bulletins whose file cannot be reached (normally kept: a missing
     folder may be a share that is not mounted).
+
+    ray: parse and embed on Ray (index/ray_stages.py); the cluster is connected before the
+    index is touched, so one that cannot be reached (ClusterError) leaves it as it was.
     """
     began = time.perf_counter()
     max_bytes = max_file_bytes(max_file_mb)
@@ -193,15 +207,15 @@ def update_index(
         str(index_dir), started_at=datetime.now().astimezone().isoformat(timespec="seconds")
     )
     check_writable(index_dir)
-    with IndexLock(index_dir, lock_timeout, on_lock_wait) as lock:
-        report.lock_wait_seconds = lock.waited
-        report.recovered = recover_interrupted(index_dir)
-        if not paths and rebuild:
-            paths = list((read_manifest_loosely(index_dir) or {}).get("files") or {})
-        _update_locked(
+    with ExitStack() as stack:
+        cluster = None
+        if ray is not None:
+            cluster = stack.enter_context(_on_cluster(report, ray, embedder_spec))
+        _update_with_lock(
             report,
             paths,
             index_dir,
+            began,
             embedder_spec=embedder_spec,
             tokenizer=tokenizer,
             params=params,
@@ -210,12 +224,52 @@ def update_index(
             embedder=embedder,
             progress=progress,
             max_bytes=max_bytes,
+            lock_timeout=lock_timeout,
+            on_lock_wait=on_lock_wait,
+            save_report=save_report,
             prune=prune,
+            cluster=cluster,
         )
+    return report
+
+
+@contextmanager
+def _on_cluster(report: IngestReport, options: RayOptions, embedder_spec: str | None):
+    """Connect to Ray (index/ray_cluster.py) and record the engine in the report."""
+    from index.ray_cluster import ray_cluster
+    from index.ray_stages import ClusterRun
+
+    with ray_cluster(options) as (size, seconds):
+        cluster = ClusterRun(options, size, options.factory(embedder_spec), {"connect": seconds})
+        # the same dict: the stages add their seconds before the report is saved
+        report.engine, report.cluster, report.stage_seconds = (
+            "ray",
+            cluster.describe(),
+            cluster.seconds,
+        )
+        yield cluster
+
+
+def _update_with_lock(
+    report: IngestReport,
+    paths,
+    index_dir: Path,
+    began: float,
+    *,
+    lock_timeout,
+    on_lock_wait,
+    save_report: bool,
+    **options,
+) -> None:
+    with IndexLock(index_dir, lock_timeout, on_lock_wait) as lock:
+        report.lock_wait_seconds = lock.waited
+        report.recovered = recover_interrupted(index_dir)
+        if not paths and options["rebuild"]:
+            paths = list((read_manifest_loosely(index_dir) or {}).get("files") or {})
+        _update_locked(report, paths, index_dir, **options)
         report.seconds = time.perf_counter() - began
         if save_report:
             _save_report(report)
-    return report
 
 
 def _save_report(report: IngestReport) -> None:
@@ -286,6 +340,7 @@ def _update_locked(
     progress,
     max_bytes: int,
     prune: bool = False,
+    cluster: ClusterRun | None = None,
 ) -> None:
     cache_path = cache_path or cache_path_for(index_dir)
     recorded = read_manifest_loosely(index_dir)
@@ -308,8 +363,18 @@ def _update_locked(
     reusable = not rebuild and same_model and manifest.get("pipeline") == fingerprint
     plan = _Plan()
     sources = _sources(report, paths, previous, plan, reusable, prune, max_bytes)
-    _parse_files(report, sources, previous, plan, reusable, params, max_bytes, progress)
-    report.parse_seconds = sum(f.seconds for f in report.files)
+    if cluster is None:
+        _parse_files(report, sources, previous, plan, reusable, params, max_bytes, progress)
+        report.parse_seconds = sum(f.seconds for f in report.files)
+    else:
+        started = time.perf_counter()
+        planned = _planned_parses(sources, previous, plan, reusable, max_bytes)
+        outcomes = cluster.parse(planned, len(sources), params, max_bytes, progress)
+        # the same booking as the local path, file by file in the same order (doc ids,
+        # duplicates, unchanged files), with the cluster's parses: progress was shown above
+        parse = cluster.parse_function(outcomes)
+        _parse_files(report, sources, previous, plan, reusable, params, max_bytes, None, parse)
+        report.parse_seconds = time.perf_counter() - started
 
     if manifest and not report.changed and reusable and not previous.damage:
         report.total_chunks = manifest["counts"]["chunks"]
@@ -331,6 +396,7 @@ def _update_locked(
         reusable,
         cache_path,
         progress,
+        cluster,
     )
 
 
@@ -585,7 +651,10 @@ def _parse_files(
     params: ChunkingParams,
     max_bytes: int,
     progress,
+    parse: Callable[..., ParsedFile] | None = None,
 ) -> None:
+    """Each source into the plan and the report, in order (see _parse_source); `parse` is
+    parse_file (None), or on Ray a stand-in that returns the cluster's parses."""
     gazetteer = load_gazetteer()
     old_files = previous.files
     used_ids = set(plan.docs)
@@ -603,6 +672,7 @@ def _parse_files(
             gazetteer=gazetteer,
             params=params,
             max_bytes=max_bytes,
+            parse=parse,
         )
     if progress and sources:
         progress("parse", len(sources), len(sources))
@@ -620,6 +690,7 @@ def _parse_source(
     gazetteer: Gazetteer,
     params: ChunkingParams,
     max_bytes: int,
+    parse: Callable[..., ParsedFile] | None = None,
 ) -> None:
     """One file into the plan: a duplicate is named, an unchanged one kept as indexed, a new or
     changed one parsed; one that cannot be read keeps its indexed version. before: its manifest
@@ -634,18 +705,13 @@ def _parse_source(
         return
     if _is_duplicate(report, plan, key, sha):
         return
-    if (
-        reusable
-        and before
-        and before["sha256"] == sha
-        and before["doc_id"] not in previous.incomplete
-        and previous.content(before["doc_id"])
-    ):
+    if _unchanged(before, sha, previous, reusable):
         _keep_unchanged(report, previous, plan, key, before, used_ids)
         return
     doc_id = before["doc_id"] if before else _new_doc_id(path, used_ids)
     try:
-        parsed = parse_file(path, doc_id, gazetteer, params, max_bytes, data=source.data)
+        # looked up at call time: the tests replace parse_file in this module
+        parsed = (parse or parse_file)(path, doc_id, gazetteer, params, max_bytes, data=source.data)
     except IngestError as exc:
         _keep_unreadable(
             report, previous, plan, key, before, exc.reason, time.perf_counter() - started
@@ -665,6 +731,51 @@ def _parse_source(
         )
         return
     _add_parsed(report, plan, key, before, doc_id, parsed, sha, used_ids, started)
+
+
+def _unchanged(before: dict | None, sha: str, previous: _Previous, reusable: bool) -> bool:
+    """The file is indexed with this content, and its passages are intact: keep them."""
+    return bool(
+        reusable
+        and before
+        and before["sha256"] == sha
+        and before["doc_id"] not in previous.incomplete
+        and previous.content(before["doc_id"])
+    )
+
+
+def _planned_parses(
+    sources: list[Source], previous: _Previous, plan: _Plan, reusable: bool, max_bytes: int
+) -> Iterator[ParseJob | None]:
+    """What _parse_files will parse, foreseen for the cluster: per source, in order, the file
+    with the doc_id it will get and its bytes, or None for one it will not parse (unreadable,
+    a duplicate, unchanged). Only a parse failure can make the booking differ (a failed file
+    frees its doc_id and content); the booking then parses that file locally."""
+    from index.ray_stages import ParseJob
+
+    seen_sha = dict(plan.seen_sha)
+    used_ids = set(plan.docs)
+    for source in sources:
+        before = previous.files.get(source.key)
+        try:
+            data = (
+                source.data if source.data is not None else read_file_bytes(source.path, max_bytes)
+            )
+        except IngestError:
+            yield None
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        if seen_sha.get(sha, source.key) != source.key:
+            yield None
+            continue
+        seen_sha[sha] = source.key
+        if _unchanged(before, sha, previous, reusable):
+            used_ids.add(before["doc_id"])
+            yield None
+            continue
+        doc_id = before["doc_id"] if before else _new_doc_id(source.path, used_ids)
+        used_ids.add(doc_id)
+        yield ParseJob(str(source.path), doc_id, data)
 
 
 def _is_duplicate(report: IngestReport, plan: _Plan, key: str, sha: str) -> bool:
@@ -787,6 +898,7 @@ def _write(
     reusable: bool,
     cache_path: Path,
     progress,
+    cluster: ClusterRun | None = None,
 ) -> None:
     chunks, bulletins = _renumber(plan.docs)
     timed = _TimedEmbedder(get_embedder())
@@ -810,6 +922,13 @@ def _write(
         path: {**entry, "chunks": len(plan.docs[entry["doc_id"]][1])}
         for path, entry in plan.files.items()
     }
+    on_cluster = Embedded(0, 0)
+    if cluster is not None:
+        # the texts the cache lacks are embedded on the cluster, into the cache, where
+        # write_chunks_index finds them
+        ray_started = time.perf_counter()
+        on_cluster = Embedded(*cluster.embed_missing(chunks, timed, cache_path, progress))
+        started += time.perf_counter() - ray_started
     embedded = write_chunks_index(
         index_dir,
         chunks,
@@ -822,8 +941,9 @@ def _write(
         progress=progress,
         known_tokens=known_tokens,
     )
-    report.embedded, report.sentences_embedded = embedded
-    report.embed_seconds = timed.seconds
+    report.embedded = on_cluster.passages + embedded.passages
+    report.sentences_embedded = on_cluster.sentences + embedded.sentences
+    report.embed_seconds = timed.seconds + (cluster.seconds.get("embed", 0.0) if cluster else 0.0)
     report.index_write_seconds = time.perf_counter() - started - timed.seconds
     report.total_chunks, report.total_bulletins = len(chunks), len(bulletins)
 

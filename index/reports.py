@@ -95,6 +95,13 @@ def format_markdown(report) -> str:
     ]
     if report.embedder:
         lines.append(f"- 向量模型 embedder: `{report.embedder}`")
+    if report.engine == "ray" and report.cluster:
+        c = report.cluster
+        stages = " · ".join(f"{k} {v:.2f} s" for k, v in report.stage_seconds.items())
+        lines.append(
+            f"- 引擎 engine: Ray `{c['address']}`，{c['nodes']} 节点 nodes，{c['cpus']:g} CPU，"
+            f"{c['gpus']:g} GPU，{c['actors']} actors × batch {c['batch_size']}；{stages}"
+        )
     for note in report.recovered:
         lines.append(f"- 清理 tidied: {note}")
     for note in report.repaired:

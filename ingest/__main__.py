@@ -7,6 +7,8 @@ Examples:
                                                     # (new embedder, new version)
   python -m ingest --repair --index DIR             # check DIR; rebuild damaged files from
                                                     # what is intact
+  python -m ingest ~/简报 --index DIR --ray          # parse and embed on a Ray started here
+  python -m ingest ~/简报 --index DIR --ray 10.0.0.5:6379   # ... on a cluster (docs/cluster.md)
 
 Only new or changed files are parsed and embedded. A file that was indexed and
 cannot be read now (damaged, locked, on a share that is not mounted) keeps its
@@ -30,6 +32,7 @@ import time
 
 from index.build import DEFAULT_TOKENIZER, STATUS_CN, IngestReport, update_index
 from index.lock import IndexBusyError
+from index.ray_options import DEFAULT_BATCH_SIZE, LOCAL, RayOptions
 from index.store import default_index_dir
 from index.tokenizer import TOKENIZERS
 from ingest.chunking import ChunkingParams
@@ -52,7 +55,64 @@ def build_parser() -> argparse.ArgumentParser:
     _add_what_to_index(parser)
     _add_update_modes(parser)
     _add_run_options(parser)
+    _add_ray_options(parser)
     return parser
+
+
+def _add_ray_options(parser: argparse.ArgumentParser) -> None:
+    """Parsing and embedding on Ray (docs/cluster.md)."""
+    group = parser.add_argument_group("Ray (docs/cluster.md)")
+    group.add_argument(
+        "--ray",
+        nargs="?",
+        const=LOCAL,
+        metavar="ADDRESS",
+        help=(
+            "parse and embed on Ray: without ADDRESS a Ray started on this machine for the run; "
+            "'auto' or HOST:PORT an existing cluster (`ray start --head`). Put it after the "
+            "folders, or write --ray=ADDRESS"
+        ),
+    )
+    group.add_argument(
+        "--ray-actors",
+        type=int,
+        metavar="N",
+        help="embedding actors (default: the cluster's CPUs / --ray-threads-per-actor)",
+    )
+    group.add_argument(
+        "--ray-batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"passages per batch sent to an actor (default {DEFAULT_BATCH_SIZE})",
+    )
+    group.add_argument(
+        "--ray-threads-per-actor",
+        type=int,
+        default=1,
+        metavar="N",
+        help="the model's threads in each actor, and the CPUs it holds (default 1)",
+    )
+    group.add_argument(
+        "--ray-gpus-per-actor",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="GPUs each actor holds (default 0); with a sentence-transformers model (st:...)",
+    )
+
+
+def ray_options(args: argparse.Namespace) -> RayOptions | None:
+    """The --ray flags as RayOptions (a UsageError for bad values), None without --ray."""
+    if args.ray is None:
+        return None
+    return RayOptions(
+        address=args.ray,
+        actors=args.ray_actors,
+        batch_size=args.ray_batch_size,
+        threads_per_actor=args.ray_threads_per_actor,
+        gpus_per_actor=args.ray_gpus_per_actor,
+    )
 
 
 def _add_what_to_index(parser: argparse.ArgumentParser) -> None:
@@ -200,7 +260,9 @@ class ProgressLines:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = self.clock()
-        state = self.stages.setdefault(stage, {"start": now, "time": None, "done": None})
+        state = self.stages.setdefault(
+            stage, {"start": now, "time": None, "done": None, "first": done}
+        )
         step = max(1, math.ceil(total / 10))
         due = (
             state["time"] is None
@@ -213,9 +275,16 @@ class ProgressLines:
         state["time"], state["done"] = now, done
         label, unit = self.LABELS.get(stage, (stage, "items"))
         percent = 100 * done // total if total else 100
+        elapsed = now - state["start"]
+        # the rate of the work done here: what was there at the start (cache hits) is not
+        rate = (
+            f", {(done - state['first']) / elapsed:.1f} {unit}/s"
+            if elapsed > 0 and done > state["first"]
+            else ""
+        )
         print(
             f"进度 progress: {label} {stage} {done}/{total} {unit} ({percent}%), "
-            f"{now - state['start']:.0f} s",
+            f"{elapsed:.0f} s{rate}",
             file=self.stream,
             flush=True,
         )
@@ -246,6 +315,8 @@ def format_report(report: IngestReport) -> str:
             f"模型加载 {report.model_load_seconds:.1f} 秒，"
             f"向量化 {report.embed_seconds:.1f} 秒，写入索引 {report.index_write_seconds:.1f} 秒。"
         )
+    if report.engine == "ray" and report.cluster:
+        lines.append(engine_line(report))
     for note in report.recovered:
         lines.append(f"清理 / tidied: {note}")
     for note in report.repaired:
@@ -259,6 +330,16 @@ def format_report(report: IngestReport) -> str:
     if report.report_error:
         lines.append(f"警告 / warning: {report.report_error}")
     return "\n".join(lines)
+
+
+def engine_line(report: IngestReport) -> str:
+    """Where a --ray run parsed and embedded, and how long each stage took there."""
+    c = report.cluster
+    stages = "，".join(f"{name} {seconds:.1f} 秒" for name, seconds in report.stage_seconds.items())
+    return (
+        f"引擎 engine: Ray {c['address']}，{c['nodes']} 个节点 nodes，{c['cpus']:g} CPU，"
+        f"{c['gpus']:g} GPU，{c['actors']} 个 actor（每批 {c['batch_size']}）；{stages}"
+    )
 
 
 def announce_wait(timeout: float):
@@ -309,6 +390,7 @@ def run(args: argparse.Namespace) -> IngestReport:
     else:
         progress = ProgressLines()
     timeout = 0 if args.no_wait else max(0.0, args.wait_timeout)
+    ray = ray_options(args)
     try:
         return update_index(
             args.paths,
@@ -322,6 +404,7 @@ def run(args: argparse.Namespace) -> IngestReport:
             lock_timeout=timeout,
             on_lock_wait=announce_wait(timeout),
             prune=args.prune,
+            ray=ray,
         )
     finally:
         if progress:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -85,3 +88,46 @@ class FakeEmbedder:
             "passage_prefix": "",
             "versions": {},
         }
+
+
+def OtherFakeEmbedder() -> FakeEmbedder:  # noqa: N802 (a factory standing in for a class)
+    """Another fake model (32 dimensions): what a Ray worker with another version loads."""
+    return FakeEmbedder(dim=32)
+
+
+class CrashingEmbedder:
+    """A FakeEmbedder whose process dies (os._exit, as a killed worker would) at its
+    `crash_at`-th batch, once per marker file: the Ray tests' killed actor. The marker is
+    written first, so the restarted actor (a new process) carries on."""
+
+    def __init__(self, marker: str, crash_at: int = 2):
+        self.inner = FakeEmbedder()
+        self.id, self.dim = self.inner.id, self.inner.dim
+        self.marker = Path(marker)
+        self.crash_at = crash_at
+        self.batches = 0
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.batches += 1
+        if self.batches == self.crash_at and not self.marker.exists():
+            self.marker.write_text(str(os.getpid()), encoding="utf-8")
+            os._exit(1)
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def describe(self) -> dict:
+        return self.inner.describe()
+
+
+@dataclass(frozen=True)
+class CrashOnce:
+    """What a Ray actor calls to load its embedder (RayOptions.embedder_factory): a
+    CrashingEmbedder sharing one marker file, so one actor dies once in the whole run."""
+
+    marker: str
+    crash_at: int = 2
+
+    def __call__(self) -> CrashingEmbedder:
+        return CrashingEmbedder(self.marker, self.crash_at)

@@ -184,7 +184,7 @@ def test_progress_lines_at_start_every_tenth_every_few_seconds_and_end():
     lines("embed", 3, 1000)  # same count again: nothing new to say
     printed = out.getvalue().splitlines()
     assert [line.split()[4] for line in printed] == ["0/1000", "3/1000"]  # 3 came 6 s after 0
-    assert printed[-1].endswith("(0%), 6 s")
+    assert printed[-1].endswith("(0%), 6 s, 0.5 passages/s")  # 3 passages in 6 s
 
 
 def test_a_report_that_cannot_be_saved_does_not_undo_the_update(tmp_path, fake_embedder):
