@@ -5,6 +5,9 @@ it was. Every Ray these tests start listens on this machine only and is stopped 
 
 The fake embedder (tests/fakes.py) stands in for the model where the point is the pipeline;
 the two-node test runs the real bundled model and compares its vectors with local ones.
+
+The cluster test ends with `ray stop --force`, which stops every Ray on the machine: under
+pytest-xdist run this file on one worker (`-n 2 --dist loadfile`); `make test` is serial.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ def index_contents(index_dir: Path) -> dict:
     return {
         "chunks": (index_dir / "chunks.jsonl").read_text(encoding="utf-8"),
         "bulletins": (index_dir / "bulletins.jsonl").read_text(encoding="utf-8"),
-        "vectors": stored.faiss_index.reconstruct_n(0, stored.faiss_index.ntotal),
+        "vectors": np.asarray(stored.vectors),
         "units": dict(stored.sentences.rows),
         "unit_vectors": stored.sentences.matrix,
     }
