@@ -26,8 +26,8 @@ from chat.export_folder import ExportFolder
 
 exports = ExportFolder.create(sys.argv[1])
 (exports.new_folder() / "先例.docx").write_bytes(b"x" * 60_000)
-print(exports.root, flush=True)
-try:
+try:  # the root is printed inside: the test's signal may come the moment it is read
+    print(exports.root, flush=True)
     while True:
         time.sleep(0.1)
 except KeyboardInterrupt:
