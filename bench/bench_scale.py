@@ -77,6 +77,7 @@ from index.build import (
     DEFAULT_TOKENIZER,
     _bulletin_record,
     _renumber,
+    _TimedEmbedder,
     pipeline_fingerprint,
     update_index,
     write_chunks_index,
@@ -413,21 +414,6 @@ def stub():
     return STUBS[os.environ.get("BENCH_STUB") or DEFAULT_STUB]()
 
 
-class _TimedStub:
-    def __init__(self):
-        self.inner, self.seconds = stub(), 0.0
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def embed_passages(self, texts):
-        started = time.perf_counter()
-        try:
-            return self.inner.embed_passages(texts)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-
 # ---- the steps --------------------------------------------------------------------------------
 
 
@@ -439,7 +425,7 @@ def build(n_chunks: int, workdir: Path) -> dict:
     synth_s = time.perf_counter() - started
     log(f"  {len(chunks)} passages of {len(bulletins)} bulletins in {synth_s:.1f} s; writing")
     synth_rss = rss_mb()
-    embedder = _TimedStub()
+    embedder = _TimedEmbedder(stub())  # the ingest's own timer: build_embed_s
     started = time.perf_counter()
     write_chunks_index(
         workdir / "index",

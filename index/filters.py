@@ -169,7 +169,7 @@ class FilterColumns:
             if wanted:
                 keep &= self._any_of(wanted, groups)
         if filters.date_from or filters.date_to:
-            keep &= self.date_high != ""  # unknown date: cannot be shown as inside the range
+            keep &= self.dated  # unknown date: cannot be shown as inside the range
             if filters.date_from:
                 keep &= self.date_high >= filters.date_from
             if filters.date_to:

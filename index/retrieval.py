@@ -175,9 +175,9 @@ class DenseRetriever:
         if not self.exact and self.matrix is None:
             raise ValueError("an approximate vector index needs its exact vectors (matrix)")
         # rows a restricted search scores from their own vectors instead of searching the index
-        self.exact_rows = (
-            len(self.matrix) // 2 if self.exact and self.matrix is not None else (EXACT_ROWS)
-        )
+        self.exact_rows = EXACT_ROWS
+        if self.exact and self.matrix is not None:  # in memory: cheaper than a scan up to half
+            self.exact_rows = len(self.matrix) // 2
         # One question is embedded once, though search, the not-found check, a re-ask with a
         # part unticked and an evaluation's several modes all ask (1.5 KB a question).
         self.query_vector = lru_cache(maxsize=4096)(self._embed_query)
@@ -231,9 +231,7 @@ class DenseRetriever:
         return self._exact(vector, np.sort(ids[0][ids[0] >= 0]), want)
 
     def _exact(self, vector: np.ndarray, rows: np.ndarray, want: int) -> dict[int, float]:
-        sims = self.matrix[rows] @ vector[0]
-        chosen = top_rows(rows, sims, want)
-        return dict(zip(rows[chosen].tolist(), sims[chosen].astype(float).tolist()))
+        return run_of(rows, self.matrix[rows] @ vector[0], want)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         return top_hits(

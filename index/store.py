@@ -168,13 +168,12 @@ class StoredIndex:
     def row_of(self, chunk_id: str) -> int | None:
         """The row of passage "doc#n", reading only its bulletin's rows when the index saved
         where they start."""
-        if self.saved_first_rows is None:
-            return next((i for i, c in enumerate(self.chunks) if c.chunk_id == chunk_id), None)
         doc_id = chunk_id.rpartition("#")[0]
-        row = self.saved_first_rows.get(doc_id, -1)
-        if row < 0:
-            if doc_id not in self.saved_first_rows:
-                return None
+        saved = self.saved_first_rows
+        if saved is not None and doc_id not in saved:
+            return None
+        row = -1 if saved is None else saved[doc_id]
+        if row < 0:  # not saved, or not one run: every row
             return next((i for i, c in enumerate(self.chunks) if c.chunk_id == chunk_id), None)
         while row < len(self.chunks) and self.chunks[row].doc_id == doc_id:
             if self.chunks[row].chunk_id == chunk_id:

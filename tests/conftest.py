@@ -45,6 +45,24 @@ def fake_embedder():
     return FakeEmbedder()
 
 
+@pytest.fixture(scope="session")
+def fake_index(tmp_path_factory):
+    """(index folder, its embedder): the five bulletins indexed with the fake embedder, once.
+    Shared: copy it before changing it."""
+    import shutil
+
+    from fakes import FakeEmbedder
+    from index.build import update_index
+
+    root = tmp_path_factory.mktemp("fake_index")
+    (root / "bulletins").mkdir()
+    for path in ALL:
+        shutil.copy(path, root / "bulletins" / path.name)
+    embedder = FakeEmbedder()
+    update_index([root / "bulletins"], root / "index", embedder=embedder)
+    return root / "index", embedder
+
+
 def cli(*args, check=True):
     """Run a project command as a user would, in a new process."""
     result = subprocess.run(

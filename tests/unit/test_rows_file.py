@@ -12,8 +12,6 @@ import numpy as np
 import pytest
 
 import index.store
-from conftest import ALL
-from index.build import update_index
 from index.engine import SearchEngine
 from index.filters import FilterColumns, Filters
 from index.rows_file import RecordsFile, RowsFile, offsets_path, save_offsets, write_rows
@@ -54,17 +52,9 @@ def test_offsets_that_do_not_match_the_file_are_refused(tmp_path):
         RowsFile(path, offsets, dict, cache_rows=4)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    from fakes import FakeEmbedder
-
-    root = tmp_path_factory.mktemp("rows")
-    (root / "bulletins").mkdir()
-    for path in ALL:
-        shutil.copy(path, root / "bulletins" / path.name)
-    embedder = FakeEmbedder()
-    update_index([root / "bulletins"], root / "index", embedder=embedder)
-    return root / "index", embedder
+@pytest.fixture
+def built(fake_index):
+    return fake_index
 
 
 def as_before_the_row_files(index_dir, target):

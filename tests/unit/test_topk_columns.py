@@ -4,15 +4,12 @@ real index (every retriever, with and without filters, depth cuts and kept rows)
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from itertools import product
 
 import numpy as np
 import pytest
 
-from conftest import ALL
-from index.build import update_index
 from index.engine import SearchEngine
 from index.filters import FilterColumns, Filters
 from index.fusion import best_first
@@ -49,16 +46,9 @@ def test_top_rows_and_run_of_equal_the_old_cut_with_ties(seed):
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    from fakes import FakeEmbedder
-
-    root = tmp_path_factory.mktemp("topk")
-    (root / "bulletins").mkdir()
-    for path in ALL:
-        shutil.copy(path, root / "bulletins" / path.name)
-    embedder = FakeEmbedder()
-    update_index([root / "bulletins"], root / "index", embedder=embedder)
-    return SearchEngine.open(root / "index", embedder=embedder)
+def engine(fake_index):
+    index_dir, embedder = fake_index
+    return SearchEngine.open(index_dir, embedder=embedder)
 
 
 FILTERS = [
