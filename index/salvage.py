@@ -24,6 +24,7 @@ import numpy as np
 from index.embedding_cache import EmbeddingCache, text_sha256
 from index.store import (
     MANIFEST,
+    SEGMENTS,
     SENTENCE_VECTORS,
     VECTORS,
     StoredIndex,
@@ -31,6 +32,7 @@ from index.store import (
     first_line,
     live_dir,
     read_sentences,
+    segment_dirs,
     verify_checksums,
 )
 from ingest.model import Chunk
@@ -53,15 +55,23 @@ def salvage(index_dir: Path, embedder_id: str | None, cache_path: Path | None) -
     manifest = _read_json(live / MANIFEST, damage)
     if manifest is not None:
         damage.extend(verify_checksums(live, manifest))
-    chunk_rows = _read_rows(live / "chunks.jsonl", damage, _as_chunk)
-    bulletin_rows = _read_rows(live / "bulletins.jsonl", damage, _as_bulletin)
+    chunk_rows: list[Chunk | None] = []
+    bulletin_rows: list[dict | None] = []
+    for part in _parts(live, manifest):
+        # a segment's damage is named by its path in the index ("segments/0001-…/chunks.jsonl")
+        seen: list[str] = []
+        rows = _read_rows(part / "chunks.jsonl", seen, _as_chunk)
+        bulletin_rows += _read_rows(part / "bulletins.jsonl", seen, _as_bulletin)
+        if embedder_id and cache_path:
+            _cache_readable_vectors(part, part == live, rows, embedder_id, cache_path, seen)
+        prefix = "" if part == live else f"{part.relative_to(live).as_posix()}/"
+        damage += [prefix + what for what in seen]
+        chunk_rows += rows
 
     chunks = [c for c in chunk_rows if c is not None]
     bulletins = {b["doc_id"]: b for b in bulletin_rows if b is not None}
     files = _file_list(manifest, bulletins)
     incomplete = _incomplete_docs(chunk_rows, bulletins, files)
-    if embedder_id and cache_path:
-        _cache_readable_vectors(live, chunk_rows, embedder_id, cache_path, damage)
 
     rebuilt = manifest is None
     manifest = dict(manifest or {})
@@ -69,6 +79,15 @@ def salvage(index_dir: Path, embedder_id: str | None, cache_path: Path | None) -
     manifest.pop("counts", None)
     stored = StoredIndex(live, manifest, chunks, bulletins, None, None)
     return Salvaged(stored, damage, incomplete, rebuilt)
+
+
+def _parts(live: Path, manifest: dict[str, Any] | None) -> list[Path]:
+    """The base, then its segments (index/segments.py): those the manifest lists, or every
+    segment folder when the manifest is lost (named in the order they were added)."""
+    if manifest is not None:
+        return [live, *segment_dirs(live, manifest)]
+    found = sorted(p for p in (live / SEGMENTS).glob("*") if p.is_dir())
+    return [live, *found]
 
 
 def _read_json(path: Path, damage: list[str]) -> dict[str, Any] | None:
@@ -173,24 +192,20 @@ def _incomplete_docs(
 
 
 def _cache_readable_vectors(
-    live: Path, rows: list[Chunk | None], embedder_id: str, cache_path: Path, damage: list[str]
+    live: Path,
+    is_base: bool,
+    rows: list[Chunk | None],
+    embedder_id: str,
+    cache_path: Path,
+    damage: list[str],
 ) -> None:
-    """Row i of faiss.index is line i of chunks.jsonl: keep the vectors of readable lines."""
-    import faiss
-
-    try:
-        vectors_index = faiss.read_index(str(live / "faiss.index"))
-    except (RuntimeError, OSError) as exc:
-        if (live / "faiss.index").exists():
-            damage.append(f"faiss.index 无法读取 / unreadable ({first_line(exc)})")
+    """Row i of the vectors is line i of chunks.jsonl: keep the vectors of readable lines.
+    live: the base (faiss.index) or a segment (vectors.npy alone)."""
+    if not rows:
         return
-    if vectors_index.ntotal != len(rows) or not rows:
+    vectors = _readable_vectors(live, is_base, damage)
+    if vectors is None or len(vectors) != len(rows):
         return  # rows no longer line up: the cache alone supplies vectors
-    try:
-        vectors = exact_vectors(live, vectors_index)
-    except (OSError, ValueError) as exc:
-        damage.append(f"{VECTORS} 无法读取 / unreadable ({first_line(exc)})")
-        return
     items = {text_sha256(c.embed_text): v for c, v in zip(rows, vectors) if c is not None}
     items.update(_readable_unit_vectors(live, damage))
     with EmbeddingCache(cache_path) as cache:
@@ -198,6 +213,28 @@ def _cache_readable_vectors(
         missing = {sha: v for sha, v in items.items() if sha not in present}
         if missing:
             cache.put_many(embedder_id, missing)
+
+
+def _readable_vectors(live: Path, is_base: bool, damage: list[str]) -> np.ndarray | None:
+    import faiss
+
+    if not is_base:  # a segment: its exact vectors only
+        try:
+            return np.load(live / VECTORS, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            damage.append(f"{VECTORS} 无法读取 / unreadable ({first_line(exc)})")
+            return None
+    try:
+        vectors_index = faiss.read_index(str(live / "faiss.index"))
+    except (RuntimeError, OSError) as exc:
+        if (live / "faiss.index").exists():
+            damage.append(f"faiss.index 无法读取 / unreadable ({first_line(exc)})")
+        return None
+    try:
+        return exact_vectors(live, vectors_index)
+    except (OSError, ValueError) as exc:
+        damage.append(f"{VECTORS} 无法读取 / unreadable ({first_line(exc)})")
+        return None
 
 
 def _readable_unit_vectors(live: Path, damage: list[str]) -> dict[str, np.ndarray]:

@@ -22,6 +22,10 @@
                           every answer unit's text and vector, for choosing reply
                           sentences by meaning (index/sentence_vectors.py; optional:
                           an index built before them replies by words alone)
+    DIR/segments/NAME/    bulletins an update appended without rewriting the rest
+                          (index/segments.py): the same files for its passages (exact
+                          vectors in vectors.npy, BM25 as tokens), rows after the base's
+                          and the earlier segments'; only those the manifest lists count
 
 The manifest records each file's size and sha256 ("checksums"), and for a file over
 SAMPLE_OVER bytes also the sha256 of its first and last MiB: opening checks every size and
@@ -46,15 +50,17 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from index.bm25_segments import SegmentedBM25
 from index.filters import FilterColumns
 from index.rows_file import RecordsFile, RowsFile, offsets_path, save_offsets, write_rows
 from index.sentence_vectors import SentenceVectors
+from index.stacked import StackedMatrix, StackedRecords, StackedRows
 from index.vector_index import build_vector_index, is_exact, tune_for_search, vectors_in_place
 from ingest.errors import BulletinError
 from ingest.model import Chunk
@@ -164,6 +170,8 @@ class StoredIndex:
 
     # {doc_id: its first passage row, -1 when its passages are not one run}; None: not saved
     saved_first_rows: dict[str, int] | None = None
+    # the segments an update appended after the base (index/segments.py), in row order
+    segments: list[Path] = field(default_factory=list)
 
     def row_of(self, chunk_id: str) -> int | None:
         """The row of passage "doc#n", reading only its bulletin's rows when the index saved
@@ -209,6 +217,8 @@ VECTORS = "vectors.npy"
 CHUNK_CACHE_ROWS = 8192  # passages kept parsed (~9 KB each): a question shows ~5, a list ~100
 # bulletins kept parsed (~11 KB each): a precedent list quotes ~100 reports from their bulletins
 BULLETIN_CACHE_ROWS = 512
+SEGMENTS = "segments"  # folder of the parts updates appended (index/segments.py)
+BM25_STATS = "bm25"  # manifest key: {"documents": n, "average_length": tokens per passage}
 SENTENCES = "sentences.jsonl"  # every answer unit's text, row i of SENTENCE_VECTORS
 SENTENCE_VECTORS = "sentence_vectors.npy"
 CHECKSUMS = "checksums"  # manifest key: {relative path: {"bytes": n, "sha256": hex}}
@@ -387,17 +397,38 @@ def recover_interrupted(index_dir: Path) -> list[str]:
             if leftover.name.startswith(building_prefix(index_dir)) and leftover.is_dir():
                 shutil.rmtree(leftover, ignore_errors=True)
                 done.append(f"removed unfinished build {leftover.name}")
+    return done + _unpublished_segments(index_dir)
+
+
+def _unpublished_segments(index_dir: Path) -> list[str]:
+    """Remove what a writer killed while adding a segment left: a manifest not yet renamed
+    into place, a segment folder no manifest names (index/segments.py)."""
+    done = []
+    if index_dir.is_dir():
+        for temporary in sorted(index_dir.glob(f"{MANIFEST}.tmp-*")):
+            temporary.unlink(missing_ok=True)
+            done.append(f"removed unpublished {temporary.name}")
+    manifest = read_manifest_loosely(index_dir)
+    folder = index_dir / SEGMENTS
+    if manifest is None or not folder.is_dir():
+        return done  # an unreadable manifest: nothing is known to be unused
+    listed = {segment.get("name") for segment in manifest.get(SEGMENTS) or ()}
+    for leftover in sorted(folder.iterdir()):
+        if leftover.name not in listed:
+            shutil.rmtree(leftover, ignore_errors=True)
+            done.append(f"removed unpublished segment {SEGMENTS}/{leftover.name}")
     return done
 
 
-def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
+def load_stored(index_dir: Path | str | None = None, whole: bool = False) -> StoredIndex:
+    """whole: hash every file whole (--repair), not a big file's ends (opening)."""
     import bm25s
     import faiss
 
     index_dir = Path(index_dir) if index_dir else default_index_dir()
     live = live_dir(index_dir)
     manifest = read_manifest(live, index_dir)
-    problems = verify_checksums(live, manifest, whole=False)
+    problems = verify_checksums(live, manifest, whole=whole)
     if problems:
         raise damaged(index_dir, "; ".join(problems))
     columns, bulletin_dates, first_rows = None, None, None
@@ -438,7 +469,7 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
         raise damaged(
             index_dir, f"{SENTENCE_VECTORS} 无法读取 / unreadable ({first_line(exc)})"
         ) from None
-    return StoredIndex(
+    stored = StoredIndex(
         live,
         manifest,
         chunks,
@@ -451,6 +482,90 @@ def load_stored(index_dir: Path | str | None = None) -> StoredIndex:
         saved_bulletin_dates=bulletin_dates,
         saved_first_rows=first_rows,
     )
+    folders = segment_dirs(live, manifest)
+    if folders:
+        if columns is None:
+            raise damaged(index_dir, f"{SEGMENTS}/ beside an index in the old format")
+        _stack_segments(stored, [_read_segment(f, index_dir) for f in folders])
+    return stored
+
+
+def segment_dirs(live: Path, manifest: dict[str, Any]) -> list[Path]:
+    """The folders of the segments the manifest lists, in row order."""
+    return [live / SEGMENTS / segment["name"] for segment in manifest.get(SEGMENTS) or ()]
+
+
+@dataclass
+class _Segment:
+    """One segment as read: the same files as a base, vectors in vectors.npy, BM25 as tokens."""
+
+    columns: FilterColumns
+    chunks: RowsFile
+    bulletins: RecordsFile
+    bulletin_dates: dict[str, str | None]
+    first_rows: dict[str, int]
+    vectors: np.ndarray
+    tokens: list[list[str]]
+    sentences: SentenceVectors | None
+
+
+def _read_segment(folder: Path, index_dir: Path) -> _Segment:
+    name = f"{SEGMENTS}/{folder.name}"
+    try:
+        columns, chunks, bulletins, dates, first_rows = _read_by_row(
+            folder, lambda what: damaged(index_dir, f"{name}/{what}")
+        )
+        vectors = np.load(folder / VECTORS, allow_pickle=False)
+        tokens = read_jsonl(folder / TOKENS)
+        sentences = read_sentences(folder)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise damaged(index_dir, f"{name} 无法读取 / unreadable ({first_line(exc)})") from None
+    if len(vectors) != len(chunks) or len(tokens) != len(chunks):
+        raise damaged(
+            index_dir,
+            f"{name}: {len(vectors)} vectors and {len(tokens)} token rows for "
+            f"{len(chunks)} passages",
+        )
+    return _Segment(columns, chunks, bulletins, dates, first_rows, vectors, tokens, sentences)
+
+
+def _stack_segments(stored: StoredIndex, segments: list[_Segment]) -> None:
+    """The base followed by its segments, read as one index (index/stacked.py)."""
+    starts = np.cumsum([len(stored.chunks)] + [len(s.chunks) for s in segments])
+    stored.segments = segment_dirs(stored.path, stored.manifest)
+    stored.chunks = StackedRows([stored.chunks, *(s.chunks for s in segments)])
+    stored.bulletins = StackedRecords([stored.bulletins, *(s.bulletins for s in segments)])
+    stored.columns = FilterColumns.concat([stored.columns, *(s.columns for s in segments)])
+    for start, segment in zip(starts, segments):
+        stored.saved_bulletin_dates.update(segment.bulletin_dates)
+        stored.saved_first_rows.update(
+            {d: row + int(start) if row >= 0 else -1 for d, row in segment.first_rows.items()}
+        )
+        stored.faiss_index.add(np.ascontiguousarray(segment.vectors, dtype=np.float32))
+    stored.vectors = (
+        vectors_in_place(stored.faiss_index)  # the flat index's memory, segments added
+        if is_exact(stored.faiss_index)
+        else StackedMatrix([stored.vectors, *(s.vectors for s in segments)])
+    )
+    stats = stored.manifest.get(BM25_STATS) or {}
+    stored.bm25 = SegmentedBM25(
+        stored.bm25, [s.tokens for s in segments], stats.get("average_length", 0.0)
+    )
+    stored.sentences = _stack_sentences([stored.sentences, *(s.sentences for s in segments)])
+
+
+def _stack_sentences(parts: list[SentenceVectors | None]) -> SentenceVectors | None:
+    """The answer-unit vectors of every part that has them (a unit text kept once)."""
+    present = [part for part in parts if part is not None and len(part)]
+    if not present:
+        return next((part for part in parts if part is not None), None)
+    rows: dict[str, int] = {}
+    start = 0
+    for part in present:
+        for text, row in part.rows.items():
+            rows.setdefault(text, start + row)
+        start += len(part.matrix)
+    return SentenceVectors(rows, StackedMatrix([part.matrix for part in present]))
 
 
 def exact_vectors(live: Path, faiss_index) -> np.ndarray | None:
@@ -501,7 +616,8 @@ def first_line(exc: BaseException) -> str:
 def read_tokens(stored: StoredIndex) -> list[list[str]] | None:
     """The saved BM25 tokens of stored.chunks (row order), or None if absent or not matching."""
     try:
-        tokens = read_jsonl(stored.path / TOKENS)
+        parts = [stored.path, *stored.segments]
+        tokens = [row for part in parts for row in read_jsonl(part / TOKENS)]
     except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         return None
     return tokens if len(tokens) == len(stored.chunks) else None

@@ -26,13 +26,19 @@ pytestmark = pytest.mark.slow  # needs the real embedding model (see pyproject m
 
 # Runs the ingest CLI but SIGKILLs itself at an exact point: "write" = once the
 # temporary folder holds part of the new index; "swap" = between swap_in's two
-# renames (live index moved aside, new one not yet in place).
+# renames (live index moved aside, new one not yet in place); "publish" = an added
+# bulletin's segment written, its manifest not yet renamed into place (index/segments.py).
 KILL_AT = r"""
 import os, signal, sys
+import index.segments as segments
 import index.store as store
 
 point, args = sys.argv[1], sys.argv[2:]
-if point == "write":
+if point == "publish":
+    def die_before_publishing(index_dir, manifest):
+        os.kill(os.getpid(), signal.SIGKILL)
+    segments.publish_manifest = die_before_publishing
+elif point == "write":
     real_write = store._write_jsonl
     def write_then_die(path, rows):
         real_write(path, rows)
@@ -53,7 +59,7 @@ sys.exit(main(args))
 class Ingest:
     """An ingest process running in the background; stderr lines are collected as they come."""
 
-    def __init__(self, *args, kill_at: str | None = None):
+    def __init__(self, *args, kill_at: str | None = None, env: dict | None = None):
         command = (
             [sys.executable, "-c", KILL_AT, kill_at]
             if kill_at
@@ -65,7 +71,7 @@ class Ingest:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         self.pid = self.proc.pid
         self.seen: list[str] = []
@@ -179,6 +185,29 @@ def test_sigkill_while_writing_or_swapping_recovers_on_the_next_ingest(index_dir
     assert "新向量化 0 个" in done.stdout  # the killed run's embeddings were cached
     assert leftovers(index_dir) == []
     stored = load_stored(index_dir)
+    assert sorted(b["date"] for b in stored.bulletins.values()) == ["2020-07-20", "2022-11-02"]
+
+
+def test_sigkill_before_a_segment_is_published_recovers_on_the_next_ingest(index_dir):
+    """An added bulletin goes into a segment (forced on this small index); a kill after the
+    segment is written and before its manifest is renamed into place leaves the previous
+    version readable, and the next ingest removes the unpublished segment and adds it again."""
+    segments = {"BULLETIN_SEGMENT_OVER": "0", "BULLETIN_SEGMENT_SHARE": "100"}
+    args = (B2020, B2022, "--index", index_dir, "--no-progress")
+    killed = Ingest(*args, kill_at="publish", env=segments)
+    assert killed.finish()[0] == -signal.SIGKILL
+    unpublished = [p.name for p in (index_dir / "segments").iterdir()]
+    assert len(unpublished) == 1
+    assert_answers_as_before(index_dir)
+
+    done = Ingest(*args, env=segments)
+    code, stdout, _ = done.finish()
+    assert code == 0, stdout
+    assert f"removed unpublished segment segments/{unpublished[0]}" in stdout
+    assert "新向量化 0 个" in stdout  # the killed run's embeddings were cached
+    stored = load_stored(index_dir)
+    assert [p.name for p in stored.segments] == [p.name for p in (index_dir / "segments").iterdir()]
+    assert len(stored.segments) == 1 and leftovers(index_dir) == []
     assert sorted(b["date"] for b in stored.bulletins.values()) == ["2020-07-20", "2022-11-02"]
 
 
