@@ -601,6 +601,7 @@ def add_one(index_dir: Path, workdir: Path) -> dict:
         add_one_embed_s=round(report.embed_seconds, 2),
         add_one_write_s=round(report.index_write_seconds, 2),
         add_one_sentences_embedded=report.sentences_embedded,
+        add_one_segment=report.segment,  # None: the update rewrote the whole index
         add_one_peak_rss_mb=round(peak_rss_mb(), 1),
     )
     shutil.rmtree(scratch)
