@@ -190,6 +190,7 @@ def update_index(
     on_lock_wait: Callable[[int | None], None] | None = None,
     save_report: bool = True,
     prune: bool = False,
+    merge: bool = False,
     ray: RayOptions | None = None,
 ) -> IngestReport:
     """paths: files and folders. embedder: an Embedder object (tests) instead of a spec.
@@ -206,6 +207,8 @@ def update_index(
 
     ray: parse and embed on Ray (index/ray_stages.py); the cluster is connected before the
     index is touched, so one that cannot be reached (ClusterError) leaves it as it was.
+    merge: write the index whole, its segments merged in (index/segments.py), even when nothing
+    else changes.
     """
     began = time.perf_counter()
     max_bytes = max_file_bytes(max_file_mb)
@@ -235,6 +238,7 @@ def update_index(
             on_lock_wait=on_lock_wait,
             save_report=save_report,
             prune=prune,
+            merge=merge,
             cluster=cluster,
         )
     return report
@@ -396,6 +400,7 @@ def _update_locked(
     progress,
     max_bytes: int,
     prune: bool = False,
+    merge: bool = False,
     cluster: ClusterRun | None = None,
 ) -> None:
     cache_path = cache_path or cache_path_for(index_dir)
@@ -435,7 +440,8 @@ def _update_locked(
         _parse_files(report, sources, previous, plan, reusable, params, max_bytes, None, parse)
         report.parse_seconds = time.perf_counter() - started
 
-    if manifest and not report.changed and reusable and not previous.damage:
+    merging = merge and bool(manifest and manifest.get(SEGMENTS))
+    if manifest and not report.changed and reusable and not previous.damage and not merging:
         report.total_chunks = manifest["counts"]["chunks"]
         report.total_bulletins = manifest["counts"]["bulletins"]
         return  # nothing to do: the live index stays as it is
@@ -456,6 +462,7 @@ def _update_locked(
         cache_path,
         progress,
         cluster,
+        whole=merge,
     )
 
 
@@ -963,8 +970,10 @@ def _write(
     cache_path: Path,
     progress,
     cluster: ClusterRun | None = None,
+    whole: bool = False,
 ) -> None:
-    added = _only_added(plan, previous, reusable)
+    """whole: rewrite the index even when the update only adds bulletins (--merge)."""
+    added = None if whole else _only_added(plan, previous, reusable)
     chunks, bulletins = _renumber(added if added is not None else plan.contents(previous))
     timed = _TimedEmbedder(get_embedder())
     report.embedder = timed.id

@@ -7,6 +7,7 @@ Examples:
                                                     # (new embedder, new version)
   python -m ingest --repair --index DIR             # check DIR; rebuild damaged files from
                                                     # what is intact
+  python -m ingest --merge --index DIR              # merge a big index's segments into one
   python -m ingest ~/简报 --index DIR --ray          # parse and embed on a Ray started here
   python -m ingest ~/简报 --index DIR --ray 10.0.0.5:6379   # ... on a cluster (docs/cluster.md)
 
@@ -171,6 +172,14 @@ def _add_update_modes(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument(
+        "--merge",
+        action="store_true",
+        help=(
+            "merge the segments that added bulletins went into back into one index (an update "
+            "does it past 5%% of the index or 20 segments; run it at a quiet hour)"
+        ),
+    )
+    parser.add_argument(
         "--prune",
         action="store_true",
         help=(
@@ -315,6 +324,11 @@ def format_report(report: IngestReport) -> str:
             f"模型加载 {report.model_load_seconds:.1f} 秒，"
             f"向量化 {report.embed_seconds:.1f} 秒，写入索引 {report.index_write_seconds:.1f} 秒。"
         )
+    if report.segment:
+        lines.append(
+            f"写入分段 / added as segment {report.segment}（新增的简报写在其余部分旁边，"
+            "未重写整个索引 / the rest of the index was not rewritten）"
+        )
     if report.engine == "ray" and report.cluster:
         lines.append(engine_line(report))
     for note in report.recovered:
@@ -358,10 +372,10 @@ def announce_wait(timeout: float):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.paths and not (args.repair or args.rebuild):
+    if not args.paths and not (args.repair or args.rebuild or args.merge):
         parser.error(
             "give bulletin files or folders (or --repair "
-            "/ --rebuild to use the files the index lists)"
+            "/ --rebuild / --merge to use the files the index lists)"
         )
     # Usage, index and embedder problems and OSError: one line, status 2; a busy index: 3.
     with exit_on_error(OSError, codes={IndexBusyError: EXIT_BUSY}):
@@ -404,6 +418,7 @@ def run(args: argparse.Namespace) -> IngestReport:
             lock_timeout=timeout,
             on_lock_wait=announce_wait(timeout),
             prune=args.prune,
+            merge=args.merge,
             ray=ray,
         )
     finally:

@@ -166,6 +166,21 @@ def test_segments_merge_when_they_pass_their_share_or_the_update_changes_a_bulle
     assert len(load_stored(index_dir).bulletins) == 5
 
 
+def test_merge_on_request_writes_one_index_that_answers_the_same(segmented, fake_embedder):
+    before = SearchEngine.open(segmented, embedder=fake_embedder)
+    asked = {q: ids(before.search(q, 5, "dense")) for q in QUESTIONS}
+
+    report = build([], segmented, fake_embedder, merge=True)  # python -m ingest --merge
+
+    assert report.changed and report.segment is None and report.embedded == 0
+    assert report.counts == {"kept": 5}
+    assert not (segmented / SEGMENTS).exists()
+    after = SearchEngine.open(segmented, embedder=fake_embedder)
+    assert not after.stored.segments and len(after.stored.bulletins) == 5
+    assert {q: ids(after.search(q, 5, "dense")) for q in QUESTIONS} == asked
+    assert not build([], segmented, fake_embedder, merge=True).changed  # nothing left to merge
+
+
 def test_a_small_index_is_written_whole_by_default(tmp_path, fake_embedder, monkeypatch):
     monkeypatch.delenv("BULLETIN_SEGMENT_OVER", raising=False)
     index_dir = tmp_path / "index"
