@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from answer.actions import Action, carrying_unit
-from answer.dates import NEWEST_BULLETIN, TODAY, find_date_ranges, normalise
+from answer.dates import NEWEST_BULLETIN, TODAY
 from answer.precedent import PrecedentList, build_precedent_list
 from answer.terms import content_terms
 from answer.understand import Understanding, understand
@@ -37,6 +37,7 @@ from index.expand import expand_query
 from index.filters import FilterColumns, Filters
 from index.retrieval import Hit, Retriever
 from ingest.model import ChunkMeta
+from ingest.time_expressions import absolute_times
 
 
 @dataclass(frozen=True)
@@ -289,9 +290,9 @@ def _inside(asked, low: str | None, high: str | None) -> bool:
 @lru_cache(maxsize=200_000)
 def text_times(text: str) -> tuple[tuple[str | None, str | None], ...]:
     """Absolute times a passage names (years, months, days; not volumes or targets), cached per
-    text."""
-    found = find_date_ranges(normalise(text), date(2000, 1, 1))
-    return tuple((r.date_from, r.date_to) for r in found if not r.relative)
+    text: what an index saved with them stores (index/text_dates.py); read from the text for
+    one saved without them."""
+    return absolute_times(text)
 
 
 def place_match(u: Understanding, meta: ChunkMeta, parent_share: float) -> float:
