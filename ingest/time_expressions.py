@@ -121,8 +121,17 @@ def _cn_number(text: str) -> int:
     return _CN_DIGITS[text]
 
 
+# The letters that case-insensitive rules match to an ASCII one besides its own cases ("ſept"
+# is matched as "sept"): folded to it before a matched word is looked up.
+_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _fold(word: str) -> str:
+    return word.translate(_TO_ASCII).lower()
+
+
 def _number(word: str) -> int:
-    word = word.lower()
+    word = _fold(word)
     if word.isdigit():
         return int(word)
     if word in _EN_NUMBERS:
@@ -273,7 +282,7 @@ def _calendar_month(offset: int, anchor: date):
 
 
 def _en_month(name: str) -> int:
-    return _EN_MONTHS[name[:3].lower()]
+    return _EN_MONTHS[_fold(name[:3])]
 
 
 def _bare_year(m, anchor):
@@ -283,13 +292,13 @@ def _bare_year(m, anchor):
 
 
 def _en_rel_half(m, anchor):
-    year = anchor.year - (m[2].lower() == "last")
-    return (*_half(year, _EN_ORDINALS[m[1].lower()] == 2), True)
+    year = anchor.year - (_fold(m[2]) == "last")
+    return (*_half(year, _EN_ORDINALS[_fold(m[1])] == 2), True)
 
 
 def _en_rel_quarter(m, anchor):
-    year = anchor.year - (bool(m[2]) and m[2].lower() == "last")
-    return (*_quarter(year, _EN_ORDINALS[m[1].lower()]), True)
+    year = anchor.year - (bool(m[2]) and _fold(m[2]) == "last")
+    return (*_quarter(year, _EN_ORDINALS[_fold(m[1])]), True)
 
 
 _ND = _NOT_DIGIT_BEFORE
@@ -392,7 +401,7 @@ _ENGLISH = [
     (
         "half",
         r"\b(?:the\s+)?(first|second|1st|2nd)\s+half\s+(?:of\s+)?" + _Y + r"\b",
-        lambda m, a: (*_half(int(m[2]), _EN_ORDINALS[m[1].lower()] == 2), False),
+        lambda m, a: (*_half(int(m[2]), _EN_ORDINALS[_fold(m[1])] == 2), False),
     ),
     ("half", r"\bH([12])\s*" + _Y + r"\b", lambda m, a: (*_half(int(m[2]), m[1] == "2"), False)),
     (
@@ -400,7 +409,7 @@ _ENGLISH = [
         r"\b(?:the\s+)?(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?"
         + _Y
         + r"\b",
-        lambda m, a: (*_quarter(int(m[2]), _EN_ORDINALS[m[1].lower()]), False),
+        lambda m, a: (*_quarter(int(m[2]), _EN_ORDINALS[_fold(m[1])]), False),
     ),
     (
         "quarter",
@@ -420,7 +429,7 @@ _ENGLISH = [
     (
         "rel_year",
         r"\b(the year before last|this year|last year|next year)\b",
-        lambda m, a: (*year_bounds(a.year + _EN_REL_YEAR[m[1].lower()]), True),
+        lambda m, a: (*year_bounds(a.year + _EN_REL_YEAR[_fold(m[1])]), True),
     ),
     (
         "recent_years",
@@ -443,7 +452,7 @@ _ENGLISH = [
     (
         "this_month",
         r"\b(this month|last month)\b",
-        lambda m, a: _calendar_month(0 if m[1].lower() == "this month" else 1, a),
+        lambda m, a: _calendar_month(0 if _fold(m[1]) == "this month" else 1, a),
     ),
     (
         "year",
@@ -460,10 +469,33 @@ _ENGLISH = [
         _bare_year,
     ),
 ]
-# (regex, handler, is_range)
-_RULES = [
-    (re.compile(pattern, re.IGNORECASE), handler, name in _RANGED)
-    for name, pattern, handler in _CHINESE_ABSOLUTE + _CHINESE_RELATIVE + _ENGLISH
+# A rule whose words a text lacks cannot match it, and most passages lack them: the rules that
+# need one of these are skipped for a text without it. Every English rule needs a Latin letter
+# but those matching digits alone ("2020-2022", a bare "2022"); _LATIN is case-insensitive like
+# the rules, so it finds "ſ" and "K" too, which their letters match.
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+_QUARTER_WORD = re.compile("季度")
+_HALF_WORD = re.compile("半年")
+_CHINESE_NEEDS = {
+    "half": _HALF_WORD,
+    "rel_half": _HALF_WORD,
+    "quarter": _QUARTER_WORD,
+    "rel_quarter": _QUARTER_WORD,
+}
+_DIGITS_ONLY_EN = {"years", "year"}
+
+
+def _rule(name: str, pattern: str, handler, english: bool):
+    """(regex, handler, is_range, the word it needs or None)"""
+    if english:
+        needs = None if name in _DIGITS_ONLY_EN else _LATIN
+    else:
+        needs = _CHINESE_NEEDS.get(name)
+    return re.compile(pattern, re.IGNORECASE), handler, name in _RANGED, needs
+
+
+_RULES = [_rule(*rule, english=False) for rule in _CHINESE_ABSOLUTE + _CHINESE_RELATIVE] + [
+    _rule(*rule, english=True) for rule in _ENGLISH
 ]
 
 
@@ -479,7 +511,10 @@ def find_times(text: str, anchor: date) -> list[TimeSpan]:
     """Every time expression in `text` (already `normalise`d), left to right, without overlaps;
     relative words ("去年") are read against `anchor`."""
     candidates: list[_Found] = []
-    for regex, handler, is_range in _RULES:
+    absent = {word for word in (_LATIN, _QUARTER_WORD, _HALF_WORD) if not word.search(text)}
+    for regex, handler, is_range, needs in _RULES:
+        if needs in absent:
+            continue
         for m in regex.finditer(text):
             got = handler(m, anchor)
             if got is not None:
@@ -552,7 +587,7 @@ def _with_modifiers(text: str, f: _Found) -> _Found | None:
         return _Found(start, f.end, f.low, f.high if f.is_range else None, f.relative)
     en_prefix = _EN_PREFIX.search(before)
     if en_prefix:
-        word, start = en_prefix.group(1).lower(), en_prefix.start()
+        word, start = _fold(en_prefix.group(1)), en_prefix.start()
         if word == "after":
             return _Found(
                 start, f.end, f.high + timedelta(days=1) if f.high else None, None, f.relative

@@ -17,6 +17,7 @@ from answer.dates import find_date_ranges, normalise
 from index.engine import SearchEngine
 from index.store import CHECKSUMS, COLUMNS, file_checksums, load_stored
 from index.text_dates import OPEN, TextDates, day_number
+from ingest import time_expressions
 from ingest.time_expressions import absolute_times
 from test_rows_file import as_before_the_row_files
 
@@ -44,6 +45,37 @@ TEXTS = [
 def test_absolute_times_equal_the_question_parser():
     for text in TEXTS:
         assert absolute_times(text) == question_parser_times(text), text
+
+
+def test_rules_skipped_for_a_missing_word_could_not_have_matched(monkeypatch):
+    texts = TEXTS + [
+        "2023年第一季度、2022年上半年，今年下半年、去年第三季度",
+        "Q1 2023, the first half of 2022, last year, since March 2021",
+        "ſept 2022",  # "ſ" matches "s" case-insensitively
+        "2020-2022年，2021年",
+    ]
+    anchor = date(2024, 3, 13)
+    RULES = time_expressions._RULES
+    skipping = [time_expressions.find_times(normalise(t), anchor) for t in texts]
+    every_rule = [(rule, handler, ranged, None) for rule, handler, ranged, _ in RULES]
+    monkeypatch.setattr(time_expressions, "_RULES", every_rule)
+    assert [time_expressions.find_times(normalise(t), anchor) for t in texts] == skipping
+    assert all(skipping[-4:])
+
+
+def test_letters_the_rules_match_case_insensitively_read_like_ascii():
+    """ "ſ", "K", "İ", "ı" match s, k, i case-insensitively: such a passage is read, not a crash."""
+    anchor = date(2024, 3, 13)
+    for odd, plain in (
+        ("ſept 2022", "sept 2022"),
+        ("the firſt half of 2022", "the first half of 2022"),
+        ("laſt year", "last year"),
+        ("the paſt ſix months", "the past six months"),
+        ("untİl 2020", "until 2020"),
+    ):
+        got = [(t.date_from, t.date_to) for t in time_expressions.find_times(odd, anchor)]
+        assert got == [(t.date_from, t.date_to) for t in time_expressions.find_times(plain, anchor)]
+        assert got, odd
 
 
 @pytest.fixture(scope="module")
