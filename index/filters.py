@@ -160,7 +160,7 @@ class FilterColumns:
             date_low=arrays["date_low"],
             date_high=arrays["date_high"],
             date_rows=arrays["date_rows"],
-            text_dates=TextDates.from_arrays(arrays),
+            text_dates=TextDates.from_arrays(arrays, int(arrays["size"][0])),
             **groups,
         )
 

@@ -106,11 +106,20 @@ class TextDates:
         }
 
     @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "TextDates | None":
-        """None for columns saved before the text's times were."""
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], rows: int) -> "TextDates | None":
+        """None for columns saved before the text's times were; ValueError when they do not
+        fit `rows` passages (a damaged columns.npz)."""
         if f"{_PREFIX}offsets" not in arrays:
             return None
-        return cls(arrays[f"{_PREFIX}offsets"], arrays[f"{_PREFIX}low"], arrays[f"{_PREFIX}high"])
+        offsets, low, high = (arrays[f"{_PREFIX}{name}"] for name in ("offsets", "low", "high"))
+        if (
+            len(offsets) != rows + 1
+            or offsets[0] != 0
+            or not len(low) == len(high) == offsets[-1]
+            or np.any(np.diff(offsets) < 0)
+        ):
+            raise ValueError(f"text_dates.*: times that do not fit {rows} passages")
+        return cls(offsets, low, high)
 
     @classmethod
     def concat(cls, parts: Sequence["TextDates"]) -> "TextDates":

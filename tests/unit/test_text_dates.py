@@ -15,7 +15,7 @@ import pytest
 from answer.ask import DEFAULT_POLICY, _inside, ask, text_times
 from answer.dates import find_date_ranges, normalise
 from index.engine import SearchEngine
-from index.store import CHECKSUMS, COLUMNS, file_checksums, load_stored
+from index.store import CHECKSUMS, COLUMNS, IndexDamagedError, file_checksums, load_stored
 from index.text_dates import OPEN, TextDates, day_number
 from ingest import time_expressions
 from ingest.time_expressions import absolute_times
@@ -148,17 +148,36 @@ def test_concat_shifts_the_offsets():
     assert TextDates.concat([]).size == 0
 
 
-def without_text_dates(index_dir, target):
-    """The same index as the version before saved it: columns.npz without the texts' times."""
+def with_columns(index_dir, target, change):
+    """A copy of the index whose columns.npz arrays went through change(arrays) (checksums
+    updated, so only the arrays differ)."""
     shutil.copytree(index_dir, target)
     with np.load(target / COLUMNS, allow_pickle=False) as saved:
-        arrays = {k: v for k, v in saved.items() if not k.startswith("text_dates.")}
+        arrays = change(dict(saved))
     with open(target / COLUMNS, "wb") as handle:
         np.savez(handle, **arrays)
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     manifest[CHECKSUMS][COLUMNS] = file_checksums(target)[COLUMNS]
     (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
     return target
+
+
+def without_text_dates(index_dir, target):
+    """The same index as the version before saved it: columns.npz without the texts' times."""
+    return with_columns(
+        index_dir,
+        target,
+        lambda arrays: {k: v for k, v in arrays.items() if not k.startswith("text_dates.")},
+    )
+
+
+def test_times_that_do_not_fit_the_passages_are_damage(fake_index, tmp_path):
+    def drop_last(arrays):
+        return {**arrays, "text_dates.low": arrays["text_dates.low"][:-1]}
+
+    damaged = with_columns(fake_index[0], tmp_path / "damaged", drop_last)
+    with pytest.raises(IndexDamagedError, match="text_dates"):
+        load_stored(damaged)
 
 
 QUESTIONS = [
