@@ -23,12 +23,12 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from answer.actions import Action, carrying_unit
-from answer.dates import NEWEST_BULLETIN, TODAY, find_date_ranges, normalise
+from answer.dates import NEWEST_BULLETIN, TODAY
 from answer.precedent import PrecedentList, build_precedent_list
 from answer.terms import content_terms
 from answer.understand import Understanding, understand
@@ -37,6 +37,7 @@ from index.expand import expand_query
 from index.filters import FilterColumns, Filters
 from index.retrieval import Hit, Retriever
 from ingest.model import ChunkMeta
+from ingest.time_expressions import absolute_times
 
 
 @dataclass(frozen=True)
@@ -289,9 +290,9 @@ def _inside(asked, low: str | None, high: str | None) -> bool:
 @lru_cache(maxsize=200_000)
 def text_times(text: str) -> tuple[tuple[str | None, str | None], ...]:
     """Absolute times a passage names (years, months, days; not volumes or targets), cached per
-    text."""
-    found = find_date_ranges(normalise(text), date(2000, 1, 1))
-    return tuple((r.date_from, r.date_to) for r in found if not r.relative)
+    text: what an index saved with them stores (index/text_dates.py); read from the text for
+    one saved without them."""
+    return absolute_times(text)
 
 
 def place_match(u: Understanding, meta: ChunkMeta, parent_share: float) -> float:
@@ -324,15 +325,21 @@ class _Scoring:
 
 
 class _Statuses(dict):
-    """{row: status}, each worked out when first read: ranking reads only the rows it ranks."""
+    """{row: status}, worked out when first read (ranking reads only the rows it ranks), or for
+    many rows in one call (`fill`, before a loop reads them)."""
 
-    def __init__(self, status_of: Callable[[int], Any]):
+    def __init__(self, statuses_of: Callable[[np.ndarray], list]):
         super().__init__()
-        self._status_of = status_of
+        self._statuses_of = statuses_of
+
+    def fill(self, rows: Iterable[int]) -> None:
+        missing = np.fromiter((r for r in rows if r not in self), dtype=np.int64)
+        if len(missing):
+            self.update(zip(missing.tolist(), self._statuses_of(missing)))
 
     def __missing__(self, row: int):
-        self[row] = value = self._status_of(row)
-        return value
+        self.fill((row,))
+        return dict.__getitem__(self, row)
 
 
 def _prepare(
@@ -346,18 +353,17 @@ def _prepare(
     chunks = engine.stored.chunks
     hard = engine.columns.allowed(filters)
     places = _PlaceRows.of(engine.columns.built, u, len(chunks))
-    place_of = _Statuses(lambda r: places.value(r, policy.parent_share))
+    place_of = _Statuses(lambda rows: [places.value(r, policy.parent_share) for r in rows])
     date_of = _Statuses(_date_status_of(engine, u))
     retriever = engine.retrievers[mode]
     if (policy.place == "filter" and u.places) or (policy.date == "filter" and u.dates):
         # place or time as a filter: every candidate's status decides whether it stays
-        candidates = np.arange(len(chunks)) if hard is None else hard
-        keep = [
-            int(r)
-            for r in candidates
-            if not (policy.place == "filter" and u.places and place_of[int(r)] == 0)
-            and not (policy.date == "filter" and date_of[int(r)] == "out")
-        ]
+        keep = (np.arange(len(chunks)) if hard is None else hard).tolist()
+        if policy.place == "filter" and u.places:
+            keep = [r for r in keep if place_of[r] != 0]
+        date_of.fill(keep)  # the kept rows' date statuses in one pass over the columns
+        if policy.date == "filter" and u.dates:
+            keep = [r for r in keep if date_of[r] != "out"]
         rows = (
             np.array(keep, dtype=np.int64) if hard is not None or len(keep) < len(chunks) else None
         )
@@ -404,23 +410,38 @@ class _PlaceRows:
         return np.flatnonzero(self.about | self.city_only if parent_share > 0 else self.about)
 
 
-def _date_status_of(engine: SearchEngine, u: Understanding) -> Callable[[int], str]:
-    """date_status from the filter columns; a passage's text is read only when its own dates
-    are outside the range (or unknown), to see whether it names a time inside."""
+_DATE_STATUSES = ("unknown", "out", "mentioned", "in")  # by code: a later one wins
+
+
+def _date_status_of(engine: SearchEngine, u: Understanding) -> Callable[[np.ndarray], list[str]]:
+    """date_status of many rows from the filter columns. For the rows whose own dates are
+    outside the range (or unknown), whether the text names a time inside: from the times saved
+    with the index, else (an index saved without them) read from each text."""
     if not u.dates:
-        return lambda row: "any"
-    columns, chunks = engine.columns.built, engine.stored.chunks
+        return lambda rows: ["any"] * len(rows)
+    asked, columns, chunks = u.dates, engine.columns.built, engine.stored.chunks
     inside = np.zeros(columns.size, dtype=bool)
-    inside[columns.rows_dated_within(u.dates.date_from, u.dates.date_to)] = True
+    inside[columns.rows_dated_within(asked.date_from, asked.date_to)] = True
+    named = columns.text_dates
 
-    def status(row: int) -> str:
-        if inside[row]:
-            return "in"
-        if any(_inside(u.dates, low, high) for low, high in text_times(chunks[row].text)):
-            return "mentioned"
-        return "out" if columns.dated[row] else "unknown"
+    def statuses(rows: np.ndarray) -> list[str]:
+        codes = columns.dated[rows].astype(np.int8)  # 1 "out", 0 "unknown"
+        outside = np.flatnonzero(~inside[rows])
+        if named is not None:
+            mentioned = outside[named.naming_within(rows[outside], asked.date_from, asked.date_to)]
+        else:
+            mentioned = [
+                i
+                for i in outside
+                if any(
+                    _inside(asked, low, high) for low, high in text_times(chunks[int(rows[i])].text)
+                )
+            ]
+        codes[mentioned] = 2
+        codes[inside[rows]] = 3
+        return [_DATE_STATUSES[c] for c in codes.tolist()]
 
-    return status
+    return statuses
 
 
 def _bonus_rows(
@@ -458,6 +479,7 @@ def _hits(engine: SearchEngine, ranked: list[_Ranked]) -> list[Hit]:
 def _ranked(scoring: _Scoring, policy: Policy, depth: int) -> list[_Ranked]:
     u = scoring.u
     base = _base_scores(scoring, depth)
+    scoring.date_of.fill(base)
     hits = []
     for row, score in base.items():
         place, when = scoring.place_of[row], scoring.date_of[row]

@@ -6,7 +6,8 @@ search there).
 The columns are saved with the index (built at ingest; index/store.py) and mean exactly
 what `Filters.matches` means (the tests hold them to it): a city includes its counties, a
 place is a county label, a date range keeps the passages whose reported dates (else the
-bulletin's) overlap it and drops the undated.
+bulletin's) overlap it and drops the undated. Beside them, the times each passage's text
+names (index/text_dates.py), which understood search reads for its date bonus.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from index.text_dates import TextDates
 from ingest.model import Chunk
 
 _NONE = np.empty(0, dtype=np.int64)
@@ -88,9 +90,12 @@ class FilterColumns:
     # every reported date of every passage (else its bulletin's), and the row it belongs to
     dates: np.ndarray
     date_rows: np.ndarray
+    # the times each passage's text names; None in columns saved before them
+    text_dates: TextDates | None = None
 
     @classmethod
-    def of(cls, chunks: Sequence[Chunk]) -> "FilterColumns":
+    def of(cls, chunks: Sequence[Chunk], text_dates: bool = True) -> "FilterColumns":
+        """text_dates=False leaves the texts unread (and text_dates None)."""
         cities, places, sections = defaultdict(list), defaultdict(list), defaultdict(list)
         low, high, every_date, date_rows = [], [], [], []
         for row, chunk in enumerate(chunks):
@@ -119,6 +124,7 @@ class FilterColumns:
             np.array(high, dtype=str),
             np.array(every_date, dtype=str),
             np.array(date_rows, dtype=np.int64),
+            TextDates.of(chunk.text for chunk in chunks) if text_dates else None,
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -130,6 +136,7 @@ class FilterColumns:
             "date_high": self.date_high,
             "dates": self.dates,
             "date_rows": self.date_rows,
+            **(self.text_dates.arrays() if self.text_dates is not None else {}),
         }
         for name in _GROUPS:
             groups: dict[str, np.ndarray] = getattr(self, name)
@@ -153,6 +160,7 @@ class FilterColumns:
             date_low=arrays["date_low"],
             date_high=arrays["date_high"],
             date_rows=arrays["date_rows"],
+            text_dates=TextDates.from_arrays(arrays, int(arrays["size"][0])),
             **groups,
         )
 
@@ -175,6 +183,11 @@ class FilterColumns:
             dates=np.concatenate([part.dates for part in parts]),
             date_rows=np.concatenate(
                 [part.date_rows + start for start, part in zip(starts, parts)]
+            ),
+            text_dates=(  # saved by every part, or by none (a base written before them)
+                TextDates.concat([part.text_dates for part in parts])
+                if all(part.text_dates is not None for part in parts)
+                else None
             ),
             **groups,
         )
@@ -240,7 +253,8 @@ _GROUPS = ("rows_by_city", "rows_by_place", "rows_by_section")
 class LazyFilterColumns:
     """The index's FilterColumns, shared by its retrievers and understood search: those saved
     with the index (columns.npz), else built on the first filtered search from the passages (an
-    index written before they were saved)."""
+    index written before they were saved; without the texts' times, which would parse every
+    passage: understood search then reads the few texts it needs)."""
 
     def __init__(self, chunks: Sequence[Chunk], saved: FilterColumns | None = None):
         self._chunks = chunks
@@ -249,7 +263,7 @@ class LazyFilterColumns:
     @property
     def built(self) -> FilterColumns:
         if self._built is None:
-            self._built = FilterColumns.of(self._chunks)
+            self._built = FilterColumns.of(self._chunks, text_dates=False)
         return self._built
 
     def allowed(self, filters: Filters | None) -> np.ndarray | None:
