@@ -13,18 +13,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
+from collections.abc import Sized
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
+from index.bm25_builder import Bm25Builder
 from index.embedders import load_embedder
-from index.embedding_cache import EmbeddingCache, embed_passages_cached, text_sha256
+from index.embedding_cache import (
+    CachedEmbedding,
+    EmbeddingCache,
+    embed_passages_cached,
+    text_sha256,
+)
 from index.lock import IndexLock
 from index.reports import (
     STATUS_CN,  # noqa: F401  (re-exported: ingest/__main__.py imports it from here)
@@ -37,6 +44,7 @@ from index.store import (
     IndexDamagedError,
     IndexMismatchError,
     IndexMissingError,
+    IndexWriter,
     StoredIndex,
     check_writable,
     damaged,
@@ -45,7 +53,6 @@ from index.store import (
     read_manifest_loosely,
     read_tokens,
     recover_interrupted,
-    write_index,
 )
 from index.tokenizer import make_tokenizer
 from ingest.archives import archive_of, is_archive, read_archive
@@ -970,8 +977,8 @@ def _remember_vectors(old: StoredIndex, cache_path: Path) -> None:
 
 def write_chunks_index(
     index_dir: Path,
-    chunks: list[Chunk],
-    bulletins: list[dict],
+    chunks: Iterable[Chunk],
+    bulletins: Iterable[dict],
     embedder,
     tokenizer: str,
     *,
@@ -984,34 +991,67 @@ def write_chunks_index(
 ) -> "Embedded":
     """Embed (through the cache), build FAISS + BM25 and swap the index in.
 
-    Any list of chunks works: bulletins here, BEIR passages in eval. known_tokens
+    Any chunks work: bulletins here, BEIR passages in eval. chunks and bulletins are lists or
+    any iterables in row order, each read once: passages are embedded, tokenized and written
+    a block at a time (index/store.py IndexWriter), so a generator of a million passages is
+    written without holding them (bench/bench_scale.py). known_tokens
     (embed_text -> BM25 tokens, same tokenizer) spares re-segmenting chunks kept
     from the previous version: in a 500-bulletin index that was most of the time
     taken to add one bulletin. with_sentences: also embed every answer unit for
     replies (index/sentence_vectors.py; a retrieval-only index such as a BEIR set
-    skips them). progress(stage, done, total), stages "embed" and "sentences".
+    skips them). progress(stage, done, total), stages "embed" and "sentences" (total 0: not
+    known, chunks being an iterable without a length).
     Returns how many passages and answer units were actually embedded (cache misses)."""
-    units = unit_texts(chunks) if with_sentences else []
+    token_fn = make_tokenizer(tokenizer)
+    known_tokens = known_tokens or {}
+    units: dict[str, None] = {}  # distinct answer-unit texts, in passage order
+    bm25 = Bm25Builder()
     cache = EmbeddingCache(cache_path) if cache_path else None
     try:
-        vectors, embedded = embed_passages_cached(
-            embedder, [c.embed_text for c in chunks], cache, progress=_stage(progress, "embed")
-        )
-        unit_vectors, unit_embedded = embed_passages_cached(
-            embedder, units, cache, progress=_stage(progress, "sentences")
-        )
+        with IndexWriter(index_dir, int(embedder.dim)) as writer:
+            passages = CachedEmbedding(
+                embedder,
+                cache,
+                writer.vectors.put,
+                writer.vectors.copy,
+                progress=_stage(progress, "embed"),
+                total=len(chunks) if isinstance(chunks, Sized) else 0,
+            )
+            for block in _blocks(chunks, BLOCK_PASSAGES):
+                passages.add([c.embed_text for c in block])
+                tokens = [known_tokens.get(c.embed_text) or token_fn(c.embed_text) for c in block]
+                bm25.add_all(tokens)
+                writer.add(block, tokens)
+                if with_sentences:
+                    units.update(dict.fromkeys(unit_texts(block)))
+            embedded = Embedded(passages.finish(), 0)
+            sentences = None
+            if with_sentences:
+                unit_vectors, unit_embedded = embed_passages_cached(
+                    embedder, list(units), cache, progress=_stage(progress, "sentences")
+                )
+                sentences = (list(units), unit_vectors)
+                embedded = Embedded(embedded.passages, unit_embedded)
+            counts = {"bulletins": writer.add_bulletins(bulletins), "chunks": writer.rows}
+            writer.save_bm25(bm25.build())
+            manifest = _manifest(embedder, spec, tokenizer, extra_manifest, counts)
+            writer.finish(manifest, sentences)
     finally:
         if cache:
             cache.close()
-    token_fn = make_tokenizer(tokenizer)
-    known_tokens = known_tokens or {}
-    # one str object per distinct word (a vocabulary of ~10^5), not one per occurrence (~10^8
-    # at 1M passages): most of the writer's memory at 100k
-    tokens = [
-        list(map(sys.intern, known_tokens.get(c.embed_text) or token_fn(c.embed_text)))
-        for c in chunks
-    ]
-    bm25 = build_bm25(tokens)
+    return embedded
+
+
+BLOCK_PASSAGES = 4096  # passages embedded, tokenized and written at a time
+
+
+def _blocks(items: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
+    items = iter(items)
+    while block := list(islice(items, size)):
+        yield block
+
+
+def _manifest(embedder, spec: str, tokenizer: str, extra: dict, counts: dict[str, int]) -> dict:
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -1022,18 +1062,10 @@ def write_chunks_index(
             "spec": spec,
         },
         "pipeline": {"tokenizer": tokenizer},
-        **extra_manifest,
+        **extra,
     }
-    manifest["counts"] = {
-        "bulletins": len(bulletins),
-        "chunks": len(chunks),
-        "files": len(manifest.get("files", {})),
-    }
-    if not len(chunks):
-        vectors = np.zeros((0, embedder.dim), np.float32)
-    sentences = (units, unit_vectors) if with_sentences else None
-    write_index(index_dir, manifest, chunks, bulletins, vectors, bm25, tokens, sentences)
-    return Embedded(embedded, unit_embedded)
+    manifest["counts"] = {**counts, "files": len(manifest.get("files", {}))}
+    return manifest
 
 
 class Embedded(NamedTuple):
@@ -1048,13 +1080,12 @@ def _stage(progress: Callable[[str, int, int], None] | None, stage: str):
     return lambda done, total: progress(stage, done, total)
 
 
-def build_bm25(corpus_tokens: list[list[str]]):
-    import bm25s
-
-    bm25 = bm25s.BM25()
-    if corpus_tokens:
-        bm25.index(corpus_tokens, show_progress=False)
-    return bm25
+def build_bm25(corpus_tokens: Iterable[Sequence[str]]):
+    """bm25s's index of the passages' tokens (index/bm25_builder.py: the same index as
+    bm25s.BM25.index builds, in a fraction of its memory)."""
+    builder = Bm25Builder()
+    builder.add_all(corpus_tokens)
+    return builder.build()
 
 
 def _new_doc_id(path: Path, used: set[str]) -> str:
