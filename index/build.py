@@ -1004,7 +1004,7 @@ def write_chunks_index(
     Returns how many passages and answer units were actually embedded (cache misses)."""
     token_fn = make_tokenizer(tokenizer)
     known_tokens = known_tokens or {}
-    units: dict[str, None] = {}  # distinct answer-unit texts, in passage order
+    units: dict[str, None] | None = {} if with_sentences else None
     bm25 = Bm25Builder()
     cache = EmbeddingCache(cache_path) if cache_path else None
     try:
@@ -1022,24 +1022,22 @@ def write_chunks_index(
                 tokens = [known_tokens.get(c.embed_text) or token_fn(c.embed_text) for c in block]
                 bm25.add_all(tokens)
                 writer.add(block, tokens)
-                if with_sentences:
+                if units is not None:
                     units.update(dict.fromkeys(unit_texts(block)))
-            embedded = Embedded(passages.finish(), 0)
-            sentences = None
-            if with_sentences:
-                unit_vectors, unit_embedded = embed_passages_cached(
+            embedded = passages.finish()
+            sentences, units_embedded = None, 0
+            if units is not None:  # after every passage, as the cache saw them before
+                unit_vectors, units_embedded = embed_passages_cached(
                     embedder, list(units), cache, progress=_stage(progress, "sentences")
                 )
                 sentences = (list(units), unit_vectors)
-                embedded = Embedded(embedded.passages, unit_embedded)
             counts = {"bulletins": writer.add_bulletins(bulletins), "chunks": writer.rows}
             writer.save_bm25(bm25.build())
-            manifest = _manifest(embedder, spec, tokenizer, extra_manifest, counts)
-            writer.finish(manifest, sentences)
+            writer.finish(_manifest(embedder, spec, tokenizer, extra_manifest, counts), sentences)
     finally:
         if cache:
             cache.close()
-    return embedded
+    return Embedded(embedded, units_embedded)
 
 
 BLOCK_PASSAGES = 4096  # passages embedded, tokenized and written at a time
