@@ -19,6 +19,8 @@ index.build._bulletin_record its record, so every passage and record is shaped e
 ingested one; doc ids are syn000000, syn000001, ... and each has an (empty) placeholder file
 under WORKDIR/bulletins/, which is what lets index.build.update_index keep it when one more
 bulletin is added. The last bulletin is cut short so the index holds exactly N passages.
+Passages and records are spooled to WORKDIR/synthetic/ in index row order (a million passages
+as Python objects would not fit in memory) and read back one at a time by the writer.
 
 The build is index.build.write_chunks_index (the writer every ingest ends in) with
 with_sentences=False: the answer units' vectors are not built (at 1M passages they would be
@@ -31,8 +33,8 @@ embedding cost is left out: build_s is the writer's own cost (plus the stub's, b
 --ann-over N sets the size past which the vector index is approximate (index/vector_index.py).
 
 What is measured (each step in its own process, so memory and start-up are not shared):
-- build_s, build_peak_rss_mb: write_chunks_index's wall time; the build process's peak RSS
-  (synthesis included: the writer holds the same passages).
+- build_s, build_peak_rss_mb: write_chunks_index's wall time (reading the spool included); the
+  build process's peak RSS (synthesis included).
 - disk_mb: the index folder.
 - load_s, rss_mb: SearchEngine.open in a fresh process (imports excluded: import_s); RSS after.
 - *_p50_ms / *_p95_ms over --queries dev questions (eval/questions/dev.jsonl, spread over the
@@ -68,6 +70,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -76,7 +79,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 from index.build import (
     DEFAULT_TOKENIZER,
     _bulletin_record,
-    _renumber,
     _TimedEmbedder,
     pipeline_fingerprint,
     update_index,
@@ -368,9 +370,74 @@ def synthetic_bulletin(
     )
 
 
-def synthetic_archive(n_chunks: int, folder: Path) -> tuple[list[Chunk], list[dict], dict]:
-    """(chunks in row order, bulletin records, manifest file entries) of an archive of exactly
-    n_chunks passages; an empty placeholder file per bulletin is written into folder."""
+@dataclass(frozen=True)
+class Spooled:
+    """The synthetic archive on disk, in row order (the writer reads it back a row at a time: a
+    million passages do not fit in memory as Python objects, ~9 KB each)."""
+
+    folder: Path
+    chunks: int
+    bulletins: int
+    dates: tuple[str, ...]  # the bulletins' dates (the undated have none)
+    files: dict[str, dict]  # the manifest's file entries
+
+    def chunk_rows(self) -> Iterator[Chunk]:
+        for line in _lines(self.folder / "chunks.jsonl"):
+            yield Chunk.from_dict(json.loads(line))
+
+    def bulletin_rows(self) -> Iterator[dict]:
+        for line in _lines(self.folder / "bulletins.jsonl"):
+            yield json.loads(line)
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with open(path, encoding="utf-8") as handle:
+        yield from handle
+
+
+class _Spool:
+    """Passages and bulletin records written in index row order: bulletin date, then doc id
+    (index.build._renumber), undated bulletins last."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self._chunks = open(folder / "chunks.jsonl", "w", encoding="utf-8")
+        self._bulletins = open(folder / "bulletins.jsonl", "w", encoding="utf-8")
+        self._undated: list[tuple[dict, list[Chunk]]] = []  # ~2% of the bulletins
+        self._last: tuple[str, str] = ("", "")
+        self.chunks = self.bulletins = 0
+        self.dates: list[str] = []
+
+    def add(self, record: dict, chunks: list[Chunk]) -> None:
+        if record.get("date") is None:
+            self._undated.append((record, chunks))
+        else:
+            self._write(record, chunks)
+
+    def close(self) -> None:
+        for record, chunks in self._undated:
+            self._write(record, chunks)
+        self._chunks.close()
+        self._bulletins.close()
+
+    def _write(self, record: dict, chunks: list[Chunk]) -> None:
+        key = (record.get("date") or "9999", record["doc_id"])
+        if key < self._last:
+            raise RuntimeError(f"bulletin {key} comes after {self._last}: not in row order")
+        self._last = key
+        if record.get("date"):
+            self.dates.append(record["date"])
+        self._bulletins.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for chunk in chunks:
+            self._chunks.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+        self.chunks += len(chunks)
+        self.bulletins += 1
+
+
+def synthetic_archive(n_chunks: int, folder: Path, spool: Path) -> Spooled:
+    """An archive of exactly n_chunks passages, spooled in row order into the folder `spool`;
+    an empty placeholder file per bulletin is written into folder."""
     gazetteer = load_gazetteer()
     places = Places.of(gazetteer)
     templates = load_templates(gazetteer, places)
@@ -382,7 +449,7 @@ def synthetic_archive(n_chunks: int, folder: Path) -> tuple[list[Chunk], list[di
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    docs: dict[str, tuple[dict, list[Chunk]]] = {}
+    rows = _Spool(spool)
     files: dict[str, dict] = {}
     left, number = n_chunks, -1
     while left > 0:
@@ -396,7 +463,7 @@ def synthetic_archive(n_chunks: int, folder: Path) -> tuple[list[Chunk], list[di
             continue
         left -= len(chunks)
         Path(bulletin.path).touch()
-        docs[bulletin.doc_id] = (_bulletin_record(bulletin), chunks)
+        rows.add(_bulletin_record(bulletin), chunks)
         files[bulletin.path] = {
             "sha256": bulletin.sha256,
             "doc_id": bulletin.doc_id,
@@ -405,8 +472,8 @@ def synthetic_archive(n_chunks: int, folder: Path) -> tuple[list[Chunk], list[di
         }
         if number and number % 10000 == 0:
             log(f"  {number} of ~{expected} bulletins")
-    chunks, bulletins = _renumber(docs)
-    return chunks, bulletins, files
+    rows.close()
+    return Spooled(spool, rows.chunks, rows.bulletins, tuple(rows.dates), files)
 
 
 def stub():
@@ -418,25 +485,27 @@ def stub():
 
 
 def build(n_chunks: int, workdir: Path) -> dict:
-    """Synthesise the archive and write it with write_chunks_index into WORKDIR/index."""
+    """Synthesise the archive (spooled to WORKDIR/synthetic) and write it with
+    write_chunks_index into WORKDIR/index, a row at a time."""
     started = time.perf_counter()
     log(f"synthesising {n_chunks} passages")
-    chunks, bulletins, files = synthetic_archive(n_chunks, workdir / "bulletins")
+    spool = workdir / "synthetic"
+    archive = synthetic_archive(n_chunks, workdir / "bulletins", spool)
     synth_s = time.perf_counter() - started
-    log(f"  {len(chunks)} passages of {len(bulletins)} bulletins in {synth_s:.1f} s; writing")
+    log(f"  {archive.chunks} passages of {archive.bulletins} bulletins in {synth_s:.1f} s; writing")
     synth_rss = rss_mb()
     embedder = _TimedEmbedder(stub())  # the ingest's own timer: build_embed_s
     started = time.perf_counter()
     write_chunks_index(
         workdir / "index",
-        chunks,
-        bulletins,
+        archive.chunk_rows(),
+        archive.bulletin_rows(),
         embedder,
         DEFAULT_TOKENIZER,
         cache_path=None,
         extra_manifest={
             "pipeline": pipeline_fingerprint(ChunkingParams(), DEFAULT_TOKENIZER),
-            "files": files,
+            "files": archive.files,
             "synthetic": {"generator": GENERATOR, "chunks": n_chunks},
         },
         spec=embedder.id,
@@ -444,13 +513,13 @@ def build(n_chunks: int, workdir: Path) -> dict:
     )
     build_s = time.perf_counter() - started
     log(f"  written in {build_s:.1f} s (stub embedding {embedder.seconds:.1f} s)")
-    dated = [b["date"] for b in bulletins if b.get("date")]
+    shutil.rmtree(spool)
     return {
-        "chunks": len(chunks),
-        "bulletins": len(bulletins),
-        "undated_bulletins": len(bulletins) - len(dated),
-        "first_date": min(dated, default=None),
-        "last_date": max(dated, default=None),
+        "chunks": archive.chunks,
+        "bulletins": archive.bulletins,
+        "undated_bulletins": archive.bulletins - len(archive.dates),
+        "first_date": min(archive.dates, default=None),
+        "last_date": max(archive.dates, default=None),
         "synth_s": round(synth_s, 2),
         "synth_rss_mb": round(synth_rss, 1),
         "build_s": round(build_s, 2),

@@ -13,19 +13,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
+from collections.abc import Sized
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
+from index.bm25_builder import Bm25Builder
 from index.embedders import load_embedder
-from index.embedding_cache import EmbeddingCache, embed_passages_cached, text_sha256
+from index.embedding_cache import (
+    CachedEmbedding,
+    EmbeddingCache,
+    embed_passages_cached,
+    text_sha256,
+)
 from index.lock import IndexLock
 from index.reports import (
     STATUS_CN,  # noqa: F401  (re-exported: ingest/__main__.py imports it from here)
@@ -41,6 +48,7 @@ from index.store import (
     IndexDamagedError,
     IndexMismatchError,
     IndexMissingError,
+    IndexWriter,
     StoredIndex,
     check_writable,
     damaged,
@@ -49,7 +57,6 @@ from index.store import (
     read_manifest_loosely,
     read_tokens,
     recover_interrupted,
-    write_index,
 )
 from index.tokenizer import make_tokenizer
 from ingest.archives import archive_of, is_archive, read_archive
@@ -1077,8 +1084,8 @@ def _remember_vectors(old: StoredIndex, cache_path: Path) -> None:
 
 def write_chunks_index(
     index_dir: Path,
-    chunks: list[Chunk],
-    bulletins: list[dict],
+    chunks: Iterable[Chunk],
+    bulletins: Iterable[dict],
     embedder,
     tokenizer: str,
     *,
@@ -1091,18 +1098,68 @@ def write_chunks_index(
 ) -> "Embedded":
     """Embed (through the cache), build FAISS + BM25 and swap the index in.
 
-    Any list of chunks works: bulletins here, BEIR passages in eval. known_tokens
+    Any chunks work: bulletins here, BEIR passages in eval. chunks and bulletins are lists or
+    any iterables in row order, each read once: passages are embedded, tokenized and written
+    a block at a time (index/store.py IndexWriter), so a generator of a million passages is
+    written without holding them (bench/bench_scale.py). known_tokens
     (embed_text -> BM25 tokens, same tokenizer) spares re-segmenting chunks kept
     from the previous version: in a 500-bulletin index that was most of the time
     taken to add one bulletin. with_sentences: also embed every answer unit for
     replies (index/sentence_vectors.py; a retrieval-only index such as a BEIR set
-    skips them). progress(stage, done, total), stages "embed" and "sentences".
+    skips them). progress(stage, done, total), stages "embed" and "sentences" (total 0: not
+    known, chunks being an iterable without a length).
     Returns how many passages and answer units were actually embedded (cache misses)."""
-    vectors, units, unit_vectors, embedded = _embed(
-        embedder, chunks, cache_path, progress, with_sentences
-    )
-    tokens = _tokens(chunks, tokenizer, known_tokens)
-    bm25 = build_bm25(tokens)
+    token_fn = make_tokenizer(tokenizer)
+    known_tokens = known_tokens or {}
+    units: dict[str, None] | None = {} if with_sentences else None
+    bm25 = Bm25Builder()
+    cache = EmbeddingCache(cache_path) if cache_path else None
+    try:
+        with IndexWriter(index_dir, int(embedder.dim)) as writer:
+            passages = CachedEmbedding(
+                embedder,
+                cache,
+                writer.vectors.put,
+                writer.vectors.copy,
+                progress=_stage(progress, "embed"),
+                total=len(chunks) if isinstance(chunks, Sized) else 0,
+            )
+            for block in _blocks(chunks, BLOCK_PASSAGES):
+                passages.add([c.embed_text for c in block])
+                tokens = [known_tokens.get(c.embed_text) or token_fn(c.embed_text) for c in block]
+                bm25.add_all(tokens)
+                writer.add(block, tokens)
+                if units is not None:
+                    units.update(dict.fromkeys(unit_texts(block)))
+            embedded = passages.finish()
+            sentences, units_embedded = None, 0
+            if units is not None:  # after every passage, as the cache saw them before
+                unit_vectors, units_embedded = embed_passages_cached(
+                    embedder, list(units), cache, progress=_stage(progress, "sentences")
+                )
+                sentences = (list(units), unit_vectors)
+            counts = {"bulletins": writer.add_bulletins(bulletins), "chunks": writer.rows}
+            manifest = _manifest(embedder, spec, tokenizer, extra_manifest, counts)
+            # what a segment's passages are scored with, to compare with the base's
+            manifest[BM25_STATS] = bm25.statistics()
+            writer.save_bm25(bm25.build())
+            writer.finish(manifest, sentences)
+    finally:
+        if cache:
+            cache.close()
+    return Embedded(embedded, units_embedded)
+
+
+BLOCK_PASSAGES = 4096  # passages embedded, tokenized and written at a time
+
+
+def _blocks(items: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
+    items = iter(items)
+    while block := list(islice(items, size)):
+        yield block
+
+
+def _manifest(embedder, spec: str, tokenizer: str, extra: dict, counts: dict[str, int]) -> dict:
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -1113,21 +1170,10 @@ def write_chunks_index(
             "spec": spec,
         },
         "pipeline": {"tokenizer": tokenizer},
-        **extra_manifest,
+        **extra,
     }
-    manifest["counts"] = {
-        "bulletins": len(bulletins),
-        "chunks": len(chunks),
-        "files": len(manifest.get("files", {})),
-    }
-    # what a segment's passages are scored with, to compare with the base's (bm25_segments.py)
-    manifest[BM25_STATS] = {
-        "documents": len(tokens),
-        "average_length": sum(map(len, tokens)) / max(len(tokens), 1),
-    }
-    sentences = (units, unit_vectors) if with_sentences else None
-    write_index(index_dir, manifest, chunks, bulletins, vectors, bm25, tokens, sentences)
-    return embedded
+    manifest["counts"] = {**counts, "files": len(manifest.get("files", {}))}
+    return manifest
 
 
 class Embedded(NamedTuple):
@@ -1161,17 +1207,10 @@ def _embed(
     return vectors, units, unit_vectors, Embedded(embedded, unit_embedded)
 
 
-def _tokens(
-    chunks: list[Chunk], tokenizer: str, known: dict[str, list[str]] | None = None
-) -> list[list[str]]:
-    """Each passage's BM25 tokens; known (embed_text -> tokens) spares re-segmenting."""
+def _tokens(chunks: list[Chunk], tokenizer: str) -> list[list[str]]:
+    """Each passage's BM25 tokens (a segment's: index/segments.py)."""
     token_fn = make_tokenizer(tokenizer)
-    known = known or {}
-    # one str object per distinct word (a vocabulary of ~10^5), not one per occurrence (~10^8
-    # at 1M passages): most of the writer's memory at 100k
-    return [
-        list(map(sys.intern, known.get(c.embed_text) or token_fn(c.embed_text))) for c in chunks
-    ]
+    return [token_fn(c.embed_text) for c in chunks]
 
 
 def _stage(progress: Callable[[str, int, int], None] | None, stage: str):
@@ -1181,13 +1220,12 @@ def _stage(progress: Callable[[str, int, int], None] | None, stage: str):
     return lambda done, total: progress(stage, done, total)
 
 
-def build_bm25(corpus_tokens: list[list[str]]):
-    import bm25s
-
-    bm25 = bm25s.BM25()
-    if corpus_tokens:
-        bm25.index(corpus_tokens, show_progress=False)
-    return bm25
+def build_bm25(corpus_tokens: Iterable[Sequence[str]]):
+    """bm25s's index of the passages' tokens (index/bm25_builder.py: the same index as
+    bm25s.BM25.index builds, in a fraction of its memory)."""
+    builder = Bm25Builder()
+    builder.add_all(corpus_tokens)
+    return builder.build()
 
 
 def _new_doc_id(path: Path, used: set[str]) -> str:

@@ -95,42 +95,111 @@ def embed_passages_cached(
     vector (cache hits count at once), so a bar with total=n_texts ends full.
     """
     texts = list(texts)
-    batch_size = max(1, int(batch_size))
     out = np.empty((len(texts), embedder.dim), dtype=np.float32)
-    if not texts:
-        return out, 0
 
-    shas = [text_sha256(t) for t in texts]
-    text_of = dict(zip(shas, texts))  # distinct texts, first-seen order
-    count_of: dict[str, int] = {}
-    for sha in shas:
-        count_of[sha] = count_of.get(sha, 0) + 1
+    def put(rows: Sequence[int], vectors: np.ndarray) -> None:
+        out[rows] = vectors
 
-    vectors = cache.get_many(embedder.id, list(text_of)) if cache is not None else {}
-    vectors = {s: v for s, v in vectors.items() if v.shape == (embedder.dim,)}
-    missing = [s for s in text_of if s not in vectors]
+    def copy(rows: Sequence[int], sources: Sequence[int]) -> None:
+        out[rows] = out[sources]
 
-    done = sum(count_of[s] for s in vectors)
-    if progress:
-        progress(done, len(texts))
-    for start in range(0, len(missing), batch_size):
-        batch = missing[start : start + batch_size]
-        embedded = np.asarray(
-            embedder.embed_passages([text_of[s] for s in batch]), dtype=np.float32
-        )
-        if embedded.shape != (len(batch), embedder.dim):
+    stream = CachedEmbedding(embedder, cache, put, copy, batch_size, progress, len(texts))
+    stream.add(texts)
+    return out, stream.finish()
+
+
+class CachedEmbedding:
+    """embed_passages_cached over texts that come a block at a time (an archive too big to hold
+    at once), with the same calls to the embedder: each distinct text the cache lacks, once, in
+    first-seen order, batch_size at a time. A row's vector goes to put(rows, vectors) once known
+    (a row may wait for its batch to fill), and a row repeating an earlier row's text is filled
+    by copy(rows, earlier rows) in finish()."""
+
+    def __init__(
+        self,
+        embedder,
+        cache: EmbeddingCache | None,
+        put: Callable[[Sequence[int], np.ndarray], None],
+        copy: Callable[[Sequence[int], Sequence[int]], None],
+        batch_size: int = 64,
+        progress: Callable[[int, int], None] | None = None,
+        total: int = 0,
+    ):
+        """progress(rows with a vector, total): total is 0 when not known."""
+        self._embedder, self._cache, self._put, self._copy = embedder, cache, put, copy
+        self._batch_size = max(1, int(batch_size))
+        self._progress, self._total = progress, total
+        self._first: dict[str, int] = {}  # sha -> the first row with that text
+        self._waiting: dict[str, list[int]] = {}  # sha -> rows waiting for its batch
+        self._queued: dict[str, str] = {}  # sha -> text, misses not yet embedded (in order)
+        self._copies: list[tuple[int, int]] = []  # (row, earlier row with the same text)
+        self._rows = self._done = self._embedded = 0
+
+    def add(self, texts: Sequence[str]) -> None:
+        """The next rows' texts."""
+        if not texts:
+            return
+        shas = [text_sha256(t) for t in texts]
+        fresh: dict[str, list[int]] = {}  # distinct texts not seen before, first-seen order
+        for row, sha in enumerate(shas, self._rows):
+            if sha in fresh:
+                fresh[sha].append(row)
+            elif sha in self._waiting:
+                self._waiting[sha].append(row)
+            elif sha in self._first:
+                self._copies.append((row, self._first[sha]))
+                self._done += 1
+            else:
+                fresh[sha] = [row]
+                self._first[sha] = row
+        self._rows += len(texts)
+        found = self._cached(list(fresh))
+        for sha, vector in found.items():
+            self._put(fresh[sha], np.broadcast_to(vector, (len(fresh[sha]), len(vector))))
+            self._done += len(fresh[sha])
+        self._report()
+        text_of = dict(zip(shas, texts))
+        for sha, rows in fresh.items():
+            if sha not in found:
+                self._waiting[sha] = rows
+                self._queued[sha] = text_of[sha]
+                if len(self._queued) == self._batch_size:
+                    self._embed_queued()
+
+    def finish(self) -> int:
+        """Embed what is left, fill the repeated rows; returns how many texts were embedded."""
+        if self._queued:
+            self._embed_queued()
+        if self._copies:
+            rows, sources = zip(*self._copies)
+            self._copy(list(rows), list(sources))
+            self._copies = []
+        return self._embedded
+
+    def _cached(self, shas: list[str]) -> dict[str, np.ndarray]:
+        if self._cache is None or not shas:
+            return {}
+        found = self._cache.get_many(self._embedder.id, shas)
+        return {s: v for s, v in found.items() if v.shape == (self._embedder.dim,)}
+
+    def _embed_queued(self) -> None:
+        batch, self._queued = self._queued, {}
+        embedded = np.asarray(self._embedder.embed_passages(list(batch.values())), np.float32)
+        if embedded.shape != (len(batch), self._embedder.dim):
             raise ValueError(
-                f"{embedder.id} returned shape {embedded.shape}, expected "
-                f"{(len(batch), embedder.dim)}"
+                f"{self._embedder.id} returned shape {embedded.shape}, expected "
+                f"{(len(batch), self._embedder.dim)}"
             )
         fresh = dict(zip(batch, embedded))
-        if cache is not None:
-            cache.put_many(embedder.id, fresh)
-        vectors.update(fresh)
-        done += sum(count_of[s] for s in batch)
-        if progress:
-            progress(done, len(texts))
+        if self._cache is not None:
+            self._cache.put_many(self._embedder.id, fresh)
+        for sha, vector in fresh.items():
+            rows = self._waiting.pop(sha)
+            self._put(rows, np.broadcast_to(vector, (len(rows), len(vector))))
+            self._done += len(rows)
+        self._embedded += len(batch)
+        self._report()
 
-    for i, sha in enumerate(shas):
-        out[i] = vectors[sha]
-    return out, len(missing)
+    def _report(self) -> None:
+        if self._progress:
+            self._progress(self._done, self._total)

@@ -12,14 +12,15 @@ names (index/text_dates.py), which understood search reads for its date bonus.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from index.text_dates import TextDates
+from index.text_dates import TextDates, TextDatesBuilder
 from ingest.model import Chunk
 
 _NONE = np.empty(0, dtype=np.int64)
@@ -94,38 +95,12 @@ class FilterColumns:
     text_dates: TextDates | None = None
 
     @classmethod
-    def of(cls, chunks: Sequence[Chunk], text_dates: bool = True) -> "FilterColumns":
+    def of(cls, chunks: Iterable[Chunk], text_dates: bool = True) -> "FilterColumns":
         """text_dates=False leaves the texts unread (and text_dates None)."""
-        cities, places, sections = defaultdict(list), defaultdict(list), defaultdict(list)
-        low, high, every_date, date_rows = [], [], [], []
-        for row, chunk in enumerate(chunks):
-            meta = chunk.meta
-            for city in set(meta.cities):
-                cities[city].append(row)
-            for place in set(meta.places):
-                places[place].append(row)
-            if meta.section:
-                sections[meta.section].append(row)
-            dates = meta.known_dates
-            low.append(min(dates) if dates else "")
-            high.append(max(dates) if dates else "")
-            every_date.extend(dates)
-            date_rows.extend([row] * len(dates))
-
-        def arrays(groups: dict[str, list[int]]) -> dict[str, np.ndarray]:
-            return {key: np.array(rows, dtype=np.int64) for key, rows in groups.items()}
-
-        return cls(
-            len(chunks),
-            arrays(cities),
-            arrays(places),
-            arrays(sections),
-            np.array(low, dtype=str),
-            np.array(high, dtype=str),
-            np.array(every_date, dtype=str),
-            np.array(date_rows, dtype=np.int64),
-            TextDates.of(chunk.text for chunk in chunks) if text_dates else None,
-        )
+        columns = ColumnsBuilder(text_dates)
+        for chunk in chunks:
+            columns.add(chunk)
+        return columns.build()
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything as flat numpy arrays (saved with the index: columns.npz), from_arrays'
@@ -248,6 +223,76 @@ class FilterColumns:
 
 
 _GROUPS = ("rows_by_city", "rows_by_place", "rows_by_section")
+
+
+class ColumnsBuilder:
+    """FilterColumns made passage by passage, in row order, from compact arrays (an archive's
+    passages need not be held, nor a Python int or str kept per passage)."""
+
+    def __init__(self, text_dates: bool = True):
+        """text_dates=False: the texts are not read for the times they name."""
+        self.size = 0
+        self._text_dates = TextDatesBuilder() if text_dates else None
+        self._groups: dict[str, dict[str, array]] = {name: {} for name in _GROUPS}
+        self._low: list[str] = []  # dates of the rows since the last block
+        self._high: list[str] = []
+        self._dates: list[str] = []
+        self._date_rows = array("q")
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, chunk: Chunk) -> None:
+        row, meta = self.size, chunk.meta
+        for name, keys in (
+            ("rows_by_city", set(meta.cities)),
+            ("rows_by_place", set(meta.places)),
+            ("rows_by_section", {meta.section} if meta.section else set()),
+        ):
+            groups = self._groups[name]
+            for key in keys:
+                groups.setdefault(key, array("q")).append(row)
+        dates = meta.known_dates
+        self._low.append(min(dates) if dates else "")
+        self._high.append(max(dates) if dates else "")
+        self._dates.extend(dates)
+        self._date_rows.extend([row] * len(dates))
+        if self._text_dates is not None:
+            self._text_dates.add(chunk.text)
+        self.size += 1
+        if len(self._low) == _BLOCK_ROWS:
+            self._end_block()
+
+    def build(self) -> FilterColumns:
+        self._end_block()
+        low, high, dates = (_joined([block[i] for block in self._blocks]) for i in range(3))
+        return FilterColumns(
+            self.size,
+            **{name: _arrays(groups) for name, groups in self._groups.items()},
+            date_low=low,
+            date_high=high,
+            dates=dates,
+            date_rows=np.frombuffer(self._date_rows, dtype=np.int64).copy(),
+            text_dates=self._text_dates.build() if self._text_dates is not None else None,
+        )
+
+    def _end_block(self) -> None:
+        """The block's dates as fixed-width arrays (the widest wins when they are joined, as
+        one np.array of them all would have it)."""
+        if self._low:
+            self._blocks.append(
+                tuple(np.array(v, dtype=str) for v in (self._low, self._high, self._dates))
+            )
+            self._low, self._high, self._dates = [], [], []
+
+
+_BLOCK_ROWS = 65536
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.array([], dtype=str)
+
+
+def _arrays(groups: dict[str, array]) -> dict[str, np.ndarray]:
+    return {key: np.frombuffer(rows, dtype=np.int64).copy() for key, rows in groups.items()}
 
 
 class LazyFilterColumns:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from array import array
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -28,15 +29,51 @@ def offsets_path(path: Path) -> Path:
 
 def write_rows(path: Path, rows: Iterable[Any]) -> np.ndarray:
     """Write rows as JSON Lines (flushed to disk) and return their offsets (n + 1)."""
-    offsets = [0]
-    with open(path, "wb") as handle:
+    with RowsWriter(path) as writer:
         for row in rows:
-            line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
-            handle.write(line)
-            offsets.append(offsets[-1] + len(line))
-        handle.flush()
-        os.fsync(handle.fileno())
-    return np.array(offsets, dtype=np.int64)
+            writer.write(row)
+    return writer.offsets
+
+
+class RowsWriter:
+    """write_rows one row at a time, for rows that come as they are made (an archive's
+    passages are not held in memory while its index is written); offsets once closed."""
+
+    def __init__(self, path: Path):
+        self._handle = open(path, "wb")
+        self._ends = array("q", [0])  # 8 bytes a row, not a Python int each
+
+    def write(self, row: Any) -> None:
+        line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+        self._handle.write(line)
+        self._ends.append(self._ends[-1] + len(line))
+
+    def close(self) -> None:
+        """Flush the rows to disk (an error is raised here, not lost)."""
+        if not self._handle.closed:
+            with self._handle:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+
+    @property
+    def rows(self) -> int:
+        return len(self._ends) - 1
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return np.frombuffer(self._ends, dtype=np.int64).copy()
+
+    def __enter__(self) -> "RowsWriter":
+        return self
+
+    def __exit__(self, kind, *exc) -> None:
+        if kind is None:
+            self.close()
+        else:  # the first error is the one to report
+            try:
+                self._handle.close()
+            except OSError:
+                pass
 
 
 def save_offsets(path: Path, offsets: np.ndarray) -> None:

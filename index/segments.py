@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from index.filters import FilterColumns
 from index.rows_file import save_offsets, write_rows
 from index.store import (
     BM25_STATS,
@@ -40,11 +39,11 @@ from index.store import (
     TOKENS,
     VECTORS,
     _fsync_dir,
-    _write_columns,
     _write_jsonl,
     _write_npy,
     _write_sentences,
     file_checksums,
+    write_columns_of,
     write_error,
 )
 from ingest.model import Chunk
@@ -141,7 +140,7 @@ def _write_segment_files(
 ) -> None:
     save_offsets(folder / CHUNKS, write_rows(folder / CHUNKS, (c.to_dict() for c in chunks)))
     save_offsets(folder / BULLETINS, write_rows(folder / BULLETINS, bulletins))
-    _write_columns(folder / COLUMNS, FilterColumns.of(chunks), bulletins, chunks)
+    write_columns_of(folder / COLUMNS, chunks, bulletins)
     _write_npy(folder / VECTORS, vectors)
     _write_jsonl(folder / TOKENS, tokens)
     if sentences is not None:

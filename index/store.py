@@ -45,20 +45,28 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import os
 import shutil
 import tempfile
 import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from index.bm25_segments import SegmentedBM25
-from index.filters import FilterColumns
-from index.rows_file import RecordsFile, RowsFile, offsets_path, save_offsets, write_rows
+from index.filters import ColumnsBuilder, FilterColumns
+from index.rows_file import (
+    RecordsFile,
+    RowsFile,
+    RowsWriter,
+    offsets_path,
+    save_offsets,
+)
 from index.sentence_vectors import SentenceVectors
 from index.stacked import StackedMatrix, StackedRecords, StackedRows
 from index.vector_index import build_vector_index, is_exact, tune_for_search, vectors_in_place
@@ -234,73 +242,282 @@ def write_index(
     tokens: list[list[str]] | None = None,
     sentences: tuple[list[str], np.ndarray] | None = None,
 ) -> None:
-    """sentences: (unit texts, their vectors) to store for replies, when computed."""
-    import faiss
+    """sentences: (unit texts, their vectors) to store for replies, when computed. An index
+    whose passages are in memory; IndexWriter writes one whose passages come a block at a
+    time."""
+    with IndexWriter(index_dir, int(manifest["embedder"]["dim"]), tokens is not None) as writer:
+        writer.add(chunks, tokens)
+        writer.vectors.put(range(len(chunks)), vectors)
+        writer.add_bulletins(bulletins)
+        writer.save_bm25(bm25)
+        writer.finish(manifest, sentences)
 
-    index_dir = Path(index_dir)
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=building_prefix(index_dir), dir=index_dir.parent))
-    try:
-        vector_index = build_vector_index(vectors, int(manifest["embedder"]["dim"]))
-        faiss.write_index(vector_index, str(tmp / "faiss.index"))
-        if not is_exact(vector_index):
-            _write_npy(tmp / VECTORS, vectors)
-        save_offsets(tmp / CHUNKS, write_rows(tmp / CHUNKS, (c.to_dict() for c in chunks)))
-        save_offsets(tmp / BULLETINS, write_rows(tmp / BULLETINS, bulletins))
-        _write_columns(tmp / COLUMNS, FilterColumns.of(chunks), bulletins, chunks)
-        if tokens is not None:
-            _write_jsonl(tmp / TOKENS, tokens)
-        if chunks:
-            bm25.save(str(tmp / "bm25"), show_progress=False)
-        if sentences is not None:
-            _write_sentences(tmp, *sentences)
-        manifest = {**manifest, CHECKSUMS: file_checksums(tmp)}
-        # The manifest goes last: a directory without one was never finished.
-        (tmp / MANIFEST).write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
+
+class IndexWriter:
+    """A new version of the index, written into a temporary sibling folder (DIR.building-*) as
+    its passages come, a block at a time, and swapped in by finish(): passages, their tokens,
+    vectors and bulletins go to disk at once, and the filter columns, the bulletins' runs of
+    rows and the BM25 counts are kept compactly, so writing a million passages does not hold
+    them (issue 12: the build of a 1M archive did not fit in 12 GB).
+
+    Use it as a context manager: leaving it unfinished (an error, an interrupt) removes the
+    folder and leaves the live index as it was; an OSError while writing is an
+    IndexWriteError naming the path."""
+
+    def __init__(self, index_dir: Path, dim: int, tokens: bool = True):
+        self.index_dir = Path(index_dir)
+        self.dim = int(dim)
+        self.index_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(
+            tempfile.mkdtemp(prefix=building_prefix(self.index_dir), dir=self.index_dir.parent)
         )
-        _fsync_dir(tmp)
-        swap_in(tmp, index_dir)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise write_error(exc, tmp) from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        self._files = ExitStack()
+        self._columns = ColumnsBuilder()
+        self._runs = _Runs()
+        self._bulletins: tuple[list[str], list[str]] = ([], [])
+        self._finished = False
+        try:
+            with self._writing():
+                self._chunks = self._files.enter_context(RowsWriter(self.tmp / CHUNKS))
+                self._tokens = (
+                    self._files.enter_context(RowsWriter(self.tmp / TOKENS)) if tokens else None
+                )
+                self.vectors = self._files.enter_context(VectorsFile(self.tmp / VECTORS, dim))
+        except BaseException:
+            self._discard()
+            raise
+
+    @property
+    def rows(self) -> int:
+        """Passages added so far."""
+        return self._columns.size
+
+    def add(self, chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]] | None = None) -> None:
+        """The next passages (row order) and, when the index keeps them, their BM25 tokens.
+        Their vectors go to self.vectors by row, whenever they are known."""
+        with self._writing():
+            for row, chunk in enumerate(chunks):
+                self._chunks.write(chunk.to_dict())
+                self._columns.add(chunk)
+                self._runs.add(chunk.doc_id)
+                if self._tokens is not None:
+                    self._tokens.write(tokens[row])
+
+    def add_bulletins(self, bulletins: Iterable[dict]) -> int:
+        """Every bulletin record (once), in row order; returns how many."""
+        ids, dates = self._bulletins
+        with self._writing():
+            with RowsWriter(self.tmp / BULLETINS) as rows:
+                for bulletin in bulletins:
+                    rows.write(bulletin)
+                    ids.append(bulletin["doc_id"])
+                    dates.append(bulletin.get("date") or "")
+            save_offsets(self.tmp / BULLETINS, rows.offsets)
+        return len(ids)
+
+    def save_bm25(self, bm25) -> None:
+        if self.rows:
+            with self._writing():
+                bm25.save(str(self.tmp / "bm25"), show_progress=False)
+
+    def finish(self, manifest: dict, sentences: tuple[list[str], np.ndarray] | None = None) -> None:
+        """Write what is left (columns, vector index, answer units), the checksums and the
+        manifest, and swap the new version in."""
+        import faiss
+
+        with self._writing():
+            vectors = self.vectors.rows(self.rows)
+            self._files.close()  # passages and tokens flushed to disk
+            save_offsets(self.tmp / CHUNKS, self._chunks.offsets)
+            ids, dates = self._bulletins
+            _write_columns(
+                self.tmp / COLUMNS, self._columns.build(), ids, dates, self._runs.first_rows(ids)
+            )
+            vector_index = build_vector_index(vectors, self.dim)
+            faiss.write_index(vector_index, str(self.tmp / "faiss.index"))
+            if is_exact(vector_index):
+                (self.tmp / VECTORS).unlink()  # a flat index holds the vectors itself
+            del vector_index
+            if sentences is not None:
+                _write_sentences(self.tmp, *sentences)
+            manifest = {**manifest, CHECKSUMS: file_checksums(self.tmp)}
+            # The manifest goes last: a directory without one was never finished.
+            (self.tmp / MANIFEST).write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+            _fsync_dir(self.tmp)
+            swap_in(self.tmp, self.index_dir)
+        self._finished = True
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise write_error(exc, self.tmp) from exc
+
+    def _discard(self) -> None:
+        try:
+            self._files.close()
+        except OSError:
+            pass  # the error that stopped the writer is the one to report
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> "IndexWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self._finished:
+            self._discard()
+
+
+class VectorsFile:
+    """vectors.npy written a row at a time, at its row's place: a row's vector may be known
+    after later rows' (index/embedding_cache.py CachedEmbedding). The header, which holds the
+    row count, is written by rows(); the file is then what np.save writes."""
+
+    def __init__(self, path: Path, dim: int):
+        self.path, self.dim = Path(path), int(dim)
+        self._row_bytes = 4 * self.dim
+        self._start = len(_npy_header(0, self.dim))  # the same for any row count
+        self._handle = open(self.path, "w+b")
+        self._count = 0  # rows, as far as any was written
+
+    def put(self, rows: Sequence[int], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype="<f4")
+        rows = list(rows)
+        if rows and rows == list(range(rows[0], rows[0] + len(rows))):  # one run: one write
+            self._write(rows[0], vectors.tobytes())
+        else:
+            for row, vector in zip(rows, vectors):
+                self._write(row, vector.tobytes())
+
+    def copy(self, rows: Sequence[int], sources: Sequence[int]) -> None:
+        """Give each row the vector of its source row (written before)."""
+        fd = self._handle.fileno()
+        for row, source in zip(rows, sources):
+            self._write(row, os.pread(fd, self._row_bytes, self._at(source)))
+
+    def rows(self, count: int) -> "StoredRows":
+        """Complete the file as `count` rows (every one of them written) and return them, read
+        from disk as asked for (not memory-mapped: the pages a memory map touches stay in this
+        process's memory)."""
+        if self._count != count:
+            raise ValueError(f"{self.path.name}: vectors for {self._count} rows, not {count}")
+        os.pwrite(self._handle.fileno(), _npy_header(count, self.dim), 0)
+        self.close()
+        return StoredRows(self.path, self._start, count, self.dim)
+
+    def close(self) -> None:
+        if not self._handle.closed:
+            with self._handle:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+
+    def _write(self, row: int, data: bytes) -> None:
+        os.pwrite(self._handle.fileno(), data, self._at(row))
+        self._count = max(self._count, row + len(data) // self._row_bytes)
+
+    def _at(self, row: int) -> int:
+        return self._start + row * self._row_bytes
+
+    def __enter__(self) -> "VectorsFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class StoredRows:
+    """Float32 rows of a file, read when indexed (by a slice or by an array of rows)."""
+
+    def __init__(self, path: Path, start: int, count: int, dim: int):
+        self.path, self._start, self._count, self.dim = path, start, count, dim
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, rows) -> np.ndarray:
+        with open(self.path, "rb") as handle:
+            if isinstance(rows, slice):
+                first, stop, step = rows.indices(self._count)
+                if step != 1:
+                    raise ValueError("rows: a slice with step 1")
+                return self._read(handle, first, max(0, stop - first))
+            return np.concatenate(
+                [self._read(handle, int(row), 1) for row in rows]
+                or [np.empty((0, self.dim), np.float32)]
+            )
+
+    def _read(self, handle, first: int, count: int) -> np.ndarray:
+        data = bytearray(count * 4 * self.dim)  # writable, for FAISS
+        handle.seek(self._start + first * 4 * self.dim)
+        if handle.readinto(data) != len(data):
+            raise OSError(f"{self.path}: fewer than {first + count} rows")
+        rows = np.frombuffer(data, dtype="<f4").reshape(count, self.dim)
+        return rows.astype(np.float32, copy=False)
+
+
+def _npy_header(rows: int, dim: int) -> bytes:
+    """The .npy header np.save writes for a (rows, dim) float32 array (its length does not
+    depend on rows: numpy leaves room for the row count to grow)."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        out, {"descr": "<f4", "fortran_order": False, "shape": (rows, dim)}
+    )
+    return out.getvalue()
+
+
+class _Runs:
+    """Where each bulletin's passages start, and whether they are one run of rows."""
+
+    def __init__(self):
+        self._first: dict[str, int] = {}
+        self._last: dict[str, int] = {}
+        self._count: dict[str, int] = {}
+        self._row = 0
+
+    def add(self, doc_id: str) -> None:
+        self._first.setdefault(doc_id, self._row)
+        self._last[doc_id] = self._row
+        self._count[doc_id] = self._count.get(doc_id, 0) + 1
+        self._row += 1
+
+    def first_rows(self, ids: list[str]) -> np.ndarray:
+        """Each bulletin's first passage row, -1 when its passages are not one run of rows (a
+        passage "doc#n" is then looked for row by row)."""
+        first, last, count = self._first, self._last, self._count
+        return np.array(
+            [first[d] if d in first and last[d] - first[d] + 1 == count[d] else -1 for d in ids],
+            dtype=np.int64,
+        )
+
+
+def write_columns_of(path: Path, chunks: Sequence[Chunk], bulletins: Sequence[dict]) -> None:
+    """columns.npz of passages and bulletins held in lists (a segment: index/segments.py)."""
+    runs = _Runs()
+    for chunk in chunks:
+        runs.add(chunk.doc_id)
+    ids = [b["doc_id"] for b in bulletins]
+    dates = [b.get("date") or "" for b in bulletins]
+    _write_columns(path, FilterColumns.of(chunks), ids, dates, runs.first_rows(ids))
 
 
 def _write_columns(
-    path: Path, columns: FilterColumns, bulletins: list[dict], chunks: list[Chunk]
+    path: Path, columns: FilterColumns, ids: list[str], dates: list[str], first_rows: np.ndarray
 ) -> None:
-    ids = [b["doc_id"] for b in bulletins]
     with open(path, "wb") as handle:
         np.savez(
             handle,
             **columns.arrays(),
             **{
                 "bulletin.ids": np.array(ids, dtype=str),
-                "bulletin.dates": np.array([b.get("date") or "" for b in bulletins], dtype=str),
-                "bulletin.first_rows": _first_rows(ids, chunks),
+                "bulletin.dates": np.array(dates, dtype=str),
+                "bulletin.first_rows": first_rows,
             },
         )
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _first_rows(ids: list[str], chunks: list[Chunk]) -> np.ndarray:
-    """Each bulletin's first passage row, -1 when its passages are not one run of rows (a
-    passage "doc#n" is then looked for row by row)."""
-    first: dict[str, int] = {}
-    last: dict[str, int] = {}
-    count: dict[str, int] = {}
-    for row, chunk in enumerate(chunks):
-        first.setdefault(chunk.doc_id, row)
-        last[chunk.doc_id] = row
-        count[chunk.doc_id] = count.get(chunk.doc_id, 0) + 1
-    return np.array(
-        [first[d] if d in first and last[d] - first[d] + 1 == count[d] else -1 for d in ids],
-        dtype=np.int64,
-    )
 
 
 def file_checksums(folder: Path) -> dict[str, dict[str, Any]]:

@@ -24,6 +24,7 @@ MIN_NPROBE = 32
 RERANK = 200  # approximate candidates scored exactly before the cut
 EXACT_ROWS = 20_000  # a search restricted to at most this many rows scores them exactly
 TRAIN_PER_LIST = 64  # k-means sample: vectors per list (FAISS warns below 39)
+ADD_ROWS = 65536  # vectors added to an IVF at a time (100 MB at dim 384)
 
 
 def nlist_for(total: int) -> int:
@@ -37,23 +38,30 @@ def ann_over() -> int:
 
 
 def build_vector_index(vectors: np.ndarray, dim: int) -> faiss.Index:
-    """Inner product over L2-normalised vectors; row i is passage i."""
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if len(vectors) < ann_over():
+    """Inner product over L2-normalised vectors; row i is passage i. vectors: an array, or rows
+    read from disk when indexed by a slice or an array of rows (index/store.py StoredRows), so a
+    big archive's vectors are added a block at a time, never all in memory."""
+    total = len(vectors)
+    if total < ann_over():
         flat = faiss.IndexFlatIP(dim)
-        if len(vectors):
-            flat.add(vectors)
+        if total:
+            flat.add(_float32(vectors[0:total]))
         return flat
-    nlist = nlist_for(len(vectors))
+    nlist = nlist_for(total)
     quantizer = faiss.IndexFlatIP(dim)
     ivf = faiss.IndexIVFScalarQuantizer(
         quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
     )
-    sample = min(len(vectors), TRAIN_PER_LIST * nlist)
-    rows = np.random.default_rng(0).choice(len(vectors), size=sample, replace=False)
-    ivf.train(vectors[np.sort(rows)])
-    ivf.add(vectors)
+    sample = min(total, TRAIN_PER_LIST * nlist)
+    rows = np.random.default_rng(0).choice(total, size=sample, replace=False)
+    ivf.train(_float32(vectors[np.sort(rows)]))
+    for start in range(0, total, ADD_ROWS):  # as one add: each list keeps row order
+        ivf.add(_float32(vectors[start : start + ADD_ROWS]))
     return ivf
+
+
+def _float32(rows) -> np.ndarray:
+    return np.ascontiguousarray(rows, dtype=np.float32)
 
 
 def is_exact(index) -> bool:
