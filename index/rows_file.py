@@ -83,6 +83,16 @@ def save_offsets(path: Path, offsets: np.ndarray) -> None:
         os.fsync(handle.fileno())
 
 
+def row_index(index, rows: int) -> int:
+    """A sequence index (negative from the end) as a row number; IndexError past either end."""
+    index = int(index)
+    if index < 0:
+        index += rows
+    if not 0 <= index < rows:
+        raise IndexError(f"row {index} of {rows}")
+    return index
+
+
 class RowsFile(Sequence, Generic[T]):
     """rows[i] parses line i of a JSON Lines file (decode(dict) -> T), with the recently read
     rows cached; iterating reads the file once from the start."""
@@ -115,12 +125,7 @@ class RowsFile(Sequence, Generic[T]):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        index = int(index)
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(f"row {index} of {len(self)}")
-        return self._row(index)
+        return self._row(row_index(index, len(self)))
 
     def __iter__(self) -> Iterator[T]:
         """Every row in order, read from the open file (the version this reader opened) a block

@@ -11,6 +11,8 @@ from typing import Iterator
 
 import numpy as np
 
+from index.rows_file import row_index
+
 
 def _starts(lengths: Sequence[int]) -> np.ndarray:
     """Each part's first row, then the total."""
@@ -30,11 +32,7 @@ class StackedRows(Sequence):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        index = int(index)
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(f"row {index} of {len(self)}")
+        index = row_index(index, len(self))
         part = int(np.searchsorted(self._starts, index, side="right")) - 1
         return self.parts[part][index - int(self._starts[part])]
 
