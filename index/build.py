@@ -338,7 +338,8 @@ class _Previous:
     @cached_property
     def _runs(self) -> dict[str, range]:
         """Each bulletin's rows, from the first rows saved with the index (its passages are one
-        run of rows up to the next bulletin's first); a bulletin saved as -1 is not in it."""
+        run of rows up to the next bulletin's first); empty when any bulletin was saved as -1
+        (then every passage is read, _grouped)."""
         first = (self.stored.saved_first_rows or {}) if self.stored else {}
         if any(row < 0 for row in first.values()):
             return {}  # a bulletin's passages not in one run (or none): read them all

@@ -703,7 +703,7 @@ def load_stored(index_dir: Path | str | None = None, whole: bool = False) -> Sto
     if folders:
         if columns is None:
             raise damaged(index_dir, f"{SEGMENTS}/ beside an index in the old format")
-        _stack_segments(stored, [_read_segment(f, index_dir) for f in folders])
+        _stack_segments(stored, folders, [_read_segment(f, index_dir) for f in folders])
     return stored
 
 
@@ -746,10 +746,10 @@ def _read_segment(folder: Path, index_dir: Path) -> _Segment:
     return _Segment(columns, chunks, bulletins, dates, first_rows, vectors, tokens, sentences)
 
 
-def _stack_segments(stored: StoredIndex, segments: list[_Segment]) -> None:
+def _stack_segments(stored: StoredIndex, folders: list[Path], segments: list[_Segment]) -> None:
     """The base followed by its segments, read as one index (index/stacked.py)."""
     starts = np.cumsum([len(stored.chunks)] + [len(s.chunks) for s in segments])
-    stored.segments = segment_dirs(stored.path, stored.manifest)
+    stored.segments = folders
     stored.chunks = StackedRows([stored.chunks, *(s.chunks for s in segments)])
     stored.bulletins = StackedRecords([stored.bulletins, *(s.bulletins for s in segments)])
     stored.columns = FilterColumns.concat([stored.columns, *(s.columns for s in segments)])

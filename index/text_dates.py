@@ -51,10 +51,7 @@ class TextDates:
     @classmethod
     def of(cls, texts: Iterable[str]) -> "TextDates":
         """Every passage's absolute_times, in row order."""
-        builder = TextDatesBuilder()
-        for text in texts:
-            builder.add(text)
-        return builder.build()
+        return cls.from_times(absolute_times(text) for text in texts)
 
     @classmethod
     def from_times(cls, per_row: Iterable[Times]) -> "TextDates":
