@@ -79,13 +79,25 @@ def tune_for_search(index) -> None:
         faiss.extract_index_ivf(index).nprobe = nprobe_for(index)
 
 
+class _IndexMemory:
+    """A flat index's vectors, for numpy to view: holding the index keeps its memory alive for
+    as long as any view of it lives (numpy keeps this object as the views' base)."""
+
+    def __init__(self, index):
+        self.index = index
+        address = faiss.rev_swig_ptr(index.get_xb(), 1).__array_interface__["data"][0]
+        self.__array_interface__ = {
+            "shape": (index.ntotal, index.d),
+            "typestr": "<f4",
+            "data": (address, True),  # read-only
+            "version": 3,
+        }
+
+
 def vectors_in_place(index) -> np.ndarray | None:
     """A flat index's vectors as a read-only numpy view of FAISS's own memory (no copy), or
-    None for another kind of index."""
+    None for another kind of index. Adding to the index afterwards may move its memory: take
+    the view after the last add."""
     if not is_exact(index) or index.ntotal == 0:
         return None
-    matrix = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(
-        index.ntotal, index.d
-    )
-    matrix.setflags(write=False)
-    return matrix
+    return np.asarray(_IndexMemory(index))

@@ -3,6 +3,7 @@ IVF index past ANN_OVER whose candidates are scored exactly from vectors.npy."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 
 import faiss
@@ -15,7 +16,7 @@ from index.engine import SearchEngine
 from index.filters import Filters
 from index.retrieval import DenseRetriever
 from index.store import VECTORS, load_stored
-from index.vector_index import build_vector_index, is_exact, nlist_for
+from index.vector_index import build_vector_index, is_exact, nlist_for, vectors_in_place
 
 
 def clustered(n: int, dim: int = 64, centres: int = 40, seed: int = 0) -> np.ndarray:
@@ -40,6 +41,21 @@ def test_a_small_index_stays_exact():
     vectors = clustered(500)
     index = build_vector_index(vectors, 64)
     assert is_exact(index) and index.ntotal == 500
+
+
+def test_a_view_of_a_flat_index_keeps_its_memory_after_the_index_is_dropped():
+    # the view is FAISS's own memory: it once read freed memory when its StoredIndex was gone
+    vectors = clustered(2000)
+
+    def view_only() -> np.ndarray:
+        flat = build_vector_index(vectors, vectors.shape[1])
+        return np.asarray(vectors_in_place(flat)[:1500])  # a plain slice of the view
+
+    view = view_only()
+    gc.collect()
+    reuse = [np.full((2000, 64), np.nan, dtype=np.float32) for _ in range(20)]
+    np.testing.assert_array_equal(view, vectors[:1500])
+    assert not view.flags.writeable and len(reuse) == 20
 
 
 def test_an_approximate_index_finds_the_exact_top_10_and_scores_exactly(monkeypatch):
