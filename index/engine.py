@@ -10,6 +10,7 @@ from typing import Any
 from index.embedders import load_embedder
 from index.expand import expand_query
 from index.filters import Filters, LazyFilterColumns
+from index.passage_units import PassageUnits
 from index.retrieval import BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever
 from index.store import IndexMismatchError, StoredIndex, load_stored, rebuild_command
 from index.tokenizer import make_tokenizer
@@ -44,7 +45,10 @@ class SearchEngine:
         tokenizer = make_tokenizer(stored.manifest["pipeline"]["tokenizer"])
         columns = LazyFilterColumns(stored.chunks, stored.columns)  # one for every retriever
         bm25 = BM25Retriever(stored.bm25, tokenizer, stored.chunks, columns)
-        dense = DenseRetriever(stored.faiss_index, embedder, stored.chunks, columns, stored.vectors)
+        units = None if stored.sentences is None else PassageUnits(stored.chunks, stored.sentences)
+        dense = DenseRetriever(
+            stored.faiss_index, embedder, stored.chunks, columns, stored.vectors, units
+        )
         retrievers = {"bm25": bm25, "dense": dense, "hybrid": HybridRetriever(bm25, dense, fusion)}
         return cls(stored, retrievers, load_gazetteer(), columns)
 

@@ -17,9 +17,15 @@ import numpy as np
 
 from index.filters import Filters, LazyFilterColumns
 from index.fusion import FUSIONS, best_first
+from index.passage_units import PassageUnits
 from index.tokenizer import Tokenizer
 from index.vector_index import EXACT_ROWS, RERANK, is_exact, nprobe_for, vectors_in_place
 from ingest.model import Chunk
+
+# With answer units, the best UNIT_POOL x depth passages by their own cosine are rescored: a
+# passage can rise by its best unit from below the top `depth`. On NCPPolicies (3,303
+# passages) rescoring 200 gave the nDCG@10 of rescoring all of them.
+UNIT_POOL = 4
 
 
 @dataclass(frozen=True)
@@ -164,10 +170,14 @@ class DenseRetriever:
         chunks: Sequence[Chunk],
         columns: LazyFilterColumns | None = None,
         matrix: np.ndarray | None = None,
+        units: PassageUnits | None = None,
     ):
         """matrix: the exact vectors (StoredIndex.vectors); needed beside an approximate
-        index, read in place from a flat one when not given."""
+        index, read in place from a flat one when not given. units: the passages' answer
+        units (index/passage_units.py): a passage scores the mean of its own cosine and its
+        best unit's; None (an index without unit vectors): its own cosine."""
         self.faiss_index, self.embedder, self.chunks = faiss_index, embedder, chunks
+        self.units = units
         self.columns = columns or LazyFilterColumns(chunks)
         self.exact = is_exact(faiss_index)
         self.nprobe = 0 if self.exact else nprobe_for(faiss_index)
@@ -200,15 +210,29 @@ class DenseRetriever:
         vector = self.query_vector(query)
         if depth is None:  # every allowed row
             every = np.arange(total, dtype=np.int64) if rows is None else rows
-            return run_of(every, self.matrix[every] @ vector[0], None)
-        found = self._best(vector, rows, depth)
+            own = self.matrix[every] @ vector[0]
+            return run_of(
+                every,
+                own if self.units is None else self.units.combined(vector[0], every, own),
+                None,
+            )
+        pool = depth if self.units is None else depth * UNIT_POOL
+        found = self._best(vector, rows, pool)
         wanted = as_rows(keep)
         wanted = wanted[(wanted >= 0) & (wanted < total)]  # rows of this index only
         if len(wanted):
             found.update(
-                self._best(vector, wanted if rows is None else np.intersect1d(wanted, rows), depth)
+                self._best(vector, wanted if rows is None else np.intersect1d(wanted, rows), pool)
             )
-        return found
+        return found if self.units is None else self._with_units(vector, found, depth, keep)
+
+    def _with_units(
+        self, vector: np.ndarray, found: dict[int, float], depth: int, keep: Collection[int] | None
+    ) -> dict[int, float]:
+        """The pool's passages rescored with their best unit, cut like run_of."""
+        rows = np.fromiter(found, dtype=np.int64, count=len(found))
+        own = np.fromiter(found.values(), dtype=np.float32, count=len(found))
+        return run_of(rows, self.units.combined(vector[0], rows, own), depth, keep)
 
     def _best(self, vector: np.ndarray, rows: np.ndarray | None, depth: int) -> dict[int, float]:
         """The best `depth` of the rows (None: of all). A few rows (a city's, the boosted ones)

@@ -1,6 +1,7 @@
 """Top-k in numpy and filters as columns (issue 12) give the same results as the Python code
 they replaced, which is kept here as the oracle: on random scores with ties, and on a small
-real index (every retriever, with and without filters, depth cuts and kept rows)."""
+real index (every retriever, with and without filters, depth cuts and kept rows). The dense
+oracle also rescores with answer units in plain Python (index/passage_units.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 from index.engine import SearchEngine
 from index.filters import FilterColumns, Filters
 from index.fusion import best_first
-from index.retrieval import run_of, top_rows
+from index.retrieval import UNIT_POOL, run_of, top_rows
+from ingest.sentences import answer_units
 
 
 def old_cut(scores: dict[int, float], depth, keep=None) -> dict[int, float]:
@@ -86,7 +88,36 @@ def old_bm25_scores(retriever, query, rows, depth, keep):
     return old_cut(picked, depth, keep)
 
 
+def old_best_unit(retriever, vector, row) -> float | None:
+    """The best cosine among passage `row`'s answer units, one unit at a time."""
+    text = retriever.chunks[row].text
+    cosines = [
+        float(np.asarray(retriever.units.matrix[[retriever.units.rows[text[a:b]]]])[0] @ vector)
+        for a, b in answer_units(text)
+        if text[a:b] in retriever.units.rows
+    ]
+    return max(cosines) if cosines else None
+
+
 def old_dense_scores(retriever, query, rows, depth, keep):
+    """The passages' own cosines cut the old way; with answer units (index/passage_units.py),
+    the best UNIT_POOL x depth of them (and of the kept rows) rescored by the mean with their
+    best unit's cosine, then cut."""
+    if retriever.units is None:
+        return old_own_scores(retriever, query, rows, depth, keep)
+    own = old_own_scores(retriever, query, rows, None, None)
+    pool = dict(own)
+    if depth is not None:
+        kept = {r: s for r, s in own.items() if r in (keep or ())}
+        pool = dict(best_first(own)[: depth * UNIT_POOL] + best_first(kept)[: depth * UNIT_POOL])
+    vector = retriever.query_vector(query)[0]
+    for row, score in pool.items():
+        best = old_best_unit(retriever, vector, row)
+        pool[row] = score if best is None else (score + best) / 2
+    return old_cut(pool, depth, keep)
+
+
+def old_own_scores(retriever, query, rows, depth, keep):
     total = retriever.faiss_index.ntotal
     if rows is not None and len(rows) == 0:
         return {}
@@ -110,6 +141,7 @@ QUERIES = ["达州 年鉴质量", "地方志工作会议", "精品年鉴品读�
 @pytest.mark.parametrize("query, filters", list(product(QUERIES, FILTERS[:5])))
 def test_retriever_scores_equal_the_old_code(engine, query, filters):
     rows = old_allowed_rows(engine.stored.chunks, filters)
+    assert engine.retrievers["dense"].units is not None  # the fake index has answer units
     for depth, keep in ((None, None), (5, None), (20, None), (5, {0, 3, 7}), (5, set())):
         bm25 = engine.retrievers["bm25"]
         assert bm25.scores(query, rows, depth, keep) == old_bm25_scores(
