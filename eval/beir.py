@@ -257,7 +257,7 @@ def evaluate_beir(
         cache_path=cache_path,
         extra_manifest={"files": {}},
         spec=spec,
-        with_sentences=False,  # retrieval only: no replies are composed here
+        with_sentences=True,  # the dense retriever scores a passage by its answer units too
     ).passages
     engine = SearchEngine.open(index_dir, embedder=embedder, fusion=fusion)
     depth = max(k, 10)
@@ -339,8 +339,9 @@ def index_with_distractors(
             "distractors": {"path": str(distractor_dir), "passages": len(extra)},
         },
         spec=spec,
-        # thousands of distractor passages: their units are embedded only if a reply needs them
-        with_sentences=False,
+        # the distractors' answer units too: dense retrieval scores a passage by its best unit,
+        # so every passage needs them, as in an ingested index
+        with_sentences=True,
     ).passages
     return {
         "chunks": len(chunks) + len(extra),
