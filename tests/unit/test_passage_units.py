@@ -12,7 +12,7 @@ import pytest
 from fakes import FakeEmbedder
 from index.build import write_chunks_index
 from index.engine import SearchEngine
-from index.passage_units import PassageUnits
+from index.passage_units import COVERAGE_SHARE, PassageUnits
 from index.sentence_vectors import SentenceVectors
 from index.stacked import StackedMatrix
 from ingest.model import Chunk, ChunkMeta
@@ -49,20 +49,20 @@ def test_best_unit_equals_numpy_and_a_shared_unit_counts_for_both():
     units = PassageUnits(chunks, sentences)
     query = np.random.default_rng(1).normal(size=8).astype(np.float32)
     rows = np.array([1, 2, 0])
-    got = units.best(query, rows)
+    got = units.best_cosine(query, rows)
     expected = [_oracle_best(chunks, sentences, query, r) for r in rows]
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert np.isnan(got[1])  # "无" has no unit
     shared = sentences.rows["年鉴质量提升。"]
-    assert shared in units.units_of(0) and shared in units.units_of(1)
+    assert shared in units.vector_rows_of(0) and shared in units.vector_rows_of(1)
 
 
-def test_combined_is_the_mean_and_own_cosine_without_units():
+def test_dense_is_the_mean_and_own_cosine_without_units():
     chunks, sentences = _units()
     units = PassageUnits(chunks, sentences)
     query = np.random.default_rng(2).normal(size=8).astype(np.float32)
     rows, own = np.array([0, 2]), np.array([0.3, 0.7], dtype=np.float32)
-    got = units.combined(query, rows, own)
+    got = units.dense(query, rows, own)
     assert got[0] == pytest.approx((0.3 + _oracle_best(chunks, sentences, query, 0)) / 2)
     assert got[1] == pytest.approx(0.7)
 
@@ -74,8 +74,8 @@ def test_a_stacked_unit_matrix_scores_the_same():
     query = np.random.default_rng(3).normal(size=8).astype(np.float32)
     rows = np.arange(len(chunks))
     np.testing.assert_allclose(
-        PassageUnits(chunks, stacked).best(query, rows),
-        PassageUnits(chunks, sentences).best(query, rows),
+        PassageUnits(chunks, stacked).best_cosine(query, rows),
+        PassageUnits(chunks, sentences).best_cosine(query, rows),
         rtol=1e-6,
     )
 
@@ -142,3 +142,80 @@ def test_dense_scores_equal_the_numpy_oracle(tmp_path):
         assert sorted(got) == sorted(best)
         for row, score in got.items():
             assert score == pytest.approx(oracle[row], abs=1e-6)
+
+
+def _headed(n: int, heading: str, text: str) -> Chunk:
+    return Chunk(f"h{n}", f"h{n}", text, f"{heading}\n{text}", 0, len(text), ChunkMeta())
+
+
+def test_coverage_is_the_best_units_share_of_the_words_weight_read_with_the_heading():
+    chunks = [
+        _headed(0, "", "达州召开会议。研究年鉴质量。"),  # the words in two sentences
+        _headed(1, "", "达州研究年鉴质量。其他事项。"),  # all in one
+        _headed(2, "达州市", "研究年鉴质量。"),  # the place only in the heading
+        _headed(3, "", "无关内容。"),
+    ]
+    units = PassageUnits(chunks, None)
+    words = [("达州",), ("年鉴", "年鉴质量"), ("会议",)]
+    weights = np.array([2.0, 1.0, 1.0])
+    got = units.best_coverage(words, weights, np.arange(4))
+    np.testing.assert_allclose(got, [0.75, 0.75, 0.75, 0.0])  # 达州 + 会议 | 达州 + 年鉴 | …
+    words = words[:2]
+    np.testing.assert_allclose(
+        units.best_coverage(words, weights[:2], np.arange(4)), [2 / 3, 1, 1, 0]
+    )
+    assert COVERAGE_SHARE == 0.25  # the expected values below
+    own = np.array([4.0, 2.0, 2.0, 1.0], dtype=np.float32)
+    np.testing.assert_allclose(
+        units.lexical(words, weights[:2], np.arange(4), own, top=4.0),
+        [0.75 * 1 + 0.25 * 2 / 3, 0.75 * 0.5 + 0.25, 0.75 * 0.5 + 0.25, 0.75 * 0.25],
+        rtol=1e-6,
+    )
+    assert not units.has_vectors  # no unit vectors: dense keeps its own cosine
+
+
+LEXICAL = [
+    "达州年鉴工作推进会召开。会上，质量问题被反复强调，达州要求年鉴质量再上台阶。",
+    "达州召开会议。年鉴编纂有序推进。质量持续提升。",  # scattered
+    "省地方志办公室召开会议，部署年度工作。达州年鉴质量获评优秀。",  # in one sentence
+]
+
+
+def test_a_passage_holding_the_question_in_one_sentence_ranks_above_one_scattering_it(tmp_path):
+    write_chunks_index(
+        tmp_path / "idx",
+        [_chunk(n, text) for n, text in enumerate(LEXICAL)],
+        [],
+        FakeEmbedder(),
+        "jieba",
+        cache_path=None,
+        extra_manifest={"files": {}},
+        spec="fake",
+        with_sentences=True,
+    )
+    engine = SearchEngine.open(tmp_path / "idx", embedder=FakeEmbedder())
+    bm25 = engine.retrievers["bm25"]
+    question = "达州年鉴质量"
+    raw = bm25._question(question).scores
+    assert raw[1] > raw[2]  # by its words alone the scattered passage leads
+    scores = bm25.scores(question, None, 3)
+    assert scores[2] > scores[1]
+    # "not found" still reads the raw scores
+    assert engine.top_scores(question)["bm25_top_score"] == pytest.approx(float(raw.max()))
+
+
+def test_hybrid_fuses_each_retrievers_own_score_of_every_candidate(tmp_path):
+    engine = _engine(tmp_path, with_sentences=True)
+    hybrid = engine.retrievers["hybrid"]
+    for question in ("地方志办公室工作任务", "年鉴编纂出版"):
+        runs = hybrid.runs(question, None, 1)  # each retriever's best passage only
+        union = set(runs[0]) | set(runs[1])
+        assert len(union) == (2 if question == "地方志办公室工作任务" else 1)  # tops differ
+        scored = hybrid.every_score(question, runs)
+        # a candidate scores what its retriever gives it when scoring every passage, whichever
+        # run found it (BM25: only passages holding a word of the question)
+        for retriever, values in zip((hybrid.bm25, hybrid.dense), scored):
+            every = retriever.scores(question)
+            assert values.keys() == union & every.keys()
+            assert all(values[row] == pytest.approx(every[row], abs=1e-6) for row in values)
+        assert set(hybrid.scores(question, None, 1)) == union

@@ -1,7 +1,7 @@
 """Top-k in numpy and filters as columns (issue 12) give the same results as the Python code
 they replaced, which is kept here as the oracle: on random scores with ties, and on a small
-real index (every retriever, with and without filters, depth cuts and kept rows). The dense
-oracle also rescores with answer units in plain Python (index/passage_units.py)."""
+real index (every retriever, with and without filters, depth cuts and kept rows). The BM25 and
+dense oracles also rescore with answer units in plain Python (index/passage_units.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from itertools import product
 import numpy as np
 import pytest
 
+from index.bm25_segments import word_idf
 from index.engine import SearchEngine
 from index.filters import FilterColumns, Filters
 from index.fusion import best_first
-from index.retrieval import UNIT_POOL, run_of, top_rows
+from index.passage_units import pool_depth
+from index.retrieval import run_of, top_rows
 from ingest.sentences import answer_units
 
 
@@ -78,14 +80,40 @@ def test_filter_columns_equal_filters_matches(engine, filters):
 
 
 def old_bm25_scores(retriever, query, rows, depth, keep):
-    """The same word scores, cut the old way (a dict of every positive row, sorted)."""
+    """The same word scores, cut the old way (a dict of every positive row, sorted); with
+    answer units, the pool rescored: three quarters its share of the top score, a quarter its
+    best unit's coverage of the question's word weight (passage_units.COVERAGE_SHARE), then
+    cut."""
     words = retriever.tokenizer.query_words(query, retriever.bm25.vocab_dict)
     if not words:
         return {}
     all_scores = sum(retriever._word_scores(forms) for forms in words)
     candidates = rows if rows is not None else np.arange(len(all_scores))
     picked = {int(r): float(all_scores[r]) for r in candidates if all_scores[r] > 0}
-    return old_cut(picked, depth, keep)
+    if retriever.units is None or not picked:
+        return old_cut(picked, depth, keep)
+    pool = picked if depth is None else old_cut(picked, pool_depth(depth), keep)
+    weights = [max(word_idf(retriever.bm25, f) for f in forms) for forms in words]
+    top = max(picked.values())
+    rescored = {
+        row: 0.75 * score / top + 0.25 * old_coverage(retriever.chunks[row], words, weights)
+        for row, score in pool.items()
+    }
+    return old_cut(rescored, depth, keep)
+
+
+def old_coverage(chunk, words, weights) -> float:
+    """The largest share of the words' weight in one answer unit read with the passage's
+    heading (embed_text before its text), one unit at a time."""
+    text = chunk.text
+    heading = chunk.embed_text[: chunk.embed_text.index(text)].lower()
+    units = [text[a:b].lower() for a, b in answer_units(text)] or [text.lower()]
+    best = 0.0
+    for unit in units:
+        read = heading + "\n" + unit
+        held = sum(w for forms, w in zip(words, weights) if any(f in read for f in forms))
+        best = max(best, held / sum(weights))
+    return best
 
 
 def old_best_unit(retriever, vector, row) -> float | None:
@@ -101,7 +129,7 @@ def old_best_unit(retriever, vector, row) -> float | None:
 
 def old_dense_scores(retriever, query, rows, depth, keep):
     """The passages' own cosines cut the old way; with answer units (index/passage_units.py),
-    the best UNIT_POOL x depth of them (and of the kept rows) rescored by the mean with their
+    the best pool_depth(depth) of them (and of the kept rows) rescored by the mean with their
     best unit's cosine, then cut."""
     if retriever.units is None:
         return old_own_scores(retriever, query, rows, depth, keep)
@@ -109,7 +137,8 @@ def old_dense_scores(retriever, query, rows, depth, keep):
     pool = dict(own)
     if depth is not None:
         kept = {r: s for r, s in own.items() if r in (keep or ())}
-        pool = dict(best_first(own)[: depth * UNIT_POOL] + best_first(kept)[: depth * UNIT_POOL])
+        size = pool_depth(depth)
+        pool = dict(best_first(own)[:size] + best_first(kept)[:size])
     vector = retriever.query_vector(query)[0]
     for row, score in pool.items():
         best = old_best_unit(retriever, vector, row)
@@ -144,9 +173,13 @@ def test_retriever_scores_equal_the_old_code(engine, query, filters):
     assert engine.retrievers["dense"].units is not None  # the fake index has answer units
     for depth, keep in ((None, None), (5, None), (20, None), (5, {0, 3, 7}), (5, set())):
         bm25 = engine.retrievers["bm25"]
-        assert bm25.scores(query, rows, depth, keep) == old_bm25_scores(
-            bm25, query, rows, depth, keep
+        assert bm25.units is not None
+        new, old = (
+            bm25.scores(query, rows, depth, keep),
+            old_bm25_scores(bm25, query, rows, depth, keep),
         )
+        assert new.keys() == old.keys()
+        assert all(new[r] == pytest.approx(old[r], abs=1e-6) for r in new)
         dense = engine.retrievers["dense"]
         new = dense.scores(query, rows, depth, keep)
         old = old_dense_scores(dense, query, rows, depth, keep)
