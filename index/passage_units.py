@@ -24,7 +24,10 @@ by text), not when the index opens: opening a 100 000-passage index reads no pas
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Sequence
 
 import numpy as np
@@ -51,6 +54,25 @@ def pool_depth(depth: int) -> int:
     return max(depth, UNIT_POOL)
 
 
+@dataclass(frozen=True)
+class _Cut:
+    """A passage as its units are read: the unit texts, and for word lookups its heading and
+    its units lowercased, joined by NUL (no word holds one, so no match spans two units)."""
+
+    units: tuple[str, ...]
+    heading: str
+    joined: str
+    starts: list[int]  # where each unit starts in joined
+
+    def units_holding(self, form: str) -> set[int]:
+        """The units whose text holds `form`."""
+        found, at = set(), self.joined.find(form)
+        while at >= 0:
+            found.add(bisect_right(self.starts, at) - 1)
+            at = self.joined.find(form, at + 1)
+        return found
+
+
 class PassageUnits:
     """Each passage's answer units: their texts, and their rows in the unit matrix (a unit text
     met in several passages has one row, listed under each of them)."""
@@ -59,23 +81,27 @@ class PassageUnits:
         self.chunks = chunks
         self.rows = sentences.rows if sentences is not None else {}  # unit text -> matrix row
         self.matrix = sentences.matrix if sentences is not None else None
-        self.texts_of = lru_cache(maxsize=CACHED_PASSAGES)(self._texts_of)
+        self._cut = lru_cache(maxsize=CACHED_PASSAGES)(self._cut_of)
         self.vector_rows_of = lru_cache(maxsize=CACHED_PASSAGES)(self._vector_rows_of)
 
     @property
     def has_vectors(self) -> bool:
         return self.matrix is not None and len(self.matrix) > 0
 
-    def _texts_of(self, row: int) -> tuple[str, ...]:
+    def texts_of(self, row: int) -> tuple[str, ...]:
         """Passage `row`'s answer units, in text order (the whole text when it has none)."""
-        text = self.chunks[row].text
-        return tuple(text[start:end] for start, end in answer_units(text)) or (text,)
+        return self._cut(row).units
 
-    def heading_of(self, row: int) -> str:
-        """What BM25 reads with the passage besides its text (embed_text: the item's title,
-        section, date and place), which every unit of it shares: a unit is read with it."""
+    def _cut_of(self, row: int) -> _Cut:
+        """Passage `row` read once: its units, and the heading BM25 reads with it (embed_text
+        besides the text: the item's title, section, date and place), which every unit shares."""
         chunk = self.chunks[row]
-        return chunk.embed_text.replace(chunk.text, " ", 1) if chunk.embed_text else ""
+        text = chunk.text
+        units = tuple(text[start:end] for start, end in answer_units(text)) or (text,)
+        heading = chunk.embed_text.replace(text, " ", 1) if chunk.embed_text else ""
+        lowered = [unit.lower() for unit in units]
+        starts = list(accumulate((len(unit) + 1 for unit in lowered[:-1]), initial=0))
+        return _Cut(units, heading.lower(), "\0".join(lowered), starts)
 
     def _vector_rows_of(self, row: int) -> np.ndarray:
         """The unit-matrix rows of passage `row`'s units that have a vector, in text order."""
@@ -116,29 +142,25 @@ class PassageUnits:
         if total <= 0:
             return out
         for i, row in enumerate(rows):
-            heading = self.heading_of(int(row)).lower()
-            in_heading = [any(f in heading for f in forms) for forms in words]
-            out[i] = max(
-                sum(
-                    w
-                    for forms, w, held in zip(words, weights, in_heading)
-                    if held or any(f in unit for f in forms)
-                )
-                for unit in (u.lower() for u in self.texts_of(int(row)))
-            )
+            cut = self._cut(int(row))
+            everywhere = 0.0  # the weight of words in the heading: every unit holds them
+            held: dict[int, float] = {}  # unit -> the weight of the words it holds
+            for forms, weight in zip(words, weights):
+                if any(form in cut.heading for form in forms):
+                    everywhere += weight
+                    continue
+                for unit in set().union(*(cut.units_holding(form) for form in forms)):
+                    held[unit] = held.get(unit, 0.0) + weight
+            out[i] = everywhere + max(held.values(), default=0.0)
         return out / np.float32(total)
 
-    def lexical(
-        self,
-        words: Sequence[tuple[str, ...]],
-        weights: np.ndarray,
-        rows: np.ndarray,
-        own: np.ndarray,
-        top: float,
-    ) -> np.ndarray:
+    def lexical_ceiling(self, own: np.ndarray, top: float) -> np.ndarray:
+        """The best BM25 score `lexical` can give each passage: full coverage."""
+        return self.lexical(own, top, np.ones_like(own, dtype=np.float32))
+
+    def lexical(self, own: np.ndarray, top: float, coverage: np.ndarray) -> np.ndarray:
         """The passages' BM25 scores: their own score as a share of `top` (the best allowed
         passage's), COVERAGE_SHARE of it replaced by their best unit's coverage of the
-        question's words."""
+        question's words (best_coverage, aligned with own)."""
         share = own / np.float32(top) if top > 0 else np.zeros_like(own)
-        coverage = self.best_coverage(words, weights, rows)
         return ((1 - COVERAGE_SHARE) * share + COVERAGE_SHARE * coverage).astype(np.float32)

@@ -118,6 +118,7 @@ class _Question:
     words: list[tuple[str, ...]]
     weights: np.ndarray
     scores: np.ndarray
+    coverage: dict[int, float] = field(default_factory=dict)  # passage row -> best unit's
 
 
 class BM25Retriever:
@@ -173,8 +174,51 @@ class BM25Retriever:
         )
         pooled = np.fromiter(pool, dtype=np.int64, count=len(pool))
         own = np.fromiter(pool.values(), dtype=np.float32, count=len(pool))
-        rescored = self.units.lexical(question.words, question.weights, pooled, own, top)
-        return run_of(pooled, rescored, depth, keep)
+        if depth is not None and len(pooled) > depth:
+            pooled, own = self._can_rise(question, pooled, own, top, depth, keep)
+        return run_of(pooled, self._lexical(question, pooled, own, top), depth, keep)
+
+    def _can_rise(
+        self,
+        question: _Question,
+        pooled: np.ndarray,
+        own: np.ndarray,
+        top: float,
+        depth: int,
+        keep: Collection[int] | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The pool without the passages whose units cannot lift them into the top `depth`:
+        the best `depth` by their own score, rescored, each score at least the lowest of
+        theirs, so a passage whose best possible score (full coverage) is below it is not
+        read. Kept rows stay (their own cut). The same run as rescoring the whole pool."""
+        ceiling = self.units.lexical_ceiling(own, top)
+        alive = ceiling >= self._floor(question, pooled, own, top, depth)
+        kept = np.isin(pooled, as_rows(keep))
+        if kept.any():  # the kept rows' own cut: the same rule among them
+            floor = self._floor(question, pooled[kept], own[kept], top, depth)
+            alive |= kept & (ceiling >= floor)
+        return pooled[alive], own[alive]
+
+    def _floor(
+        self, question: _Question, rows: np.ndarray, own: np.ndarray, top: float, depth: int
+    ) -> float:
+        """The lowest rescored score among the best `depth` rows by their own score: the
+        depth-th best rescored score is at least that."""
+        first = top_rows(rows, own, depth)
+        return float(self._lexical(question, rows[first], own[first], top).min())
+
+    def _lexical(
+        self, question: _Question, rows: np.ndarray, own: np.ndarray, top: float
+    ) -> np.ndarray:
+        """units.lexical, each passage's coverage computed once per question (a hybrid search
+        rescores the same candidates for its run and for every_score)."""
+        memo = question.coverage
+        missing = np.array([r for r in rows.tolist() if r not in memo], dtype=np.int64)
+        if len(missing):
+            found = self.units.best_coverage(question.words, question.weights, missing)
+            memo.update(zip(missing.tolist(), found.tolist()))
+        coverage = np.array([memo[r] for r in rows.tolist()], dtype=np.float32)
+        return self.units.lexical(own, top, coverage)
 
     def best_raw(self, query: str) -> float:
         """The best passage's BM25 score, without its units: what "not found" reads."""

@@ -167,7 +167,7 @@ def test_coverage_is_the_best_units_share_of_the_words_weight_read_with_the_head
     assert COVERAGE_SHARE == 0.25  # the expected values below
     own = np.array([4.0, 2.0, 2.0, 1.0], dtype=np.float32)
     np.testing.assert_allclose(
-        units.lexical(words, weights[:2], np.arange(4), own, top=4.0),
+        units.lexical(own, 4.0, units.best_coverage(words, weights[:2], np.arange(4))),
         [0.75 * 1 + 0.25 * 2 / 3, 0.75 * 0.5 + 0.25, 0.75 * 0.5 + 0.25, 0.75 * 0.25],
         rtol=1e-6,
     )
