@@ -33,6 +33,7 @@ from typing import Sequence
 import numpy as np
 
 from index.sentence_vectors import SentenceVectors
+from index.vector_index import row_dots
 from ingest.model import Chunk
 from ingest.sentences import answer_units
 
@@ -118,7 +119,7 @@ class PassageUnits:
         counts = np.array([len(units) for units in per_row], dtype=np.int64)
         if not counts.sum():
             return out
-        cosines = self.matrix[np.concatenate(per_row)] @ np.asarray(query, np.float32).ravel()
+        cosines = row_dots(self.matrix[np.concatenate(per_row)], query)
         has = counts > 0
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[has]
         out[has] = np.maximum.reduceat(cosines, starts)

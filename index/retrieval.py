@@ -20,7 +20,14 @@ from index.filters import Filters, LazyFilterColumns
 from index.fusion import FUSIONS, best_first
 from index.passage_units import PassageUnits, pool_depth
 from index.tokenizer import Tokenizer
-from index.vector_index import EXACT_ROWS, RERANK, is_exact, nprobe_for, vectors_in_place
+from index.vector_index import (
+    EXACT_ROWS,
+    RERANK,
+    is_exact,
+    nprobe_for,
+    row_dots,
+    vectors_in_place,
+)
 from ingest.model import Chunk
 
 
@@ -290,7 +297,7 @@ class DenseRetriever:
         vector = self.query_vector(query)
         if depth is None:  # every allowed row
             every = np.arange(total, dtype=np.int64) if rows is None else rows
-            own = self.matrix[every] @ vector[0]
+            own = row_dots(self.matrix[every], vector[0])
             return run_of(
                 every,
                 own if self.units is None else self.units.dense(vector[0], every, own),
@@ -339,7 +346,7 @@ class DenseRetriever:
         return self._exact(vector, np.sort(ids[0][ids[0] >= 0]), want)
 
     def _exact(self, vector: np.ndarray, rows: np.ndarray, want: int) -> dict[int, float]:
-        return run_of(rows, self.matrix[rows] @ vector[0], want)
+        return run_of(rows, row_dots(self.matrix[rows], vector[0]), want)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         return top_hits(

@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from index.vector_index import row_dots
 from ingest.model import Chunk
 from ingest.sentences import answer_units
 
@@ -57,9 +58,9 @@ class SentenceVectors:
         known = [(i, self.rows[t]) for i, t in enumerate(texts) if t in self.rows]
         if known:
             at, rows = zip(*known)
-            out[list(at)] = self.matrix[list(rows)] @ query
+            out[list(at)] = row_dots(self.matrix[list(rows)], query)
         missing = [i for i, t in enumerate(texts) if t not in self.rows]
         if missing and embed_missing is not None:
             vectors = np.asarray(embed_missing([texts[i] for i in missing]), dtype=np.float32)
-            out[missing] = vectors @ query
+            out[missing] = row_dots(vectors, query)
         return out

@@ -27,6 +27,14 @@ TRAIN_PER_LIST = 64  # k-means sample: vectors per list (FAISS warns below 39)
 ADD_ROWS = 65536  # vectors added to an IVF at a time (100 MB at dim 384)
 
 
+def row_dots(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """Each row's dot product with vector, without BLAS threads. After a threaded product
+    OpenBLAS's threads keep spinning, and the embedder, encoding the next question right after,
+    ran 6 times slower on two cores (122 ms instead of 21); einsum stays on one thread and costs
+    about as much here (3 ms for 20 000 rows)."""
+    return np.einsum("ij,j->i", rows, np.asarray(vector, dtype=np.float32).reshape(-1))
+
+
 def nlist_for(total: int) -> int:
     """Lists for an IVF of `total` vectors: ~4 sqrt(n), a power of two (1M -> 4096)."""
     return 1 << max(4, round(math.log2(4 * math.sqrt(max(total, 1)))))
