@@ -1,10 +1,8 @@
 """Fusing ranked lists from several retrievers. Pure functions, no models.
 
-Each takes {chunk row: score} maps (higher is better), one per retriever (its run: its best
-candidates), and returns [(row, fused score)] best first; ties break on the row number so the
-order is deterministic. `scored`, when given, is each retriever's score of every candidate of
-any run (HybridRetriever.every_score): the score-based fusions fuse those values, while
-ranks and confidence are read from the runs themselves.
+Both take {chunk row: score} maps (higher is better), one per retriever, and
+return [(row, fused score)] best first; ties break on the row number so the
+order is deterministic.
 """
 
 from __future__ import annotations
@@ -26,12 +24,8 @@ def rank_of(scores: Mapping[int, float]) -> dict[int, int]:
 
 
 def rrf(
-    runs: Sequence[Mapping[int, float]],
-    k: int = RRF_K,
-    weights: Sequence[float] | None = None,
-    scored: Sequence[Mapping[int, float]] | None = None,
+    runs: Sequence[Mapping[int, float]], k: int = RRF_K, weights: Sequence[float] | None = None
 ) -> list[tuple[int, float]]:
-    """Reciprocal ranks in each run (a rank-based fusion: `scored` is not read)."""
     weights = weights or [1.0] * len(runs)
     fused: dict[int, float] = {}
     for run, weight in zip(runs, weights):
@@ -41,15 +35,12 @@ def rrf(
 
 
 def weighted(
-    runs: Sequence[Mapping[int, float]],
-    weights: Sequence[float] | None = None,
-    scored: Sequence[Mapping[int, float]] | None = None,
+    runs: Sequence[Mapping[int, float]], weights: Sequence[float] | None = None
 ) -> list[tuple[int, float]]:
-    """Min-max normalise each run (or its `scored` values) to [0, 1], then a weighted sum
-    (missing = 0)."""
+    """Min-max normalise each run to [0, 1], then a weighted sum (missing = 0)."""
     weights = weights or [1.0 / len(runs)] * len(runs)
     fused: dict[int, float] = {}
-    for run, weight in zip(scored or runs, weights):
+    for run, weight in zip(runs, weights):
         if not run:
             continue
         low, high = min(run.values()), max(run.values())
@@ -70,21 +61,18 @@ def confidence(run: Mapping[int, float], n: int = 10) -> float:
 
 
 def confident(
-    runs: Sequence[Mapping[int, float]],
-    weights: Sequence[float] | None = None,
-    scored: Sequence[Mapping[int, float]] | None = None,
+    runs: Sequence[Mapping[int, float]], weights: Sequence[float] | None = None
 ) -> list[tuple[int, float]]:
     """`weighted`, the weights shared out per question by each run's confidence, so a retriever
     whose top is a plateau (the dense cosines often are) cannot outvote one with a clear lead.
     The shares keep the weights' total, so fused scores stay on `weighted`'s 0-1 scale (the
-    precedent threshold reads them). Confidence is a run's own: how clearly its retriever
-    leads among its own best, before `scored` adds the other's candidates."""
+    precedent threshold reads them)."""
     weights = weights or [1.0 / len(runs)] * len(runs)
     scaled = [w * confidence(run) for run, w in zip(runs, weights)]
     total = sum(scaled)
     if total <= 0:
-        return weighted(runs, weights, scored)
-    return weighted(runs, [w * sum(weights) / total for w in scaled], scored)
+        return weighted(runs, weights)
+    return weighted(runs, [w * sum(weights) / total for w in scaled])
 
 
 FUSIONS = {"rrf": rrf, "weighted": weighted, "confident": confident}

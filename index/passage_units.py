@@ -8,15 +8,20 @@ wherever it stands. So each retriever scores a passage by two numbers on one sca
   unit (a sentence or enumerated point, index/sentence_vectors.py; its vector is stored for
   replies);
 - BM25: the passage's score as a share of the best allowed passage's, a quarter of it
-  replaced by its best unit's coverage: the share of the question's word weight (idf) that
-  one unit holds, read with the item's heading (title, date, place) as BM25 reads the
-  passage. A passage that names every word of the question in one sentence beats one that
-  scatters them.
+  replaced by its best unit's coverage (none for a passage not rescored): the share of the
+  question's word weight (idf) that one unit holds, read with the item's heading (title,
+  date, place) as BM25 reads the passage. A passage that names every word of the question
+  in one sentence beats one that scatters them.
 
 Measured on the bulletins, NCPPolicies and the distractor setting together
 (docs/retrieval-quality.md, "Answer units in retrieval"). A passage without unit vectors (an
-index built before they were stored) keeps its own cosine. Only the best UNIT_POOL passages by
-their own score are rescored.
+index built before they were stored) keeps its own cosine.
+
+Which passages are rescored (index/retrieval.py units_read): a run's best UNIT_POOL by their
+own score; a retriever ranks at least that many, so a passage can rise by its best unit from
+below the cut. Deeper rows (a boosted row further down, a precedent list's 500) keep their
+own score, so a question reads at most UNIT_POOL passages a retriever, whatever the
+archive's size.
 
 A passage's units are found when it is first scored (its text cut into units, each looked up
 by text), not when the index opens: opening a 100 000-passage index reads no passage.
@@ -37,10 +42,11 @@ from index.vector_index import row_dots
 from ingest.model import Chunk
 from ingest.sentences import answer_units
 
-# Passages rescored with their units: the best UNIT_POOL by their own score (or `depth`, when
-# deeper), so a passage can rise by its best unit from below the cut. On NCPPolicies (3,303
-# passages) rescoring 200 gave the nDCG@10 of rescoring every passage.
-UNIT_POOL = 200
+# Passages a run rescores with their units: its best UNIT_POOL by their own score. Each is read
+# once (cached), so this bounds what a question reads: at a million passages a cold read costs
+# ~0.4 ms. On NCPPolicies 50 against 200: hybrid nDCG@10 0.794 against 0.797, dense 0.724
+# against 0.728, BM25 the same; the dev set the same.
+UNIT_POOL = 50
 # BM25: a quarter of a passage's score is its best unit's coverage. At a half, list questions
 # lost passages that match by meaning only (dev q079: 雅安's 脱贫攻坚志 for 扶贫志) below the
 # precedent threshold; a quarter keeps them and the gains (docs/retrieval-quality.md).
@@ -51,7 +57,8 @@ _NONE = np.empty(0, dtype=np.int64)
 
 
 def pool_depth(depth: int) -> int:
-    """How many passages, by their own score, are rescored for a run of `depth`."""
+    """How many passages a retriever ranks by their own score for a run of `depth`: at least
+    UNIT_POOL, so a passage can rise by its best unit from below the cut."""
     return max(depth, UNIT_POOL)
 
 
@@ -154,10 +161,6 @@ class PassageUnits:
                     held[unit] = held.get(unit, 0.0) + weight
             out[i] = everywhere + max(held.values(), default=0.0)
         return out / np.float32(total)
-
-    def lexical_ceiling(self, own: np.ndarray, top: float) -> np.ndarray:
-        """The best BM25 score `lexical` can give each passage: full coverage."""
-        return self.lexical(own, top, np.ones_like(own, dtype=np.float32))
 
     def lexical(self, own: np.ndarray, top: float, coverage: np.ndarray) -> np.ndarray:
         """The passages' BM25 scores: their own score as a share of `top` (the best allowed

@@ -18,7 +18,7 @@ import numpy as np
 from index.bm25_segments import word_idf
 from index.filters import Filters, LazyFilterColumns
 from index.fusion import FUSIONS, best_first
-from index.passage_units import PassageUnits, pool_depth
+from index.passage_units import UNIT_POOL, PassageUnits, pool_depth
 from index.tokenizer import Tokenizer
 from index.vector_index import (
     EXACT_ROWS,
@@ -85,7 +85,10 @@ def as_rows(keep: Collection[int] | None) -> np.ndarray:
     if keep is None or not len(keep):
         return np.empty(0, dtype=np.int64)
     if isinstance(keep, np.ndarray):
-        return np.unique(keep.astype(np.int64, copy=False))
+        rows = keep.astype(np.int64, copy=False)
+        # already sorted and distinct (the filter columns' rows, or an earlier as_rows): as is;
+        # sorting a big city's 100 000 rows again cost ~8 ms a call at a million passages
+        return rows if bool(np.all(rows[1:] > rows[:-1])) else np.unique(rows)
     return np.unique(np.fromiter(keep, dtype=np.int64, count=len(keep)))
 
 
@@ -107,6 +110,16 @@ def run_of(
             kept = np.flatnonzero(np.isin(rows, wanted))
             chosen = np.union1d(chosen, kept[top_rows(rows[kept], values[kept], depth)])
     return dict(zip(rows[chosen].tolist(), values[chosen].astype(float).tolist()))
+
+
+def units_read(rows: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Which passages of a run are rescored with their answer units (a mask over rows): its
+    best UNIT_POOL by their own score, kept rows or not. The rest (a boosted row further down,
+    a precedent list's 500) keep their own score, so a question reads at most UNIT_POOL
+    passages a retriever, whatever the archive's size (index/passage_units.py)."""
+    read = np.zeros(len(rows), dtype=bool)
+    read[top_rows(rows, own, UNIT_POOL)] = True
+    return read
 
 
 def top_hits(chunks: Sequence[Chunk], scores: dict[int, float], k: int, name: str) -> list[Hit]:
@@ -145,8 +158,8 @@ class BM25Retriever:
         self.bm25, self.tokenizer, self.chunks = bm25, tokenizer, chunks
         self.columns = columns or LazyFilterColumns(chunks)
         self.units = units
-        # a question is read once though hybrid search scores its candidates twice (4 MB a
-        # question at a million passages)
+        # a question is read once though an answer scores it several times (the search, the
+        # not-found check, a precedent list; 4 MB a question at a million passages)
         self._question = lru_cache(maxsize=4)(self._read_question)
 
     def _read_question(self, query: str) -> _Question | None:
@@ -173,52 +186,26 @@ class BM25Retriever:
             candidates = np.flatnonzero(all_scores > 0)
         else:
             candidates = rows[all_scores[rows] > 0]
+        values = all_scores[candidates]
         if self.units is None or not len(candidates):
-            return run_of(candidates, all_scores[candidates], depth, keep)
-        top = float(all_scores[candidates].max())
-        pool = run_of(
-            candidates, all_scores[candidates], None if depth is None else pool_depth(depth), keep
-        )
-        pooled = np.fromiter(pool, dtype=np.int64, count=len(pool))
+            return run_of(candidates, values, depth, keep)
+        # every passage units_read picks is in the pool, so a run's rows and scores do not
+        # depend on its depth
+        keep = as_rows(keep)  # once for the pool and the cut
+        pool = run_of(candidates, values, None if depth is None else pool_depth(depth), keep)
+        rows = np.fromiter(pool, dtype=np.int64, count=len(pool))
         own = np.fromiter(pool.values(), dtype=np.float32, count=len(pool))
-        if depth is not None and len(pooled) > depth:
-            pooled, own = self._can_rise(question, pooled, own, top, depth, keep)
-        return run_of(pooled, self._lexical(question, pooled, own, top), depth, keep)
-
-    def _can_rise(
-        self,
-        question: _Question,
-        pooled: np.ndarray,
-        own: np.ndarray,
-        top: float,
-        depth: int,
-        keep: Collection[int] | None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The pool without the passages whose units cannot lift them into the top `depth`:
-        the best `depth` by their own score, rescored, each score at least the lowest of
-        theirs, so a passage whose best possible score (full coverage) is below it is not
-        read. Kept rows stay (their own cut). The same run as rescoring the whole pool."""
-        ceiling = self.units.lexical_ceiling(own, top)
-        alive = ceiling >= self._floor(question, pooled, own, top, depth)
-        kept = np.isin(pooled, as_rows(keep))
-        if kept.any():  # the kept rows' own cut: the same rule among them
-            floor = self._floor(question, pooled[kept], own[kept], top, depth)
-            alive |= kept & (ceiling >= floor)
-        return pooled[alive], own[alive]
-
-    def _floor(
-        self, question: _Question, rows: np.ndarray, own: np.ndarray, top: float, depth: int
-    ) -> float:
-        """The lowest rescored score among the best `depth` rows by their own score: the
-        depth-th best rescored score is at least that."""
-        first = top_rows(rows, own, depth)
-        return float(self._lexical(question, rows[first], own[first], top).min())
+        top = float(values.max())
+        rescored = self.units.lexical(own, top, np.zeros_like(own))  # no unit read: none held
+        read = units_read(rows, own)
+        rescored[read] = self._lexical(question, rows[read], own[read], top)
+        return run_of(rows, rescored, depth, keep)
 
     def _lexical(
         self, question: _Question, rows: np.ndarray, own: np.ndarray, top: float
     ) -> np.ndarray:
-        """units.lexical, each passage's coverage computed once per question (a hybrid search
-        rescores the same candidates for its run and for every_score)."""
+        """units.lexical, each passage's coverage computed once per question (an answer scores
+        a question several times: the search, a precedent list)."""
         memo = question.coverage
         missing = np.array([r for r in rows.tolist() if r not in memo], dtype=np.int64)
         if len(missing):
@@ -298,11 +285,8 @@ class DenseRetriever:
         if depth is None:  # every allowed row
             every = np.arange(total, dtype=np.int64) if rows is None else rows
             own = row_dots(self.matrix[every], vector[0])
-            return run_of(
-                every,
-                own if self.units is None else self.units.dense(vector[0], every, own),
-                None,
-            )
+            found = dict(zip(every.tolist(), own.astype(float).tolist()))
+            return found if self.units is None else self._with_units(vector, found, None, keep)
         pool = depth if self.units is None else pool_depth(depth)
         found = self._best(vector, rows, pool)
         wanted = as_rows(keep)
@@ -318,12 +302,20 @@ class DenseRetriever:
         return max(self._best(self.query_vector(query), None, 1).values(), default=0.0)
 
     def _with_units(
-        self, vector: np.ndarray, found: dict[int, float], depth: int, keep: Collection[int] | None
+        self,
+        vector: np.ndarray,
+        found: dict[int, float],
+        depth: int | None,
+        keep: Collection[int] | None,
     ) -> dict[int, float]:
-        """The pool's passages rescored with their best unit, cut like run_of."""
+        """The found passages, those units_read picks rescored with their best unit, cut like
+        run_of."""
         rows = np.fromiter(found, dtype=np.int64, count=len(found))
         own = np.fromiter(found.values(), dtype=np.float32, count=len(found))
-        return run_of(rows, self.units.dense(vector[0], rows, own), depth, keep)
+        rescored = own.copy()
+        read = units_read(rows, own)
+        rescored[read] = self.units.dense(vector[0], rows[read], own[read])
+        return run_of(rows, rescored, depth, keep)
 
     def _best(self, vector: np.ndarray, rows: np.ndarray | None, depth: int) -> dict[int, float]:
         """The best `depth` of the rows (None: of all). A few rows (a city's, the boosted ones)
@@ -390,28 +382,6 @@ class HybridRetriever:
             self.dense.scores(query, rows, depth, keep),
         ]
 
-    def every_score(self, query: str, runs: list[dict[int, float]]) -> list[dict[int, float]]:
-        """Each retriever's score of every candidate of either run. A passage only one run holds
-        is otherwise fused as if the other retriever scored it at its floor, though that one
-        may rank it just below its cut (NCPPolicies: docs/retrieval-quality.md). BM25 scores
-        only the candidates holding a word of the question."""
-        union = np.array(sorted(set().union(*runs)), dtype=np.int64)
-        if not len(union):
-            return runs
-        return [self.bm25.scores(query, union), self.dense.scores(query, union)]
-
-    def _fused(
-        self,
-        query: str,
-        rows: np.ndarray | None,
-        depth: int | None,
-        keep: Collection[int] | None = None,
-    ) -> tuple[list[tuple[int, float]], list[dict[int, float]]]:
-        """The fused ranking, and each retriever's score of its candidates."""
-        runs = self.runs(query, rows, depth, keep)
-        scored = self.every_score(query, runs)
-        return FUSIONS[self.fusion](runs, weights=self.weights, scored=scored), scored
-
     def scores(
         self,
         query: str,
@@ -420,16 +390,17 @@ class HybridRetriever:
         keep: Collection[int] | None = None,
     ) -> dict[int, float]:
         """The fused score (self.fusion, self.weights) of every row in either retriever's run."""
-        return dict(self._fused(query, rows, depth, keep)[0])
+        return dict(FUSIONS[self.fusion](self.runs(query, rows, depth, keep), weights=self.weights))
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         rows = self.bm25.columns.allowed(filters)
-        fused, scored = self._fused(query, rows, max(k, self.depth))
+        runs = self.runs(query, rows, max(k, self.depth))
+        fused = FUSIONS[self.fusion](runs, weights=self.weights)[:k]
         hits = []
-        for row, score in fused[:k]:
+        for row, score in fused:
             why = {
                 name: {"score": run[row]}
-                for name, run in zip(("bm25", "dense"), scored)
+                for name, run in zip(("bm25", "dense"), runs)
                 if row in run
             }
             hits.append(Hit(self.bm25.chunks[row], float(score), row, why))

@@ -45,15 +45,3 @@ def test_confident_shares_the_weights_by_confidence():
     # equally confident runs: the plain weighted fusion, on the same 0-1 scale
     runs = [{1: 10.0, 2: 0.0}, {2: 0.5, 3: 0.25}]
     assert confident(runs) == weighted(runs)
-
-
-def test_scored_values_are_fused_while_confidence_and_ranks_come_from_the_runs():
-    # each run holds its own best two; `scored` adds each retriever's score of the other's
-    runs = [{1: 10.0, 2: 0.0}, {3: 0.9, 4: 0.1}]
-    scored = [{1: 10.0, 2: 0.0, 3: 8.0, 4: 0.0}, {1: 0.1, 2: 0.1, 3: 0.9, 4: 0.1}]
-    fused = dict(weighted(runs, [0.5, 0.5], scored))
-    assert fused[3] == pytest.approx(0.5 * 0.8 + 0.5 * 1.0)  # no longer at BM25's floor
-    assert max(fused, key=fused.get) == 3
-    # confidence is read from the runs (both 1 here), so `confident` weighs them equally
-    assert confident(runs, scored=scored) == weighted(runs, [0.5, 0.5], scored)
-    assert rrf(runs, scored=scored) == rrf(runs)

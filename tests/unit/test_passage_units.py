@@ -202,20 +202,3 @@ def test_a_passage_holding_the_question_in_one_sentence_ranks_above_one_scatteri
     assert scores[2] > scores[1]
     # "not found" still reads the raw scores
     assert engine.top_scores(question)["bm25_top_score"] == pytest.approx(float(raw.max()))
-
-
-def test_hybrid_fuses_each_retrievers_own_score_of_every_candidate(tmp_path):
-    engine = _engine(tmp_path, with_sentences=True)
-    hybrid = engine.retrievers["hybrid"]
-    for question in ("地方志办公室工作任务", "年鉴编纂出版"):
-        runs = hybrid.runs(question, None, 1)  # each retriever's best passage only
-        union = set(runs[0]) | set(runs[1])
-        assert len(union) == (2 if question == "地方志办公室工作任务" else 1)  # tops differ
-        scored = hybrid.every_score(question, runs)
-        # a candidate scores what its retriever gives it when scoring every passage, whichever
-        # run found it (BM25: only passages holding a word of the question)
-        for retriever, values in zip((hybrid.bm25, hybrid.dense), scored):
-            every = retriever.scores(question)
-            assert values.keys() == union & every.keys()
-            assert all(values[row] == pytest.approx(every[row], abs=1e-6) for row in values)
-        assert set(hybrid.scores(question, None, 1)) == union

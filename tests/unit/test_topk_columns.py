@@ -15,7 +15,7 @@ from index.bm25_segments import word_idf
 from index.engine import SearchEngine
 from index.filters import FilterColumns, Filters
 from index.fusion import best_first
-from index.passage_units import pool_depth
+from index.passage_units import UNIT_POOL, pool_depth
 from index.retrieval import run_of, top_rows
 from ingest.sentences import answer_units
 
@@ -81,9 +81,9 @@ def test_filter_columns_equal_filters_matches(engine, filters):
 
 def old_bm25_scores(retriever, query, rows, depth, keep):
     """The same word scores, cut the old way (a dict of every positive row, sorted); with
-    answer units, the pool rescored: three quarters its share of the top score, a quarter its
-    best unit's coverage of the question's word weight (passage_units.COVERAGE_SHARE), then
-    cut."""
+    answer units, the best pool_depth(depth) (and of the kept rows) rescored: three quarters
+    its share of the top score, a quarter its best unit's coverage of the question's word
+    weight (passage_units.COVERAGE_SHARE; none for a row old_read leaves), then cut."""
     words = retriever.tokenizer.query_words(query, retriever.bm25.vocab_dict)
     if not words:
         return {}
@@ -95,11 +95,18 @@ def old_bm25_scores(retriever, query, rows, depth, keep):
     pool = picked if depth is None else old_cut(picked, pool_depth(depth), keep)
     weights = [max(word_idf(retriever.bm25, f) for f in forms) for forms in words]
     top = max(picked.values())
+    read = old_read(pool)
     rescored = {
-        row: 0.75 * score / top + 0.25 * old_coverage(retriever.chunks[row], words, weights)
+        row: 0.75 * score / top
+        + (0.25 * old_coverage(retriever.chunks[row], words, weights) if row in read else 0.0)
         for row, score in pool.items()
     }
     return old_cut(rescored, depth, keep)
+
+
+def old_read(run: dict[int, float]) -> set[int]:
+    """The rows rescored with their units: the best UNIT_POOL by their own score."""
+    return {row for row, _ in best_first(run)[:UNIT_POOL]}
 
 
 def old_coverage(chunk, words, weights) -> float:
@@ -129,8 +136,8 @@ def old_best_unit(retriever, vector, row) -> float | None:
 
 def old_dense_scores(retriever, query, rows, depth, keep):
     """The passages' own cosines cut the old way; with answer units (index/passage_units.py),
-    the best pool_depth(depth) of them (and of the kept rows) rescored by the mean with their
-    best unit's cosine, then cut."""
+    the best pool_depth(depth) of them (and of the kept rows), old_read's rows rescored by the
+    mean with their best unit's cosine, then cut."""
     if retriever.units is None:
         return old_own_scores(retriever, query, rows, depth, keep)
     own = old_own_scores(retriever, query, rows, None, None)
@@ -140,9 +147,9 @@ def old_dense_scores(retriever, query, rows, depth, keep):
         size = pool_depth(depth)
         pool = dict(best_first(own)[:size] + best_first(kept)[:size])
     vector = retriever.query_vector(query)[0]
-    for row, score in pool.items():
+    for row in old_read(pool):
         best = old_best_unit(retriever, vector, row)
-        pool[row] = score if best is None else (score + best) / 2
+        pool[row] = pool[row] if best is None else (pool[row] + best) / 2
     return old_cut(pool, depth, keep)
 
 
