@@ -52,8 +52,10 @@ class Retriever(Protocol):
         keep: Collection[int] | None = None,
     ) -> dict[int, float]:
         """{row: score}, higher is better, for the best `depth` of the allowed rows (`rows`;
-        None: every row), or for all of them when depth is None. BM25 and dense give raw
-        scores (BM25: > 0 only), hybrid the fusion of its two retrievers' runs at that depth.
+        None: every row), or for all of them when depth is None. BM25 (rows holding a word of
+        the question only) and dense give their own scores, each passage of the best
+        UNIT_POOL also scored by its best answer unit (index/passage_units.py); hybrid the
+        fusion of its two retrievers' runs at that depth. Raw scores: best_raw.
 
         keep: rows that earn a bonus (answer/ask.py): the best `depth` allowed rows of keep
         are candidates too, below the cut, so a boosted passage is not lost behind unboosted
