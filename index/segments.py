@@ -38,13 +38,13 @@ from index.store import (
     SEGMENTS,
     TOKENS,
     VECTORS,
-    _fsync_dir,
-    _write_jsonl,
-    _write_npy,
-    _write_sentences,
     file_checksums,
+    fsync_dir,
     write_columns_of,
     write_error,
+    write_jsonl,
+    write_npy,
+    write_sentences,
 )
 from ingest.model import Chunk
 
@@ -100,8 +100,8 @@ def append_segment(
     try:
         folder.mkdir(parents=True)
         _write_segment_files(folder, chunks, bulletins, vectors, tokens, sentences)
-        _fsync_dir(folder)
-        _fsync_dir(folder.parent)
+        fsync_dir(folder)
+        fsync_dir(folder.parent)
     except BaseException as exc:
         shutil.rmtree(folder, ignore_errors=True)  # never published: nothing reads it
         if isinstance(exc, OSError):
@@ -141,10 +141,10 @@ def _write_segment_files(
     save_offsets(folder / CHUNKS, write_rows(folder / CHUNKS, (c.to_dict() for c in chunks)))
     save_offsets(folder / BULLETINS, write_rows(folder / BULLETINS, bulletins))
     write_columns_of(folder / COLUMNS, chunks, bulletins)
-    _write_npy(folder / VECTORS, vectors)
-    _write_jsonl(folder / TOKENS, tokens)
+    write_npy(folder / VECTORS, vectors)
+    write_jsonl(folder / TOKENS, tokens)
     if sentences is not None:
-        _write_sentences(folder, *sentences)
+        write_sentences(folder, *sentences)
 
 
 def publish_manifest(index_dir: Path, manifest: dict[str, Any]) -> None:
@@ -158,4 +158,4 @@ def publish_manifest(index_dir: Path, manifest: dict[str, Any]) -> None:
         os.replace(temporary, index_dir / MANIFEST)
     finally:
         temporary.unlink(missing_ok=True)
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)

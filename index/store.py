@@ -339,13 +339,13 @@ class IndexWriter:
                 (self.tmp / VECTORS).unlink()  # a flat index holds the vectors itself
             del vector_index
             if sentences is not None:
-                _write_sentences(self.tmp, *sentences)
+                write_sentences(self.tmp, *sentences)
             manifest = {**manifest, CHECKSUMS: file_checksums(self.tmp)}
             # The manifest goes last: a directory without one was never finished.
             (self.tmp / MANIFEST).write_text(
                 json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
             )
-            _fsync_dir(self.tmp)
+            fsync_dir(self.tmp)
             swap_in(self.tmp, self.index_dir)
         self._finished = True
 
@@ -911,7 +911,7 @@ def live_dir(index_dir: Path) -> Path:
     return index_dir
 
 
-def _write_jsonl(path: Path, rows) -> None:
+def write_jsonl(path: Path, rows) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -934,13 +934,13 @@ def read_jsonl(path: Path | str, encoding: str = "utf-8") -> list[Any]:
     return [json.loads(line) for _, line in jsonl_lines(path, encoding)]
 
 
-def _write_sentences(folder: Path, texts: list[str], matrix: np.ndarray) -> None:
+def write_sentences(folder: Path, texts: list[str], matrix: np.ndarray) -> None:
     """The answer units' texts and vectors, flushed to disk like the other files."""
-    _write_jsonl(folder / SENTENCES, texts)
-    _write_npy(folder / SENTENCE_VECTORS, matrix)
+    write_jsonl(folder / SENTENCES, texts)
+    write_npy(folder / SENTENCE_VECTORS, matrix)
 
 
-def _write_npy(path: Path, matrix: np.ndarray) -> None:
+def write_npy(path: Path, matrix: np.ndarray) -> None:
     with open(path, "wb") as handle:
         np.save(handle, np.ascontiguousarray(matrix, dtype=np.float32))
         handle.flush()
@@ -959,7 +959,7 @@ def read_sentences(folder: Path) -> SentenceVectors | None:
     return SentenceVectors.of(texts, matrix)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:

@@ -39,11 +39,11 @@ if point == "publish":
         os.kill(os.getpid(), signal.SIGKILL)
     segments.publish_manifest = die_before_publishing
 elif point == "write":
-    real_write = store._write_jsonl
+    real_write = store.write_jsonl
     def write_then_die(path, rows):
         real_write(path, rows)
         os.kill(os.getpid(), signal.SIGKILL)
-    store._write_jsonl = write_then_die
+    store.write_jsonl = write_then_die
 elif point == "swap":
     real_replace = os.replace
     def replace_then_die(src, dst):

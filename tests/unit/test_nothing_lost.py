@@ -175,7 +175,7 @@ def test_disk_full_names_the_path_and_keeps_the_index(tmp_path, share, fake_embe
     def full(path, *rows):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(index.store, "_write_jsonl", full)
+    monkeypatch.setattr(index.store, "write_jsonl", full)
     monkeypatch.setattr(index.store, "RowsWriter", full)  # chunks.jsonl, the first file written
     with pytest.raises(
         IndexWriteError, match="磁盘空间不足 / no space left on device: .*chunks.jsonl"

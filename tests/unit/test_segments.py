@@ -225,7 +225,7 @@ def test_a_full_disk_names_the_file_and_leaves_no_segment(
     def full(path, matrix):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(index.segments, "_write_npy", full)
+    monkeypatch.setattr(index.segments, "write_npy", full)
     with pytest.raises(IndexWriteError, match="no space left on device: .*vectors.npy"):
         build(ALL, index_dir, fake_embedder)
     assert list((index_dir / SEGMENTS).iterdir()) == []
