@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-K1, B = 1.5, 0.75  # bm25s' defaults, which index.build.build_bm25 keeps
+K1, B = 1.5, 0.75  # bm25s' defaults, which index/bm25_builder.py keeps
 
 
 def lucene_idf(frequency: int, documents: int) -> float:

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -1219,14 +1219,6 @@ def _stage(progress: Callable[[str, int, int], None] | None, stage: str):
     if progress is None:
         return None
     return lambda done, total: progress(stage, done, total)
-
-
-def build_bm25(corpus_tokens: Iterable[Sequence[str]]):
-    """bm25s's index of the passages' tokens (index/bm25_builder.py: the same index as
-    bm25s.BM25.index builds, in a fraction of its memory)."""
-    builder = Bm25Builder()
-    builder.add_all(corpus_tokens)
-    return builder.build()
 
 
 def _new_doc_id(path: Path, used: set[str]) -> str:

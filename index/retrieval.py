@@ -287,8 +287,9 @@ class DenseRetriever:
         if depth is None:  # every allowed row
             every = np.arange(total, dtype=np.int64) if rows is None else rows
             own = row_dots(self.matrix[every], vector[0])
-            found = dict(zip(every.tolist(), own.astype(float).tolist()))
-            return found if self.units is None else self._with_units(vector, found, None, keep)
+            if self.units is not None:
+                return self._with_units(vector, every, own, None, keep)
+            return run_of(every, own, None)
         pool = depth if self.units is None else pool_depth(depth)
         found = self._best(vector, rows, pool)
         wanted = as_rows(keep)
@@ -297,7 +298,11 @@ class DenseRetriever:
             found.update(
                 self._best(vector, wanted if rows is None else np.intersect1d(wanted, rows), pool)
             )
-        return found if self.units is None else self._with_units(vector, found, depth, keep)
+        if self.units is None:
+            return found
+        rows = np.fromiter(found, dtype=np.int64, count=len(found))
+        own = np.fromiter(found.values(), dtype=np.float32, count=len(found))
+        return self._with_units(vector, rows, own, depth, keep)
 
     def best_raw(self, query: str) -> float:
         """The best passage's own cosine, without its units: what "not found" reads."""
@@ -306,15 +311,14 @@ class DenseRetriever:
     def _with_units(
         self,
         vector: np.ndarray,
-        found: dict[int, float],
+        rows: np.ndarray,
+        own: np.ndarray,
         depth: int | None,
         keep: Collection[int] | None,
     ) -> dict[int, float]:
-        """The found passages, those units_read picks rescored with their best unit, cut like
-        run_of."""
-        rows = np.fromiter(found, dtype=np.int64, count=len(found))
-        own = np.fromiter(found.values(), dtype=np.float32, count=len(found))
-        rescored = own.copy()
+        """The rows (own: their cosines), those units_read picks rescored with their best
+        unit, cut like run_of."""
+        rescored = own.astype(np.float32)
         read = units_read(rows, own)
         rescored[read] = self.units.dense(vector[0], rows[read], own[read])
         return run_of(rows, rescored, depth, keep)

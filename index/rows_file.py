@@ -56,10 +56,6 @@ class RowsWriter:
                 os.fsync(self._handle.fileno())
 
     @property
-    def rows(self) -> int:
-        return len(self._ends) - 1
-
-    @property
     def offsets(self) -> np.ndarray:
         return np.frombuffer(self._ends, dtype=np.int64).copy()
 

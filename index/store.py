@@ -232,27 +232,6 @@ SENTENCE_VECTORS = "sentence_vectors.npy"
 CHECKSUMS = "checksums"  # manifest key: {relative path: {"bytes": n, "sha256": hex}}
 
 
-def write_index(
-    index_dir: Path,
-    manifest: dict,
-    chunks: list[Chunk],
-    bulletins: list[dict],
-    vectors: np.ndarray,
-    bm25,
-    tokens: list[list[str]] | None = None,
-    sentences: tuple[list[str], np.ndarray] | None = None,
-) -> None:
-    """sentences: (unit texts, their vectors) to store for replies, when computed. An index
-    whose passages are in memory; IndexWriter writes one whose passages come a block at a
-    time."""
-    with IndexWriter(index_dir, int(manifest["embedder"]["dim"]), tokens is not None) as writer:
-        writer.add(chunks, tokens)
-        writer.vectors.put(range(len(chunks)), vectors)
-        writer.add_bulletins(bulletins)
-        writer.save_bm25(bm25)
-        writer.finish(manifest, sentences)
-
-
 class IndexWriter:
     """A new version of the index, written into a temporary sibling folder (DIR.building-*) as
     its passages come, a block at a time, and swapped in by finish(): passages, their tokens,
@@ -264,7 +243,7 @@ class IndexWriter:
     folder and leaves the live index as it was; an OSError while writing is an
     IndexWriteError naming the path."""
 
-    def __init__(self, index_dir: Path, dim: int, tokens: bool = True):
+    def __init__(self, index_dir: Path, dim: int):
         self.index_dir = Path(index_dir)
         self.dim = int(dim)
         self.index_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -279,9 +258,7 @@ class IndexWriter:
         try:
             with self._writing():
                 self._chunks = self._files.enter_context(RowsWriter(self.tmp / CHUNKS))
-                self._tokens = (
-                    self._files.enter_context(RowsWriter(self.tmp / TOKENS)) if tokens else None
-                )
+                self._tokens = self._files.enter_context(RowsWriter(self.tmp / TOKENS))
                 self.vectors = self._files.enter_context(VectorsFile(self.tmp / VECTORS, dim))
         except BaseException:
             self._discard()
@@ -292,16 +269,15 @@ class IndexWriter:
         """Passages added so far."""
         return self._columns.size
 
-    def add(self, chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]] | None = None) -> None:
-        """The next passages (row order) and, when the index keeps them, their BM25 tokens.
-        Their vectors go to self.vectors by row, whenever they are known."""
+    def add(self, chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]]) -> None:
+        """The next passages (row order) and their BM25 tokens. Their vectors go to
+        self.vectors by row, whenever they are known."""
         with self._writing():
-            for row, chunk in enumerate(chunks):
+            for chunk, passage_tokens in zip(chunks, tokens, strict=True):
                 self._chunks.write(chunk.to_dict())
                 self._columns.add(chunk)
                 self._runs.add(chunk.doc_id)
-                if self._tokens is not None:
-                    self._tokens.write(tokens[row])
+                self._tokens.write(passage_tokens)
 
     def add_bulletins(self, bulletins: Iterable[dict]) -> int:
         """Every bulletin record (once), in row order; returns how many."""
