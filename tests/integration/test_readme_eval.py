@@ -1,6 +1,8 @@
 """Every `python -m eval` command in the README, run as written: the index is the one
-$BULLETIN_INDEX_DIR names (as a user sets it), `~/beir/…` is a small BEIR-layout folder the
-test writes, and `reports/eval-…` is the report the first command wrote."""
+$BULLETIN_INDEX_DIR names (as a user sets it), `~/qa/…` are a small QA set's documents and
+questions the test writes, `~/beir/…` the BEIR-layout folder the README's `eval.convert_qa`
+line makes of them (written by the test when the README has none), and `reports/eval-…` is
+the report the first command wrote."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import pytest
 from test_eval_floor import NOT_FOUND_KEPT_FLOOR, REPLY_EVIDENCE_FLOOR
 
 from conftest import ROOT
+from eval.beir import load_beir
 from eval.gold import load_questions
 from eval.replies import load_reply_questions
 
@@ -54,11 +57,25 @@ def write_beir(folder: Path) -> Path:
     return folder
 
 
-def as_run(args: list[str], beir: Path, last_report: str | None) -> list[str]:
-    """The README's placeholders made real: ~/beir/… and reports/eval-…."""
-    out = []
+def write_qa(folder: Path) -> Path:
+    """The passages above as a QA set's two files (eval.convert_qa's input): one document each,
+    its title first; each question's answer is its passage's text."""
+    folder.mkdir(parents=True)
+    docs = "".join(f"{i}\t{t} {x}\n" for i, (t, x) in PASSAGES.items())
+    (folder / "docs.tsv").write_text("docid\ttext\n" + docs, encoding="utf-8")
+    rows = "".join(f"{q}\tp{q[1]}\t{x}\t{PASSAGES[f'p{q[1]}'][1]}\n" for q, x in QUERIES.items())
+    (folder / "questions.tsv").write_text("id\tdocid\tquestion\tanswer\n" + rows, encoding="utf-8")
+    return folder
+
+
+def as_run(args: list[str], beir: Path, last_report: str | None, qa: Path) -> list[str]:
+    """The README's placeholders made real: ~/qa/… (documents first), ~/beir/… and
+    reports/eval-…."""
+    out, qa_files = [], iter(("docs.tsv", "questions.tsv"))
     for arg in args:
-        if arg.startswith("~/beir/"):
+        if arg.startswith("~/qa/"):
+            arg = str(qa / next(qa_files))
+        elif arg.startswith("~/beir/"):
             arg = str(beir)
         elif arg.startswith("reports/eval-"):
             assert last_report, "the README compares with a report written before"
@@ -72,12 +89,16 @@ def test_every_readme_eval_command_works_as_written(real_index, tmp_path):
     commands = readme_eval_commands()
     flags = {tuple(a for a in c if a.startswith("--")) for c in commands}
     assert {(), ("--only-replies",), ("--compare",), ("--beir",), ("--distractors",)} <= flags
-    beir = write_beir(tmp_path / "beir")
+    assert ["-m", "eval.convert_qa"] in [c[:2] for c in commands]
+    qa, beir = write_qa(tmp_path / "qa"), tmp_path / "beir"
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "BULLETIN_INDEX_DIR": str(real_index)}
     last_report = None
     for command in commands:
+        uses_beir = any(a.startswith("~/beir/") for a in command)
+        if uses_beir and command[:2] != ["-m", "eval.convert_qa"] and not beir.exists():
+            write_beir(beir)  # the README converts none before using it
         run = subprocess.run(
-            [sys.executable, *as_run(command, beir, last_report)],
+            [sys.executable, *as_run(command, beir, last_report, qa)],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -87,7 +108,11 @@ def test_every_readme_eval_command_works_as_written(real_index, tmp_path):
         shown = " ".join(command)
         assert run.returncode == 0, f"{shown}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
         written = REPORT.search(run.stdout)
-        if "--beir" in command:
+        if command[:2] == ["-m", "eval.convert_qa"]:
+            assert "4 documents, 4 passages, 3 questions, 3 judgments" in run.stdout, shown
+            corpus, _, qrels = load_beir(beir)
+            assert corpus["p1_0"]["title"] == "年鉴质量" and qrels["q1"] == {"p1_0": 1}
+        elif "--beir" in command:
             assert "ndcg@10" in run.stdout and "hybrid" in run.stdout, shown
         elif "--only-replies" in command:
             assert "answered right" in run.stdout, shown
