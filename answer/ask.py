@@ -31,7 +31,7 @@ from answer.actions import Action, carrying_unit
 from answer.dates import NEWEST_BULLETIN, TODAY
 from answer.precedent import PrecedentList, build_precedent_list
 from answer.terms import content_terms
-from answer.understand import Understanding, understand
+from answer.understand import OFFICE, Understanding, understand
 from index.engine import SearchEngine, result_dict
 from index.expand import expand_query
 from index.filters import FilterColumns, Filters
@@ -207,7 +207,7 @@ def precedent_list(
     action = Action.of(
         expand_query(u.topic or u.query, engine.gazetteer), content_terms(engine, u, u.query).known
     )
-    level = "city_own" if _CITY_OWN.search(u.query) else u.precedent_level
+    level = "city_own" if asks_city_own(u.query) else u.precedent_level
     return build_precedent_list(
         u.query,
         eligible,
@@ -224,8 +224,17 @@ def precedent_list(
     )
 
 
-# "哪些市州的市级领导…": the cities' own items, not their counties'.
-_CITY_OWN = re.compile(r"市级|市领导|市委书记|市长|\bcity[- ](?:level|leaders?)\b", re.IGNORECASE)
+# "哪些市州的市级领导…", "成都市地方志办公室…": the cities' own items, not their counties'.
+_CITY_OWN = re.compile(
+    rf"市级|市领导|市委书记|市长|[市州]{OFFICE}|\bcity[- ](?:level|leaders?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_city_own(query: str) -> bool:
+    """Does the question ask about a city's own body (its office, its leaders), not its
+    counties'?"""
+    return bool(_CITY_OWN.search(query))
 
 
 def report_text(engine: SearchEngine, hits: list[Hit]) -> str:

@@ -37,7 +37,10 @@ MIN_BM25_ENV = "BULLETIN_MIN_BM25"
 # usually the item's own second half, not a time to hold passages to).
 _YEAR_ASKED = re.compile(r"\d{4}|[今去前]年|近.{1,2}年|\b(?:last|this) year\b", re.IGNORECASE)
 _YEAR_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年")
-_TOPIC_EDGES = re.compile(r"^[\s的在对于是和与及、，,。？?！!]+|[\s的了吗呢么？?。！!,，]+$")
+# a final 么 is a particle, except in 什么 / 怎么 / 这么 / 那么 / 多么 ("做了什么" keeps its 么)
+_TOPIC_EDGES = re.compile(
+    r"^[\s的在对于是和与及、，,。？?！!]+|(?:[\s的了吗呢？?。！!,，]|(?<![什怎这那多])么)+$"
+)
 
 
 @dataclass(frozen=True)

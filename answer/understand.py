@@ -47,6 +47,12 @@ _CITY_LEVEL = re.compile(r"市|州|cit|prefecture", re.IGNORECASE)
 _EDGE_JUNK = re.compile(r"^[\s,，、。.;；:：?？!！的在于]+|[\s,，、。.;；:：?？!！的]+$")
 
 
+# "遂宁市地方志办公室…", "雅安市地方志编纂中心…", "成都市委党史研究室…": the place's office
+# (GLOSSARY: 地方志办 = 地方志工作办公室 = 方志办) says who, like the place: it is not the topic.
+# As a topic word it made "遂宁市地方志办公室召开了什么会议" "not found" (the item says 遂宁市召开).
+OFFICE = r"(?:(?:地方志|方志|史志)(?:编纂委员会|工作)?(?:办公室|办|编纂中心)|委?党史研究室)"
+_OFFICE = re.compile(OFFICE)
+
 # "雅安下面的县", "广元的县", "凉山州各县": the counties of a city, not the city's own office.
 _COUNTIES_OF = re.compile(
     r"(?:下面的|下属的?|下辖的?|所辖的?|辖区内?的?|的|各)(?:县（市、区）|县（区）|县市区|区县|县区|县市|县)"
@@ -245,7 +251,8 @@ def understand(
 def _place_parts(
     text: str, gazetteer: Gazetteer, taken: list[tuple[int, int]]
 ) -> tuple[list[PlacePart], list[tuple[int, int]]]:
-    """Places named in the question, and the spans of every mention (all leave the topic).
+    """Places named in the question, and the spans of every mention, with the place's office
+    when it follows (all leave the topic).
 
     A city named only to qualify its county ("达州市大竹县") is not a part of its own: the
     county is the place asked about. A place named twice is one part. "雅安下面的县" asks
@@ -262,6 +269,9 @@ def _place_parts(
         counties = _COUNTIES_OF.match(text, m.end) if m.place.level == "city" else None
         if counties:
             end = counties.end()
+        office = _OFFICE.match(text, end)
+        if office:
+            end = office.end()
         spans.append((m.start, end))
         if not (m.place.level == "city" and m.place.name in qualified):
             parts.append(PlacePart(m.place, text[m.start : end], counties_only=bool(counties)))

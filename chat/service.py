@@ -16,19 +16,21 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from answer.ask import UnderstoodSearch, ask
+from answer.ask import UnderstoodSearch, ask, asks_city_own
 from answer.citation import house_citation
 from answer.dates import month_bounds, year_bounds
 from answer.llm import LLMConfig, LLMError, cited_sentences, complete
-from answer.precedent import RELATED, PrecedentList
+from answer.precedent import RELATED, PrecedentList, report_place
 from answer.relevance import judge_asked
 from answer.sentences import Reply, Sentence, extractive_answer, lead_sentences, scorer_for
+from answer.understand import Understanding
 from chat.conversation import follow_up_query
 from index.engine import DEFAULT_MODE, MODES, SearchEngine, result_dict
 from index.expand import expand_query
 from index.filters import Filters, place_filters
 from index.retrieval import Hit
 from index.store import default_index_dir, try_read_manifest
+from ingest.places import Gazetteer, Place
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 200
@@ -184,7 +186,7 @@ class Assistant:
                 lines.append(f"{plist.related_summary}（只提及，未见写明做了此事）。")
             text, source = "\n".join([f"{plist.summary}。", *lines]), "precedent"
         elif found:
-            quotable = _quotable(asked)
+            quotable = _quotable(asked, engine.gazetteer)
             titles = [r.get("title") or "" for r in results]
             answer, text, source, notice = self._answer(engine, query, passages, quotable, titles)
             if notice:
@@ -332,10 +334,12 @@ def _meaning(engine: SearchEngine, text: str):
     return lambda texts: units.cosines(vector, texts, dense.embedder.embed_passages)
 
 
-def _quotable(asked: UnderstoodSearch) -> set[int] | None:
+def _quotable(asked: UnderstoodSearch, gazetteer: Gazetteer) -> set[int] | None:
     """The passages a reply may quote: when the question names a place, only that place's
-    items (a county's city's only when the county has none), so another place never answers
-    for it; when it names a time and some passages fit it, not those dated outside it."""
+    items (a county's city's only when the county has none; a city's own reports, not its
+    counties', when it names the city's office and its own report ranks first), so another
+    place never answers for it; when it names a time and some passages fit it, not those
+    dated outside it."""
     u = asked.understanding
     if u is None or not (u.places or u.dates):
         return None
@@ -345,8 +349,17 @@ def _quotable(asked: UnderstoodSearch) -> set[int] | None:
     fits = {
         n for n, w in enumerate(why, 1) if not u.places or (w["place"] > 0 and w["place"] >= best)
     }
+    if asks_city_own(u.query):  # "成都市地方志办公室…": its own reports, when one ranks first
+        own = {n for n in fits if _city_own_report(asked.hits[n - 1], u, gazetteer)}
+        fits = own if own and min(own) == min(fits) else fits
     timely = {n for n in fits if why[n - 1]["date"] != "out"}
     return timely if u.dates and timely else fits
+
+
+def _city_own_report(hit: Hit, u: Understanding, gazetteer: Gazetteer) -> bool:
+    """Is the hit a report of an asked city itself (its source office), not of its counties?"""
+    place = report_place(hit.chunk.meta, gazetteer)
+    return isinstance(place, Place) and any(p.place == place for p in u.places)
 
 
 def _nothing_within(options: AskOptions) -> str | None:

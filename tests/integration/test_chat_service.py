@@ -45,6 +45,17 @@ def test_filters_that_leave_nothing_are_named_as_the_reason(assistant):
     assert "以下段落可能相关" not in message  # there are none to show
 
 
+def test_a_question_naming_the_city_office_quotes_the_citys_own_report(assistant):
+    # card 1 is 成都's own report; a county's report (新都区) holds more of the words
+    record = assistant.ask("成都市地方志办公室在新媒体宣传方面做了哪些工作？")
+    assert "成都方志" in record["answer"] and "吴彬" not in record["answer"]
+
+
+def test_naming_a_places_office_does_not_make_a_question_not_found(assistant):
+    record = assistant.ask("遂宁市地方志办公室召开了什么会议")
+    assert record["found"] and "遂宁市召开地方志高质量发展会议" in record["answer"]
+
+
 def test_watcher_survives_a_damaged_manifest_and_loads_the_next_good_index(real_index, tmp_path):
     index_dir = tmp_path / "index"
     shutil.copytree(real_index, index_dir)

@@ -85,3 +85,10 @@ def test_an_undated_passage_counts_by_its_estimated_year():
     assert decide(signals(dated=((1.0, "unknown", 2024),), **asked_2021)).rule == "time"
     # no estimate at all: unknown is never outside
     assert decide(signals(dated=((1.0, "unknown", None),), **asked_2021)).found
+
+
+def test_the_quoted_topic_keeps_the_ma_of_shenme():
+    from answer.relevance import _topic_label
+
+    assert _topic_label("地方志办公室做了什么") == "地方志办公室做了什么"
+    assert _topic_label("的史志阅览室建设情况了么？") == "史志阅览室建设情况"

@@ -359,3 +359,18 @@ def test_nothing_understood(g):
     assert u.places[0].place.name == "德阳市" and u.dates is None and not u.precedent
     plain = understand("史志阅览室五有标准", g, ANCHOR)
     assert plain.empty() and plain.summary == "" and plain.topic == "史志阅览室五有标准"
+
+
+@pytest.mark.parametrize(
+    "text, topic",
+    [
+        ("遂宁市地方志办公室召开了什么会议", "召开了什么会议"),
+        ("雅安市地方志编纂中心开展了什么工作", "开展了什么工作"),
+        ("成都市委党史研究室调研了什么", "调研了什么"),
+        ("泸州市方志办品读季做了什么", "品读季做了什么"),
+        ("达州市地方志工作会议提出了什么", "地方志工作会议提出了什么"),  # a meeting, not an office
+    ],
+)
+def test_the_office_after_a_place_says_who_and_is_not_the_topic(g, text, topic):
+    u = understand(text, g, ANCHOR)
+    assert [p.place.name for p in u.places] == [text[:3]] and u.topic == topic
