@@ -39,7 +39,8 @@ from pathlib import Path
 MIN_CHARS = 185
 TITLE_MAX = 80  # a first piece longer than this is body text, not a heading
 _PIECE = re.compile(r"[^\s\u3000\xa0]+")  # text between breaks
-_BREAK = re.compile(r"[\s\u3000\xa0]+")
+# a document is one field; sys.maxsize overflows the C long csv keeps on Windows
+_FIELD_LIMIT = 2**31 - 1
 _REST = "\0rest"  # csv.DictReader's key for fields past the header's
 
 
@@ -67,7 +68,7 @@ class Converted:
 
 def read_table(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     """The rows of a delimited file with a header, as dicts; a missing column is an error."""
-    csv.field_size_limit(sys.maxsize)  # a document is one field
+    csv.field_size_limit(_FIELD_LIMIT)
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             header = f.readline()
@@ -122,8 +123,8 @@ def title_of(doc: dict[str, str]) -> str:
     """The document's title column, else its first piece when short enough to be a heading."""
     if doc.get("title", "").strip():
         return doc["title"].strip()
-    first = _BREAK.split(doc["text"].strip(), maxsplit=1)[0]
-    return first if len(first) <= TITLE_MAX else ""
+    first = _PIECE.search(doc["text"])
+    return first.group() if first and len(first.group()) <= TITLE_MAX else ""
 
 
 def convert(
